@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using System.Text.Json;
+using OtaConsole.Bench;
+
+// dotnet run -c Release --project OtaConsole.Bench -- <scenario>... [--runs N]
+// Each scenario prints one JSON object per line, with its reference measured in the same run.
+var scenarios = new Dictionary<string, Func<int, Task<object>>>
+{
+    ["batch-create"] = CoreScenarios.BatchCreateAsync,
+    ["event-apply"] = CoreScenarios.EventApplyAsync,
+    ["push-rate"] = _ => CoreScenarios.PushRateAsync(),
+};
+
+var runs = 3;
+var names = new List<string>();
+for (var i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--runs" && i + 1 < args.Length && int.TryParse(args[i + 1], out var n) && n > 0)
+        runs = n;
+    else if (args[i] != "--runs" && (i == 0 || args[i - 1] != "--runs"))
+        names.Add(args[i]);
+}
+if (names.Count == 0 || names.Any(n => n != "all" && !scenarios.ContainsKey(n)))
+{
+    Console.Error.WriteLine($"usage: OtaConsole.Bench <{string.Join("|", scenarios.Keys)}|all>... [--runs N]");
+    return 2;
+}
+if (names.Contains("all"))
+    names = [.. scenarios.Keys];
+
+foreach (var name in names)
+{
+    var sw = Stopwatch.StartNew();
+    var result = await scenarios[name](runs);
+    var json = JsonSerializer.Serialize(result, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    Console.WriteLine(json);
+    Console.Error.WriteLine($"# {name} took {sw.Elapsed.TotalSeconds:F1} s");
+}
+return 0;

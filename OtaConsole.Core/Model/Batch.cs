@@ -1,0 +1,115 @@
+namespace OtaConsole.Core.Model;
+
+/// <summary>An update batch ("job"): one package pushed to a set of devices under one policy.</summary>
+public sealed class Batch
+{
+    public required string Id { get; set; }
+    public required string PackageId { get; set; }
+    public required string ProductKey { get; set; }
+    public required string ModuleName { get; set; }
+    public required string DestVersion { get; set; }
+    public string? Name { get; set; }
+    public string? Description { get; set; }
+
+    public BatchKind Kind { get; set; }
+    public SelectionType Selection { get; set; }
+    public TargetSelection Target { get; set; }
+    public DynamicMode? DynamicMode { get; set; }
+    /// <summary>GRAY scope: a percentage with up to 3 decimals, kept as the operator typed it.</summary>
+    public string? GrayPercent { get; set; }
+    public string? GroupId { get; set; }
+    public List<string> SrcVersions { get; set; } = [];
+
+    public DateTimeOffset? ScheduleTime { get; set; }
+    public DateTimeOffset? ScheduleFinishTime { get; set; }
+    public PushRate PushRate { get; set; } = PushRate.Default;
+    public int? RetryIntervalMinutes { get; set; }
+    public int? RetryCount { get; set; }
+    public int? TimeoutMinutes { get; set; }
+    public OverwriteMode OverwriteMode { get; set; } = OverwriteMode.DoNotOverwrite;
+    public bool MultiModuleMode { get; set; }
+    public bool NeedPush { get; set; } = true;
+    public bool NeedConfirm { get; set; }
+    public DownloadProtocol DownloadProtocol { get; set; }
+    public List<BatchTag> Tags { get; set; } = [];
+
+    public BatchStatus Status { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ModifiedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+
+    // Kept by the engine, in the same transaction as the tasks they count.
+    public TaskCounts Counts { get; set; } = new();
+    /// <summary>Tasks moved from QUEUED to NOTIFIED, ever; a variable-rate ramp may count these.</summary>
+    public int PushedCount { get; set; }
+    /// <summary>Start of the current stretch of constant rate; pushes are paced from here.</summary>
+    public DateTimeOffset RateSegmentStart { get; set; }
+    /// <summary>Pushes counted against the current stretch.</summary>
+    public long RateSegmentPushed { get; set; }
+    /// <summary>The rate in force for the current stretch (devices per minute).</summary>
+    public int RateSegmentPerMinute { get; set; }
+
+    /// <summary>Bumped by every operator edit, so two operators cannot overwrite each other silently.</summary>
+    public int EditVersion { get; set; }
+
+    public bool IsDynamic => Selection == SelectionType.Dynamic;
+    public bool IsFinished => Status is BatchStatus.Completed or BatchStatus.Canceled;
+}
+
+/// <summary>A batch tag; delivered to devices in the notice's extData.</summary>
+public sealed class BatchTag
+{
+    public required string Key { get; set; }
+    public required string Value { get; set; }
+}
+
+/// <summary>
+/// How fast a batch hands out notices. Constant: <see cref="PerMinute"/> devices a minute.
+/// Variable: start at <see cref="RampBase"/> and multiply by <see cref="RampFactor"/> each time
+/// <see cref="RampStep"/> more devices have been pushed (or have succeeded), never above <see cref="PerMinute"/>.
+/// Alibaba publishes no parameters for its variable rate; this is the shape of AWS IoT's exponential rollout.
+/// </summary>
+public sealed record PushRate
+{
+    public const int Min = 10;
+    public const int Max = 100_000;
+    public const double MinFactor = 1.1;
+    public const double MaxFactor = 5;
+
+    public static PushRate Default { get; } = Constant(10_000);
+
+    public PushRateKind Kind { get; init; }
+    /// <summary>Constant rate, or the ramp's ceiling.</summary>
+    public int PerMinute { get; init; }
+    public int? RampBase { get; init; }
+    public double? RampFactor { get; init; }
+    public int? RampStep { get; init; }
+    public RampCriterion? RampCriterion { get; init; }
+
+    public static PushRate Constant(int perMinute) => new() { Kind = PushRateKind.Constant, PerMinute = perMinute };
+
+    public static PushRate Variable(int basePerMinute, double factor, int step, RampCriterion criterion, int maxPerMinute) => new()
+    {
+        Kind = PushRateKind.Variable,
+        PerMinute = maxPerMinute,
+        RampBase = basePerMinute,
+        RampFactor = factor,
+        RampStep = step,
+        RampCriterion = criterion,
+    };
+
+    /// <summary>The rate after <paramref name="counted"/> devices have met the ramp's criterion.</summary>
+    public int RateAfter(long counted)
+    {
+        if (Kind == PushRateKind.Constant || RampBase is not int b || RampFactor is not double f || RampStep is not int step)
+            return PerMinute;
+        var level = counted / step;
+        var rate = b * Math.Pow(f, level);
+        return rate >= PerMinute ? PerMinute : (int)rate;
+    }
+
+    public override string ToString() => Kind == PushRateKind.Constant
+        ? $"{PerMinute}/min"
+        : $"from {RampBase}/min ×{RampFactor} every {RampStep} {(RampCriterion == Model.RampCriterion.Succeeded ? "succeeded" : "pushed")}, up to {PerMinute}/min";
+}

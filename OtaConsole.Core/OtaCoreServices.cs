@@ -1,0 +1,45 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OtaConsole.Core.Devices;
+using OtaConsole.Core.Packages;
+using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Rollout;
+
+namespace OtaConsole.Core;
+
+public static class OtaCoreServices
+{
+    /// <summary>The core: options from the "Ota" section, SQLite, the engine and its loops, the catalog and packages.</summary>
+    public static IServiceCollection AddOtaCore(this IServiceCollection services)
+    {
+        services.AddOptions<OtaOptions>().BindConfiguration(OtaOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddDbContextFactory<OtaDbContext>((sp, o) =>
+            OtaDatabase.Configure(o, OtaDatabase.ConnectionString(sp.GetRequiredService<IOptions<OtaOptions>>().Value.DatabasePath)));
+
+        services.AddSingleton<OtaChangeFeed>();
+        services.AddSingleton<DeviceDirectory>();
+        services.TryAddSingleton<IDeviceGateway, NoDeviceGateway>();
+        services.AddSingleton<EngineWriter>();
+        services.AddSingleton<RolloutEngine>();
+        services.AddSingleton<DeviceEventQueue>();
+        services.AddSingleton<CatalogService>();
+        services.AddSingleton<PackageFileStore>();
+        services.AddSingleton<PackageService>();
+
+        services.AddHostedService<DatabaseInitializer>();
+        services.AddHostedService<DeviceEventPump>();
+        services.AddHostedService<RolloutScheduler>();
+        return services;
+    }
+}
+
+/// <summary>The gateway when no device bridge is configured: messages to devices go nowhere.</summary>
+internal sealed class NoDeviceGateway : IDeviceGateway
+{
+    public void SendNotice(UpdateNotice notice) { }
+    public void SendFirmwareReply(FirmwareReply reply) { }
+}

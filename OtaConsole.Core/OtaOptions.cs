@@ -1,0 +1,17 @@
+namespace OtaConsole.Core;
+
+/// <summary>The "Ota" section of appsettings.json. Every key is listed, with its default, in the README.</summary>
+public sealed class OtaOptions
+{
+    public const string Section = "Ota";
+
+    /// <summary>Folder for the SQLite file and the package files. Relative paths are taken from the working directory.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Largest package file accepted, in megabytes (Alibaba: 1000 MB over HTTPS).</summary>
+    public int MaxPackageFileMegabytes { get; set; } = 1000;
+
+    public string DataPath => Path.GetFullPath(DataDirectory);
+    public string DatabasePath => Path.Combine(DataPath, "ota.db");
+    public string PackagesPath => Path.Combine(DataPath, "packages");
+}

@@ -1,0 +1,130 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using OtaConsole.Core.Model;
+
+namespace OtaConsole.Core.Persistence;
+
+internal sealed class ProductConfiguration : IEntityTypeConfiguration<Product>
+{
+    public void Configure(EntityTypeBuilder<Product> b)
+    {
+        b.ToTable("Products");
+        b.HasIndex(p => p.ProductKey).IsUnique();
+        b.Property(p => p.ProductKey).HasMaxLength(32);
+        b.Property(p => p.Name).HasMaxLength(64);
+        b.HasMany(p => p.Modules).WithOne().HasForeignKey(m => m.ProductKey).HasPrincipalKey(p => p.ProductKey);
+    }
+}
+
+internal sealed class OtaModuleConfiguration : IEntityTypeConfiguration<OtaModule>
+{
+    public void Configure(EntityTypeBuilder<OtaModule> b)
+    {
+        b.ToTable("Modules");
+        b.HasIndex(m => new { m.ProductKey, m.ModuleName }).IsUnique();
+        b.Property(m => m.ModuleName).HasMaxLength(64);
+    }
+}
+
+internal sealed class DeviceGroupConfiguration : IEntityTypeConfiguration<DeviceGroup>
+{
+    public void Configure(EntityTypeBuilder<DeviceGroup> b)
+    {
+        b.ToTable("DeviceGroups");
+        b.HasIndex(g => g.GroupId).IsUnique();
+    }
+}
+
+internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
+{
+    public void Configure(EntityTypeBuilder<Device> b)
+    {
+        b.ToTable("Devices");
+        b.HasIndex(d => new { d.ProductKey, d.DeviceName }).IsUnique();
+        b.HasIndex(d => d.IotId).IsUnique();
+        b.HasIndex(d => d.GroupId);
+        b.Property(d => d.DeviceName).HasMaxLength(32);
+        b.HasMany(d => d.ModuleVersions).WithOne().HasForeignKey(v => v.DeviceId);
+    }
+}
+
+internal sealed class DeviceModuleVersionConfiguration : IEntityTypeConfiguration<DeviceModuleVersion>
+{
+    public void Configure(EntityTypeBuilder<DeviceModuleVersion> b)
+    {
+        b.ToTable("DeviceVersions");
+        b.HasKey(v => new { v.DeviceId, v.ModuleName });
+        // Version distribution and source-version filters group by module and version.
+        b.HasIndex(v => new { v.ModuleName, v.Version });
+    }
+}
+
+internal sealed class UpdatePackageConfiguration : IEntityTypeConfiguration<UpdatePackage>
+{
+    public void Configure(EntityTypeBuilder<UpdatePackage> b)
+    {
+        b.ToTable("Packages");
+        b.HasIndex(p => p.Name).IsUnique();
+        b.HasIndex(p => p.ProductKey);
+        b.Property(p => p.Id).HasMaxLength(32);
+        b.HasMany(p => p.Files).WithOne().HasForeignKey(f => f.PackageId);
+        b.Navigation(p => p.Files).AutoInclude();
+        b.Ignore(p => p.IsMultiFile);
+        b.Ignore(p => p.TotalSize);
+        b.Ignore(p => p.Sign);
+    }
+}
+
+internal sealed class PackageFileConfiguration : IEntityTypeConfiguration<PackageFile>
+{
+    public void Configure(EntityTypeBuilder<PackageFile> b)
+    {
+        b.ToTable("PackageFiles");
+        b.HasIndex(f => new { f.PackageId, f.Index }).IsUnique();
+    }
+}
+
+internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
+{
+    public void Configure(EntityTypeBuilder<Batch> b)
+    {
+        b.ToTable("Batches");
+        b.Property(x => x.Id).HasMaxLength(32);
+        b.HasIndex(x => x.PackageId);
+        b.HasIndex(x => x.Status);
+        b.ComplexProperty(x => x.PushRate);
+        b.ComplexProperty(x => x.Counts);
+        b.OwnsMany(x => x.Tags, t => t.ToJson());
+        b.Property(x => x.EditVersion).IsConcurrencyToken();
+        b.Ignore(x => x.IsDynamic);
+        b.Ignore(x => x.IsFinished);
+    }
+}
+
+internal sealed class UpdateTaskConfiguration : IEntityTypeConfiguration<UpdateTask>
+{
+    public void Configure(EntityTypeBuilder<UpdateTask> b)
+    {
+        b.ToTable("Tasks");
+        // Device list by status (and the scheduler's "waiting for a slot" in push order).
+        b.HasIndex(t => new { t.BatchId, t.Status, t.QueueReason, t.Id });
+        // Device list search and sort by name.
+        b.HasIndex(t => new { t.BatchId, t.DeviceName });
+        // A device's unfinished tasks, for reports and conflicts.
+        b.HasIndex(t => new { t.DeviceId, t.Status });
+        b.HasIndex(t => new { t.ProductKey, t.Status });
+        b.HasIndex(t => new { t.PackageId, t.DeviceId });
+        // The scheduler's due work. Partial: most tasks wait for neither, and a NULL entry would cost every insert.
+        b.HasIndex(t => t.TimeoutAt).HasFilter("\"TimeoutAt\" IS NOT NULL");
+        b.HasIndex(t => t.RetryDueAt).HasFilter("\"RetryDueAt\" IS NOT NULL");
+    }
+}
+
+internal sealed class TaskEventConfiguration : IEntityTypeConfiguration<TaskEvent>
+{
+    public void Configure(EntityTypeBuilder<TaskEvent> b)
+    {
+        b.ToTable("TaskEvents");
+        b.HasIndex(e => new { e.TaskId, e.Id });
+    }
+}

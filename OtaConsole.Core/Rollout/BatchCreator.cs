@@ -1,0 +1,211 @@
+using Microsoft.EntityFrameworkCore;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Tasks;
+using OtaConsole.Core.Validation;
+
+namespace OtaConsole.Core.Rollout;
+
+/// <summary>
+/// Creates batches: validates every option, checks the package's state, resolves devices, judges conflicts
+/// with other batches, and hands each new task its first status. The preview runs the same steps without writing.
+/// </summary>
+internal static class BatchCreator
+{
+    private const int ProductWideLookupThreshold = 1000;
+
+    public static async Task<BatchPreview> PreviewAsync(OtaDbContext db, CreateBatchRequest r, DateTimeOffset now, CancellationToken ct)
+    {
+        var package = await db.Packages.AsNoTracking().FirstOrDefaultAsync(p => p.Id == r.PackageId, ct)
+                      ?? throw OtaException.NotFound("Firmware", r.PackageId);
+        await CheckAsync(db, r, package, now, ct);
+        var resolution = await TargetResolver.ResolveAsync(db, r, package, ct);
+        var unfinished = await UnfinishedByDeviceAsync(db, package.ProductKey, resolution.Candidates,
+            q => q.AsNoTracking().ToListAsync(ct), ct);
+        var draft = NewBatch(r, package, now);
+        return Summarize(draft, resolution, unfinished);
+    }
+
+    public static async Task<BatchCreated> CreateAsync(WriteScope scope, CreateBatchRequest r, CancellationToken ct)
+    {
+        var package = await scope.PackageAsync(r.PackageId, ct);
+        await CheckAsync(scope.Db, r, package, scope.Now, ct);
+        var resolution = await TargetResolver.ResolveAsync(scope.Db, r, package, ct);
+
+        if (r.Kind == BatchKind.Verify && resolution.UnknownDeviceNames.Count > 0)
+            throw new OtaValidationException([new FieldError("TargetDeviceName.N", $"unknown devices of product {package.ProductKey}: {string.Join(", ", resolution.UnknownDeviceNames.Take(10))}.")]);
+        if (r.Selection == SelectionType.Static && resolution.Candidates.Count == 0)
+            throw new OtaValidationException([new FieldError(r.Target == TargetSelection.Specific ? "TargetDeviceName.N" : "TargetSelection", NothingToUpdate(resolution))]);
+
+        var unfinished = await UnfinishedByDeviceAsync(scope.Db, package.ProductKey, resolution.Candidates,
+            q => scope.LoadTasksAsync(q, ct), ct);
+
+        var batch = NewBatch(r, package, scope.Now);
+        var preview = Summarize(batch, resolution, unfinished);
+        scope.AddBatch(batch);
+        var planned = batch.Status == BatchStatus.Planned;
+        foreach (var c in resolution.Candidates)
+        {
+            var verdict = TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), batch);
+            foreach (var old in verdict.ToOverwrite)
+                TaskStateMachine.Cancel(old, $"overwritten by batch {batch.Id}", scope.Changes);
+            var task = NewTask(batch, package, c.DeviceId, c.DeviceName, c.Version);
+            TaskStateMachine.Start(task, new QueueContext(planned, c.Online, batch.NeedPush), batch.NeedConfirm, verdict.BusyWith, scope.Changes);
+        }
+
+        if (batch.Kind == BatchKind.Verify && package.Status != PackageStatus.NoVerificationNeeded)
+        {
+            package.Status = PackageStatus.Verifying;
+            package.VerifyProgress = 0;
+            package.ModifiedAt = scope.Now;
+        }
+        return new BatchCreated(batch.Id, preview);
+    }
+
+    /// <summary>The new task for one device, carrying the batch's policy as it is now.</summary>
+    public static UpdateTask NewTask(Batch batch, UpdatePackage package, long deviceId, string deviceName, string? version) => new()
+    {
+        BatchId = batch.Id,
+        PackageId = package.Id,
+        DeviceId = deviceId,
+        ProductKey = package.ProductKey,
+        DeviceName = deviceName,
+        ModuleName = package.ModuleName,
+        SrcVersion = version,
+        DestVersion = package.DestVersion,
+        TimeoutMinutes = batch.TimeoutMinutes,
+        RetryIntervalMinutes = batch.RetryIntervalMinutes,
+        RetryCount = batch.RetryCount,
+    };
+
+    /// <summary>The package's state rules: verified before upgrade, not re-verified while verifying or verified, one dynamic batch.</summary>
+    private static async Task CheckAsync(OtaDbContext db, CreateBatchRequest r, UpdatePackage package, DateTimeOffset now, CancellationToken ct)
+    {
+        OtaValidationException.ThrowIfAny(BatchRules.Validate(r, package, now));
+
+        if (r.Kind == BatchKind.Upgrade && package.NeedToVerify && package.Status != PackageStatus.Verified)
+            throw OtaException.Conflict("FirmwareNotVerified", $"Package {package.Name} must be verified before a batch update (its status is {package.Status}). Start a verify batch first.");
+        if (r.Kind == BatchKind.Verify && package.Status is PackageStatus.Verifying or PackageStatus.Verified)
+            throw OtaException.Conflict("FirmwareVerifyConflict", $"Package {package.Name} is {package.Status}; it cannot be verified again.");
+        if (r.Selection == SelectionType.Dynamic)
+        {
+            var running = await db.Batches.AsNoTracking().Where(b => b.PackageId == package.Id && b.Selection == SelectionType.Dynamic
+                    && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress))
+                .Select(b => b.Id).FirstOrDefaultAsync(ct);
+            if (running is not null)
+                throw OtaException.Conflict("DynamicJobExists", $"Package {package.Name} already has a running dynamic batch ({running}); cancel it first.");
+        }
+    }
+
+    private static Batch NewBatch(CreateBatchRequest r, UpdatePackage package, DateTimeOffset now)
+    {
+        var planned = r.ScheduleTime is DateTimeOffset start && start > now;
+        var rate = r.PushRate;
+        return new Batch
+        {
+            Id = OtaIds.NewJobId(),
+            PackageId = package.Id,
+            ProductKey = package.ProductKey,
+            ModuleName = package.ModuleName,
+            DestVersion = package.DestVersion,
+            Name = r.Name,
+            Description = r.Description,
+            Kind = r.Kind,
+            Selection = r.Selection,
+            Target = r.Target,
+            DynamicMode = r.Selection == SelectionType.Dynamic ? r.DynamicMode : null,
+            GrayPercent = r.Target == TargetSelection.Gray ? r.GrayPercent : null,
+            GroupId = r.Target == TargetSelection.Group ? r.GroupId : null,
+            SrcVersions = [.. TargetResolver.EffectiveSourceVersions(r.SrcVersions, package)],
+            ScheduleTime = r.ScheduleTime,
+            ScheduleFinishTime = r.ScheduleFinishTime,
+            PushRate = rate,
+            RetryIntervalMinutes = r.RetryIntervalMinutes,
+            RetryCount = r.RetryCount,
+            TimeoutMinutes = r.TimeoutMinutes,
+            OverwriteMode = r.OverwriteMode,
+            MultiModuleMode = r.MultiModuleMode,
+            NeedPush = r.NeedPush,
+            NeedConfirm = r.NeedConfirm,
+            DownloadProtocol = r.DownloadProtocol,
+            Tags = r.Tags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList(),
+            Status = planned ? BatchStatus.Planned : BatchStatus.InProgress,
+            CreatedAt = now,
+            ModifiedAt = now,
+            StartedAt = planned ? null : now,
+            RateSegmentStart = now,
+            RateSegmentPerMinute = rate.RateAfter(0),
+        };
+    }
+
+    /// <summary>Each candidate device's unfinished tasks (any batch): by device id for small batches, product-wide for large ones.</summary>
+    private static async Task<Dictionary<long, List<UpdateTask>>> UnfinishedByDeviceAsync(
+        OtaDbContext db, string productKey, List<Candidate> candidates,
+        Func<IQueryable<UpdateTask>, Task<List<UpdateTask>>> load, CancellationToken ct)
+    {
+        if (candidates.Count == 0)
+            return [];
+        var statuses = TaskStateMachine.UnfinishedStatuses;
+        List<UpdateTask> tasks;
+        if (candidates.Count > ProductWideLookupThreshold)
+        {
+            var wanted = candidates.Select(c => c.DeviceId).ToHashSet();
+            tasks = (await load(db.Tasks.Where(t => t.ProductKey == productKey && statuses.Contains(t.Status))))
+                .Where(t => wanted.Contains(t.DeviceId)).ToList();
+        }
+        else
+        {
+            var ids = candidates.Select(c => c.DeviceId).ToList();
+            tasks = await load(db.Tasks.Where(t => ids.Contains(t.DeviceId) && statuses.Contains(t.Status)));
+        }
+        ct.ThrowIfCancellationRequested();
+        return tasks.GroupBy(t => t.DeviceId).ToDictionary(g => g.Key, g => g.ToList());
+    }
+
+    private static BatchPreview Summarize(Batch batch, Resolution resolution, Dictionary<long, List<UpdateTask>> unfinished)
+    {
+        int busy = 0, overwrites = 0, offline = 0, pushable = 0;
+        foreach (var c in resolution.Candidates)
+        {
+            var v = TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), batch);
+            if (v.BusyWith is not null)
+            {
+                busy++;
+                continue;
+            }
+            overwrites += v.ToOverwrite.Count;
+            if (c.Online)
+                pushable++;
+            else
+                offline++;
+        }
+        return new BatchPreview
+        {
+            Tasks = resolution.Candidates.Count,
+            Offline = offline,
+            Busy = busy,
+            Overwrites = overwrites,
+            Skipped = resolution.Skipped,
+            UnknownDeviceNames = resolution.UnknownDeviceNames,
+            PushDuration = batch.NeedPush ? PushPacing.Duration(batch.PushRate, pushable) : null,
+        };
+    }
+
+    private static string NothingToUpdate(Resolution r)
+    {
+        var parts = r.Skipped.Select(kv => $"{kv.Value} {Describe(kv.Key)}").ToList();
+        if (r.UnknownDeviceNames.Count > 0)
+            parts.Add($"{r.UnknownDeviceNames.Count} unknown device names");
+        return parts.Count == 0 ? "no device matches this scope." : $"no device to update: {string.Join(", ", parts)}.";
+    }
+
+    public static string Describe(SkipReason reason) => reason switch
+    {
+        SkipReason.AlreadyOnDestination => "already on the destination version",
+        SkipReason.NotOnPackageSource => "not on the differential package's source version",
+        SkipReason.SourceVersionNotSelected => "not on a selected source version",
+        SkipReason.WaitsForNewReport => "waiting for a new version report (DynamicMode 2)",
+        SkipReason.MatchLimitReached => "matched 10 times already",
+        _ => reason.ToString(),
+    };
+}

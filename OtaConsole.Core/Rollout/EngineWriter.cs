@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using OtaConsole.Core.Persistence;
+
+namespace OtaConsole.Core.Rollout;
+
+/// <summary>
+/// The one writer of rollout state. Every change to tasks, batches, presence and versions runs here, one step
+/// at a time, each step one transaction: operator commands, batches of device events, and scheduler ticks.
+/// SQLite is never contended and the order of a device's events is the order they are applied.
+/// Messages to devices go out only after their step is committed.
+/// </summary>
+public sealed class EngineWriter(
+    IDbContextFactory<OtaDbContext> dbs,
+    TimeProvider time,
+    IDeviceGateway gateway,
+    OtaChangeFeed feed,
+    ILogger<EngineWriter> log)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public TimeProvider Time => time;
+
+    public async Task<T> RunAsync<T>(Func<WriteScope, CancellationToken, Task<T>> work, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await using var db = await dbs.CreateDbContextAsync(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var scope = new WriteScope(db, time.GetUtcNow());
+
+            var result = await work(scope, ct);
+            await BatchLifecycle.SettleAsync(scope, ct);
+
+            var store = scope.Store;
+            await store.InsertTasksAsync(scope.Changes.Created, ct);
+            store.UpdateTasks(scope.Changes.Updated);
+            store.InsertEvents(scope.Changes.Events);
+            store.SetPresence(scope.Presence.Select(p => (p.Key, p.Value)).ToList(), scope.Now);
+            store.UpsertVersions(scope.Versions.Select(v => (v.Key.DeviceId, v.Key.Module, v.Value)).ToList(), scope.Now);
+            await db.SaveChangesAsync(ct);
+
+            var notices = new List<UpdateNotice>(scope.Changes.Notices.Count);
+            foreach (var n in scope.Changes.Notices)
+                notices.Add(await scope.NoticeAsync(n.Task, n.Cause, ct));
+
+            await tx.CommitAsync(ct);
+
+            Deliver(notices, scope.Replies);
+            if (scope.TouchedBatches.Count > 0 || scope.TouchedPackages.Count > 0 || scope.DevicesChanged)
+                feed.Publish(new OtaChange(scope.TouchedBatches, scope.TouchedPackages, scope.DevicesChanged));
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public Task RunAsync(Func<WriteScope, CancellationToken, Task> work, CancellationToken ct = default) =>
+        RunAsync<bool>(async (s, c) =>
+        {
+            await work(s, c);
+            return true;
+        }, ct);
+
+    private void Deliver(List<UpdateNotice> notices, List<FirmwareReply> replies)
+    {
+        foreach (var n in notices)
+        {
+            try
+            {
+                gateway.SendNotice(n);
+            }
+            catch (Exception e)
+            {
+                // The task is committed as pushed; the device gets the notice again on reconnect or by asking.
+                log.LogWarning(e, "Could not hand the notice for task {TaskId} to {Device} to the gateway", n.TaskId, n.Device);
+            }
+        }
+        foreach (var r in replies)
+        {
+            try
+            {
+                gateway.SendFirmwareReply(r);
+            }
+            catch (Exception e)
+            {
+                log.LogWarning(e, "Could not hand the firmware/get reply to {Device} to the gateway", r.Device);
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+using Microsoft.EntityFrameworkCore;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Tasks;
+using OtaConsole.Core.Validation;
+
+namespace OtaConsole.Core.Rollout;
+
+/// <summary>What operators (console buttons and API calls alike) do to running batches and tasks.</summary>
+internal static class OperatorCommands
+{
+    public const int MaxTasksPerCall = 10;
+    public const int MaxDevicesPerCancel = 200;
+
+    /// <summary>
+    /// The console's Cancel. A static batch: its tasks pending confirmation, to be pushed and pushed are
+    /// cancelled; In upgrade tasks finish. A dynamic batch: the policy stops; with <paramref name="alsoRunningTasks"/>
+    /// its unfinished tasks, In upgrade included, are cancelled too.
+    /// </summary>
+    public static async Task<int> CancelBatchAsync(WriteScope scope, string batchId, bool alsoRunningTasks, int? expectedEditVersion, CancellationToken ct)
+    {
+        var batch = await scope.BatchAsync(batchId, ct);
+        CheckEditVersion(batch, expectedEditVersion);
+        if (batch.IsFinished)
+            throw OtaException.Conflict("JobFinished", $"Batch {batch.Id} is already {batch.Status}.");
+
+        OtaTaskStatus[] statuses = batch.IsDynamic
+            ? alsoRunningTasks ? TaskStateMachine.UnfinishedStatuses : []
+            : [OtaTaskStatus.Confirm, OtaTaskStatus.Queued, OtaTaskStatus.Notified];
+        var cancelled = await CancelWhereAsync(scope, batch, statuses, batch.IsDynamic ? "the dynamic batch was cancelled" : "the batch was cancelled", ct);
+        EndBatch(scope, batch, BatchStatus.Canceled);
+        return cancelled;
+    }
+
+    /// <summary>CancelOTATaskByJob. CancelQueuedTask without an explicit CancelUnconfirmedTask also cancels CONFIRM tasks.</summary>
+    public static async Task<int> CancelTasksByJobAsync(WriteScope scope, string batchId, CancelTasksByJob flags, CancellationToken ct)
+    {
+        if (!flags.Any)
+            throw new OtaValidationException([new FieldError("CancelQueuedTask", "set at least one of CancelScheduledTask, CancelQueuedTask, CancelNotifiedTask, CancelInProgressTask, CancelUnconfirmedTask.", Missing: true)]);
+        var batch = await scope.BatchAsync(batchId, ct);
+        var statuses = new List<OtaTaskStatus>();
+        var planned = batch.Status == BatchStatus.Planned;
+        if ((flags.CancelQueued && !planned) || (flags.CancelScheduled && planned))
+            statuses.Add(OtaTaskStatus.Queued);
+        if (flags.CancelUnconfirmed == true || (flags.CancelQueued && flags.CancelUnconfirmed is null))
+            statuses.Add(OtaTaskStatus.Confirm);
+        if (flags.CancelNotified)
+            statuses.Add(OtaTaskStatus.Notified);
+        if (flags.CancelInProgress)
+            statuses.Add(OtaTaskStatus.InProgress);
+
+        var cancelled = await CancelWhereAsync(scope, batch, [.. statuses], "cancelled by job", ct);
+        if (planned && flags.CancelScheduled)
+            EndBatch(scope, batch, BatchStatus.Canceled);
+        return cancelled;
+    }
+
+    /// <summary>Cancel one task (the console's per-device Cancel).</summary>
+    public static async Task CancelTaskAsync(WriteScope scope, long taskId, CancellationToken ct)
+    {
+        var task = (await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => t.Id == taskId), ct)).FirstOrDefault()
+                   ?? throw OtaException.NotFound("Task", taskId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var outcome = TaskStateMachine.Cancel(task, "cancelled by an operator", scope.Changes);
+        if (!outcome.Applied)
+            throw OtaException.Conflict("TaskNotCancelable", $"Task {taskId}: {outcome.Reason}.");
+    }
+
+    /// <summary>CancelOTATaskByDevice: the named devices' unfinished tasks of one package, optionally of one batch.</summary>
+    public static async Task<int> CancelTasksByDeviceAsync(WriteScope scope, string productKey, string packageId, IReadOnlyList<string> deviceNames, string? batchId, CancellationToken ct)
+    {
+        var errors = new List<FieldError>();
+        if (deviceNames.Count is 0 or > MaxDevicesPerCancel)
+            errors.Add(new("DeviceName.N", $"name 1-{MaxDevicesPerCancel} devices; got {deviceNames.Count}.", deviceNames.Count == 0));
+        if (deviceNames.Distinct(StringComparer.Ordinal).Count() != deviceNames.Count)
+            errors.Add(new("DeviceName.N", "device names must be unique."));
+        OtaValidationException.ThrowIfAny(errors);
+        var package = await scope.PackageAsync(packageId, ct);
+        if (package.ProductKey != productKey)
+            throw OtaException.NotFound("Firmware", $"{packageId} of product {productKey}");
+
+        var statuses = TaskStateMachine.UnfinishedStatuses;
+        var names = deviceNames.ToList();
+        var query = scope.Db.Tasks.Where(t => t.PackageId == packageId && names.Contains(t.DeviceName) && statuses.Contains(t.Status));
+        if (batchId is not null)
+            query = query.Where(t => t.BatchId == batchId);
+        var count = 0;
+        foreach (var t in await scope.LoadTasksAsync(query, ct))
+            count += TaskStateMachine.Cancel(t, "cancelled by device", scope.Changes).Applied ? 1 : 0;
+        return count;
+    }
+
+    /// <summary>ConfirmOTATask: up to 10 CONFIRM tasks join the queue; a scheduled batch only inside its window.</summary>
+    public static async Task ConfirmTasksAsync(WriteScope scope, IReadOnlyList<long> taskIds, CancellationToken ct)
+    {
+        var tasks = await LoadListedAsync(scope, taskIds, "TaskId.N", ct);
+        foreach (var t in tasks)
+        {
+            if (!TaskStateMachine.CanConfirm(t.Status))
+                throw OtaException.Conflict("TaskNotConfirmable", $"Task {t.Id} is {t.Status}; only tasks pending confirmation can be confirmed.");
+            var batch = await scope.BatchAsync(t.BatchId, ct);
+            if (batch.IsFinished)
+                throw OtaException.Conflict("JobFinished", $"Batch {batch.Id} is {batch.Status}.");
+            if (batch.ScheduleTime is DateTimeOffset start && (scope.Now < start || (batch.ScheduleFinishTime is DateTimeOffset end && scope.Now >= end)))
+                throw OtaException.Conflict("OutsideScheduleWindow", $"Task {t.Id} belongs to a scheduled batch; confirm it between {start:u} and {batch.ScheduleFinishTime?.ToString("u") ?? "its end"}.");
+        }
+        var online = await OnlineAsync(scope, tasks, ct);
+        foreach (var t in tasks)
+        {
+            var batch = await scope.BatchAsync(t.BatchId, ct);
+            TaskStateMachine.Confirm(t, new QueueContext(batch.Status == BatchStatus.Planned, online.Contains(t.DeviceId), batch.NeedPush), scope.Changes);
+        }
+    }
+
+    /// <summary>
+    /// ReupgradeOTATask: up to 10 FAILED or CANCELED tasks of one batch start over. Refused as a whole when the
+    /// batch was cancelled or a device is busy with another batch. A finished batch runs again.
+    /// </summary>
+    public static async Task ReupgradeTasksAsync(WriteScope scope, string batchId, IReadOnlyList<long> taskIds, CancellationToken ct)
+    {
+        var batch = await scope.BatchAsync(batchId, ct);
+        if (batch.Status == BatchStatus.Canceled)
+            throw OtaException.Conflict("JobCanceled", $"Batch {batch.Id} was cancelled; start a new batch instead.");
+        var tasks = await LoadListedAsync(scope, taskIds, "TaskId.N", ct);
+        foreach (var t in tasks)
+        {
+            if (t.BatchId != batchId)
+                throw OtaException.NotFound("Task", $"{t.Id} in batch {batchId}");
+            if (!TaskStateMachine.CanReupgrade(t.Status))
+                throw OtaException.Conflict("TaskNotReupgradable", $"Task {t.Id} is {t.Status}; only failed or cancelled tasks can be updated again.");
+        }
+        var deviceIds = tasks.Select(t => t.DeviceId).ToList();
+        var statuses = TaskStateMachine.UnfinishedStatuses;
+        var others = await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => deviceIds.Contains(t.DeviceId) && statuses.Contains(t.Status)), ct);
+        var verdicts = tasks.ToDictionary(t => t.Id, t => TaskConflicts.Judge(others.Where(o => o.DeviceId == t.DeviceId), batch));
+        // A dynamic batch may hold several tasks of one device (one per match): at most one may run.
+        var busy = tasks.Where(t => verdicts[t.Id].BusyWith is not null
+                                    || others.Any(o => o.DeviceId == t.DeviceId && o.BatchId == batchId)
+                                    || tasks.Count(x => x.DeviceId == t.DeviceId) > 1)
+            .Select(t => t.DeviceName).Distinct().ToList();
+        if (busy.Count > 0)
+            throw OtaException.Conflict("DeviceBusy", $"These devices already have an unfinished task, or are named twice: {string.Join(", ", busy)}.");
+        // The batch's overwrite policy applies as it did when the batch was made.
+        foreach (var old in verdicts.Values.SelectMany(v => v.ToOverwrite))
+            TaskStateMachine.Cancel(old, $"overwritten by batch {batch.Id}", scope.Changes);
+
+        if (batch.Status == BatchStatus.Completed)
+        {
+            batch.Status = BatchStatus.InProgress;
+            batch.EndedAt = null;
+            batch.ModifiedAt = scope.Now;
+            PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
+        }
+        var online = await OnlineAsync(scope, tasks, ct);
+        foreach (var t in tasks)
+            TaskStateMachine.Reupgrade(t, batch.NeedConfirm, new QueueContext(batch.Status == BatchStatus.Planned, online.Contains(t.DeviceId), batch.NeedPush), scope.Changes);
+        if (batch.Kind == BatchKind.Verify)
+        {
+            var package = await scope.PackageAsync(batch.PackageId, ct);
+            if (package.Status != PackageStatus.NoVerificationNeeded)
+                package.Status = PackageStatus.Verifying;
+        }
+        scope.TouchedBatches.Add(batch.Id);
+    }
+
+    /// <summary>A running batch's push rate, constant or variable, changed; it holds from the next tick (a second).</summary>
+    public static async Task UpdatePushRateAsync(WriteScope scope, string batchId, PushRate rate, int? expectedEditVersion, CancellationToken ct)
+    {
+        var errors = new List<FieldError>();
+        BatchRules.ValidatePushRate(rate, errors);
+        OtaValidationException.ThrowIfAny(errors);
+        var batch = await EditableAsync(scope, batchId, expectedEditVersion, ct);
+        batch.PushRate = rate;
+        PushScheduler.RestartStretch(batch, scope.Now, rate.RateAfter(PushScheduler.CountedForRamp(batch)));
+        Edited(scope, batch);
+    }
+
+    /// <summary>A running batch's tags replaced; later notices carry them.</summary>
+    public static async Task UpdateTagsAsync(WriteScope scope, string batchId, IReadOnlyList<BatchTag> tags, int? expectedEditVersion, CancellationToken ct)
+    {
+        var errors = new List<FieldError>();
+        BatchRules.ValidateTags(tags, errors);
+        OtaValidationException.ThrowIfAny(errors);
+        var batch = await EditableAsync(scope, batchId, expectedEditVersion, ct);
+        batch.Tags = tags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList();
+        Edited(scope, batch);
+    }
+
+    /// <summary>
+    /// A dynamic batch's policy: its timeout (new tasks only, as a task keeps the policy it was made with)
+    /// and its source versions.
+    /// </summary>
+    public static async Task UpdateDynamicPolicyAsync(WriteScope scope, string batchId, int? timeoutMinutes, IReadOnlyList<string>? srcVersions, int? expectedEditVersion, CancellationToken ct)
+    {
+        var batch = await EditableAsync(scope, batchId, expectedEditVersion, ct);
+        var errors = new List<FieldError>();
+        BatchRules.ValidateTimeout(timeoutMinutes, errors);
+        if (srcVersions is not null)
+        {
+            BatchRules.ValidateSrcVersions(srcVersions, errors);
+            if (!batch.IsDynamic)
+                errors.Add(new("SrcVersion.N", "only a dynamic batch's source versions can change."));
+            else if (srcVersions.Count == 0)
+                errors.Add(new("SrcVersion.N", "a dynamic batch needs 1-10 source versions.", Missing: true));
+            var package = await scope.PackageAsync(batch.PackageId, ct);
+            if (package.Type == PackageType.Differential && (srcVersions.Count != 1 || srcVersions[0] != package.SrcVersion))
+                errors.Add(new("SrcVersion.N", $"a differential package updates from {package.SrcVersion} only."));
+        }
+        if (timeoutMinutes is int t && batch.RetryIntervalMinutes is int interval && interval >= t)
+            errors.Add(new("TimeoutInMinutes", $"the timeout must stay longer than the retry interval ({interval} min)."));
+        OtaValidationException.ThrowIfAny(errors);
+        if (timeoutMinutes is not null)
+            batch.TimeoutMinutes = timeoutMinutes;
+        if (srcVersions is not null)
+            batch.SrcVersions = [.. srcVersions];
+        Edited(scope, batch);
+    }
+
+    private static async Task<Batch> EditableAsync(WriteScope scope, string batchId, int? expectedEditVersion, CancellationToken ct)
+    {
+        var batch = await scope.BatchAsync(batchId, ct);
+        CheckEditVersion(batch, expectedEditVersion);
+        if (batch.IsFinished)
+            throw OtaException.Conflict("JobFinished", $"Batch {batch.Id} is {batch.Status}; only a planned or running batch can be edited.");
+        return batch;
+    }
+
+    private static void CheckEditVersion(Batch batch, int? expected)
+    {
+        if (expected is int v && v != batch.EditVersion)
+            throw OtaException.Conflict("JobChanged", $"Batch {batch.Id} was changed by someone else since you opened it; reload and try again.");
+    }
+
+    private static void Edited(WriteScope scope, Batch batch)
+    {
+        batch.EditVersion++;
+        batch.ModifiedAt = scope.Now;
+        scope.TouchedBatches.Add(batch.Id);
+    }
+
+    private static void EndBatch(WriteScope scope, Batch batch, BatchStatus status)
+    {
+        batch.Status = status;
+        batch.EndedAt = scope.Now;
+        batch.ModifiedAt = scope.Now;
+        batch.EditVersion++;
+        scope.TouchedBatches.Add(batch.Id);
+    }
+
+    private static async Task<int> CancelWhereAsync(WriteScope scope, Batch batch, OtaTaskStatus[] statuses, string cause, CancellationToken ct)
+    {
+        if (statuses.Length == 0)
+            return 0;
+        var id = batch.Id;
+        var count = 0;
+        foreach (var t in await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => t.BatchId == id && statuses.Contains(t.Status)), ct))
+            count += TaskStateMachine.Cancel(t, cause, scope.Changes).Applied ? 1 : 0;
+        return count;
+    }
+
+    private static async Task<List<UpdateTask>> LoadListedAsync(WriteScope scope, IReadOnlyList<long> taskIds, string field, CancellationToken ct)
+    {
+        if (taskIds.Count is 0 or > MaxTasksPerCall)
+            throw new OtaValidationException([new FieldError(field, $"name 1-{MaxTasksPerCall} tasks; got {taskIds.Count}.", taskIds.Count == 0)]);
+        var ids = taskIds.Distinct().ToList();
+        var tasks = await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => ids.Contains(t.Id)), ct);
+        var missing = ids.Except(tasks.Select(t => t.Id)).ToList();
+        if (missing.Count > 0)
+            throw OtaException.NotFound("Task", string.Join(", ", missing));
+        return tasks;
+    }
+
+    private static async Task<HashSet<long>> OnlineAsync(WriteScope scope, List<UpdateTask> tasks, CancellationToken ct)
+    {
+        var ids = tasks.Select(t => t.DeviceId).ToList();
+        return (await scope.Db.Devices.Where(d => ids.Contains(d.Id) && d.IsOnline).Select(d => d.Id).ToListAsync(ct)).ToHashSet();
+    }
+}

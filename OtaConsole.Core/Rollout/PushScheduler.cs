@@ -1,0 +1,123 @@
+using Microsoft.EntityFrameworkCore;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Tasks;
+
+namespace OtaConsole.Core.Rollout;
+
+/// <summary>
+/// One scheduler tick (once a second): start batches whose time has come, cancel what a schedule's end left
+/// unpushed, fire timeouts and due retries, and push waiting tasks at each batch's rate.
+/// </summary>
+internal static class PushScheduler
+{
+    /// <summary>Bounds one tick's timeout and retry work so a tick stays a short transaction; the rest waits a second.</summary>
+    private const int MaxDuePerTick = 5000;
+
+    public static async Task TickAsync(WriteScope scope, CancellationToken ct)
+    {
+        await StartScheduledAsync(scope, ct);
+        await FinishSchedulesAsync(scope, ct);
+        await FireTimeoutsAsync(scope, ct);
+        await FireRetriesAsync(scope, ct);
+        await PushAsync(scope, ct);
+    }
+
+    private static async Task StartScheduledAsync(WriteScope scope, CancellationToken ct)
+    {
+        var now = scope.Now;
+        var due = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => b.Status == BatchStatus.Planned && b.ScheduleTime <= now), ct);
+        foreach (var batch in due)
+        {
+            batch.Status = BatchStatus.InProgress;
+            batch.StartedAt = now;
+            batch.ModifiedAt = now;
+            RestartStretch(batch, now, batch.PushRate.RateAfter(CountedForRamp(batch)));
+            scope.TouchedBatches.Add(batch.Id);
+            var id = batch.Id;
+            await RequeueAsync(scope, batch, scope.Db.Tasks.Where(t => t.BatchId == id && t.Status == OtaTaskStatus.Queued), ct);
+        }
+    }
+
+    private static async Task FinishSchedulesAsync(WriteScope scope, CancellationToken ct)
+    {
+        var now = scope.Now;
+        var ending = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => b.Status == BatchStatus.InProgress
+            && b.ScheduleFinishTime <= now && (b.Counts.Queued > 0 || b.Counts.Confirm > 0)), ct);
+        foreach (var batch in ending)
+        {
+            var id = batch.Id;
+            var tasks = await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => t.BatchId == id
+                && (t.Status == OtaTaskStatus.Queued || t.Status == OtaTaskStatus.Confirm)), ct);
+            foreach (var t in tasks)
+                TaskStateMachine.Cancel(t, "the batch's finish time passed before the task was pushed", scope.Changes);
+        }
+    }
+
+    private static async Task FireTimeoutsAsync(WriteScope scope, CancellationToken ct)
+    {
+        var now = scope.Now;
+        var tasks = await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => t.TimeoutAt <= now).OrderBy(t => t.TimeoutAt).Take(MaxDuePerTick), ct);
+        foreach (var t in tasks)
+            TaskStateMachine.TimeoutDue(t, scope.Changes);
+    }
+
+    private static async Task FireRetriesAsync(WriteScope scope, CancellationToken ct)
+    {
+        var now = scope.Now;
+        var tasks = await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => t.RetryDueAt <= now).OrderBy(t => t.RetryDueAt).Take(MaxDuePerTick), ct);
+        foreach (var t in tasks)
+            TaskStateMachine.RetryDue(t, scope.Changes);
+    }
+
+    private static async Task PushAsync(WriteScope scope, CancellationToken ct)
+    {
+        var now = scope.Now;
+        var batches = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => b.Status == BatchStatus.InProgress && b.NeedPush && b.Counts.Queued > 0), ct);
+        foreach (var batch in batches)
+        {
+            var rate = batch.PushRate.RateAfter(CountedForRamp(batch));
+            if (rate != batch.RateSegmentPerMinute)
+                RestartStretch(batch, now, rate);
+            var allowed = PushPacing.AllowedSince(batch.RateSegmentStart, now, rate);
+            var due = allowed - batch.RateSegmentPushed;
+            if (due > PushPacing.BurstCap(rate))
+            {
+                // The scheduler was not running for a while: pace from now instead of paying the debt at once.
+                RestartStretch(batch, now, rate);
+                allowed = 1;
+                due = 1;
+            }
+            if (due <= 0)
+                continue;
+
+            var id = batch.Id;
+            var tasks = await scope.LoadTasksAsync(scope.Db.Tasks
+                .Where(t => t.BatchId == id && t.Status == OtaTaskStatus.Queued && t.QueueReason == QueueReason.WaitingForSlot)
+                .OrderBy(t => t.Id).Take((int)due), ct);
+            foreach (var t in tasks)
+                TaskStateMachine.Push(t, scope.Changes);
+            // Allowance nobody used is not banked: a crowd that comes online later is still paced.
+            batch.RateSegmentPushed = tasks.Count < due ? allowed : batch.RateSegmentPushed + tasks.Count;
+        }
+    }
+
+    /// <summary>Re-judges why each queued task waits, from its batch's state and its device's presence.</summary>
+    internal static async Task RequeueAsync(WriteScope scope, Batch batch, IQueryable<UpdateTask> tasks, CancellationToken ct)
+    {
+        var online = await OnlineDevicesAsync(scope, tasks, ct);
+        foreach (var t in await scope.LoadTasksAsync(tasks, ct))
+            TaskStateMachine.Requeue(t, new QueueContext(batch.Status == BatchStatus.Planned, online.Contains(t.DeviceId), batch.NeedPush), scope.Changes);
+    }
+
+    internal static async Task<HashSet<long>> OnlineDevicesAsync(WriteScope scope, IQueryable<UpdateTask> tasks, CancellationToken ct) =>
+        (await tasks.Join(scope.Db.Devices.Where(d => d.IsOnline), t => t.DeviceId, d => d.Id, (t, d) => d.Id).ToListAsync(ct)).ToHashSet();
+
+    internal static long CountedForRamp(Batch b) => b.PushRate.RampCriterion == RampCriterion.Succeeded ? b.Counts.Succeeded : b.PushedCount;
+
+    internal static void RestartStretch(Batch batch, DateTimeOffset now, int perMinute)
+    {
+        batch.RateSegmentStart = now;
+        batch.RateSegmentPushed = 0;
+        batch.RateSegmentPerMinute = perMinute;
+    }
+}

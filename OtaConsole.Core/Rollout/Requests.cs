@@ -1,0 +1,81 @@
+using OtaConsole.Core.Model;
+
+namespace OtaConsole.Core.Rollout;
+
+/// <summary>A new batch: every option of Alibaba's CreateOTAVerifyJob / CreateOTAStaticUpgradeJob / CreateOTADynamicUpgradeJob.</summary>
+public sealed record CreateBatchRequest
+{
+    public required string PackageId { get; init; }
+    public BatchKind Kind { get; init; } = BatchKind.Upgrade;
+    public SelectionType Selection { get; init; } = SelectionType.Static;
+    public TargetSelection Target { get; init; } = TargetSelection.All;
+    public DynamicMode DynamicMode { get; init; } = DynamicMode.AllMatching;
+    public IReadOnlyList<string> DeviceNames { get; init; } = [];
+    public string? GrayPercent { get; init; }
+    public string? GroupId { get; init; }
+    public IReadOnlyList<string> SrcVersions { get; init; } = [];
+    public DateTimeOffset? ScheduleTime { get; init; }
+    public DateTimeOffset? ScheduleFinishTime { get; init; }
+    public PushRate PushRate { get; init; } = PushRate.Default;
+    public int? RetryIntervalMinutes { get; init; }
+    public int? RetryCount { get; init; }
+    public int? TimeoutMinutes { get; init; }
+    public OverwriteMode OverwriteMode { get; init; } = OverwriteMode.DoNotOverwrite;
+    public bool MultiModuleMode { get; init; }
+    public bool NeedPush { get; init; } = true;
+    public bool NeedConfirm { get; init; }
+    public DownloadProtocol DownloadProtocol { get; init; } = DownloadProtocol.Https;
+    public IReadOnlyList<BatchTag> Tags { get; init; } = [];
+    public string? Name { get; init; }
+    public string? Description { get; init; }
+
+    /// <summary>A verify batch over named devices.</summary>
+    public static CreateBatchRequest Verify(string packageId, params string[] deviceNames) => new()
+    {
+        PackageId = packageId,
+        Kind = BatchKind.Verify,
+        Target = TargetSelection.Specific,
+        DeviceNames = deviceNames,
+    };
+}
+
+/// <summary>Why a device a batch's scope reaches gets no task.</summary>
+public enum SkipReason
+{
+    AlreadyOnDestination,
+    NotOnPackageSource,
+    SourceVersionNotSelected,
+    /// <summary>DynamicMode 2 waits for devices to report after creation.</summary>
+    WaitsForNewReport,
+    /// <summary>A dynamic batch has matched this device its 10 times already.</summary>
+    MatchLimitReached,
+}
+
+/// <summary>What a batch would do or did: devices reached, offline, busy with another batch, skipped and why.</summary>
+public sealed record BatchPreview
+{
+    public int Tasks { get; init; }
+    public int Offline { get; init; }
+    /// <summary>Tasks that fail at once because the device has an unfinished task the batch may not overwrite.</summary>
+    public int Busy { get; init; }
+    /// <summary>Older unfinished tasks this batch cancels (OverwriteMode=2 or multi-module).</summary>
+    public int Overwrites { get; init; }
+    public IReadOnlyDictionary<SkipReason, int> Skipped { get; init; } = new Dictionary<SkipReason, int>();
+    public IReadOnlyList<string> UnknownDeviceNames { get; init; } = [];
+    /// <summary>How long pushing takes at the batch's rate, for the devices online now; null when the batch does not push.</summary>
+    public TimeSpan? PushDuration { get; init; }
+}
+
+public sealed record BatchCreated(string BatchId, BatchPreview Preview);
+
+/// <summary>CancelOTATaskByJob's flags. <see cref="CancelUnconfirmed"/> null means "not given".</summary>
+public sealed record CancelTasksByJob
+{
+    public bool CancelScheduled { get; init; }
+    public bool CancelQueued { get; init; }
+    public bool CancelNotified { get; init; }
+    public bool CancelInProgress { get; init; }
+    public bool? CancelUnconfirmed { get; init; }
+
+    public bool Any => CancelScheduled || CancelQueued || CancelNotified || CancelInProgress || CancelUnconfirmed == true;
+}

@@ -1,0 +1,89 @@
+using OtaConsole.Core.Model;
+
+namespace OtaConsole.Core.Tasks;
+
+/// <summary>Why a notice goes out to a device.</summary>
+public enum NoticeCause
+{
+    /// <summary>First push of a queued task.</summary>
+    Push,
+    /// <summary>The device came back online with a pushed task.</summary>
+    Reconnect,
+    /// <summary>An automatic retry after a failure.</summary>
+    Retry,
+}
+
+public readonly record struct NoticeRequest(UpdateTask Task, NoticeCause Cause);
+
+/// <summary>Per-batch effect of one change set: status count deltas and first pushes.</summary>
+public sealed class BatchDelta
+{
+    private readonly int[] _counts = new int[Enum.GetValues<OtaTaskStatus>().Length];
+
+    public int Pushed { get; internal set; }
+    public int Count(OtaTaskStatus status) => _counts[(int)status];
+    internal void Add(OtaTaskStatus status, int n) => _counts[(int)status] += n;
+
+    public void ApplyTo(Batch batch)
+    {
+        foreach (var s in Enum.GetValues<OtaTaskStatus>())
+            batch.Counts[s] += _counts[(int)s];
+        batch.PushedCount += Pushed;
+    }
+}
+
+/// <summary>
+/// Everything one writer step changes: new and changed tasks, their timeline lines, the notices to send
+/// once it is committed, and how each batch's counters move. The state machine fills it; the writer stores it.
+/// </summary>
+public sealed class TaskChangeSet(DateTimeOffset now)
+{
+    private readonly HashSet<UpdateTask> _updated = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, BatchDelta> _batches = [];
+
+    public DateTimeOffset Now { get; } = now;
+    public List<UpdateTask> Created { get; } = [];
+    public IReadOnlyCollection<UpdateTask> Updated => _updated;
+    public List<TaskEvent> Events { get; } = [];
+    public List<NoticeRequest> Notices { get; } = [];
+    public IReadOnlyDictionary<string, BatchDelta> Batches => _batches;
+
+    public bool IsEmpty => Created.Count == 0 && _updated.Count == 0 && Events.Count == 0 && Notices.Count == 0;
+
+    internal void MarkCreated(UpdateTask task)
+    {
+        Created.Add(task);
+        Delta(task.BatchId).Add(task.Status, 1);
+    }
+
+    internal void MarkUpdated(UpdateTask task)
+    {
+        task.ModifiedAt = Now;
+        // A task created in this same step is inserted with its final values; no update needed.
+        if (task.Id != 0)
+            _updated.Add(task);
+    }
+
+    internal void MarkMoved(UpdateTask task, OtaTaskStatus from, OtaTaskStatus to)
+    {
+        var d = Delta(task.BatchId);
+        d.Add(from, -1);
+        d.Add(to, 1);
+        if (from == OtaTaskStatus.Queued && to == OtaTaskStatus.Notified)
+            d.Pushed++;
+    }
+
+    internal void Record(UpdateTask task, TaskEventKind kind, OtaTaskStatus? from, OtaTaskStatus? to, string detail)
+    {
+        // New tasks have no id until stored; their creation is shown from the task row itself.
+        if (task.Id != 0)
+            Events.Add(new TaskEvent { TaskId = task.Id, At = Now, Kind = kind, FromStatus = from, ToStatus = to, Detail = detail });
+    }
+
+    private BatchDelta Delta(string batchId)
+    {
+        if (!_batches.TryGetValue(batchId, out var d))
+            _batches[batchId] = d = new BatchDelta();
+        return d;
+    }
+}

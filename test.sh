@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of OtaConsole and ends with one line: "N passed, N failed, N skipped".
+# It installs what the tests need when it is missing, and every server a test uses is started by the
+# tests themselves on ports of their own.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# Debian packages the tests use (none yet beyond the .NET SDK).
+need=()
+if ((${#need[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "test.sh: cannot install ${need[*]} (needs root and apt-get); the tests that use them will fail" >&2
+  fi
+fi
+
+dotnet tool restore >/dev/null
+
+log=$(mktemp)
+dotnet test --project OtaConsole.Tests -c Release 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+
+count() { grep -E "^\s+$1:" "$log" | tail -1 | awk '{print $2}'; }
+passed=$(count succeeded); failed=$(count failed); skipped=$(count skipped)
+if [ -z "$passed" ]; then
+  # No summary: the build or the runner failed before any test ran.
+  echo "0 passed, 1 failed, 0 skipped"
+  exit $(( rc == 0 ? 1 : rc ))
+fi
+rm -f "$log"
+echo "${passed} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+exit "$rc"
