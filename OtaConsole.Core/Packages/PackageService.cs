@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Tasks;
 using OtaConsole.Core.Validation;
 
 namespace OtaConsole.Core.Packages;
@@ -107,9 +108,11 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         var package = await db.Packages.FirstOrDefaultAsync(p => p.Id == packageId, ct) ?? throw OtaException.NotFound("Firmware", packageId);
-        var running = await db.Batches.AnyAsync(b => b.PackageId == packageId && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress), ct);
+        var statuses = TaskStateMachine.UnfinishedStatuses;
+        var running = await db.Batches.AnyAsync(b => b.PackageId == packageId && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress), ct)
+                      || await db.Tasks.AnyAsync(t => t.PackageId == packageId && statuses.Contains(t.Status), ct);
         if (running)
-            throw OtaException.Conflict("FirmwareInUse", $"Package {package.Name} has a running batch; cancel it before deleting the package.");
+            throw OtaException.Conflict("FirmwareInUse", $"Package {package.Name} has a running batch or devices still updating to it; cancel them before deleting the package.");
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var taskIds = db.Tasks.Where(t => t.PackageId == packageId).Select(t => t.Id);
         await db.TaskEvents.Where(e => taskIds.Contains(e.TaskId)).ExecuteDeleteAsync(ct);

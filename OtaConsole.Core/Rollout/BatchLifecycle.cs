@@ -3,11 +3,45 @@ using OtaConsole.Core.Model;
 namespace OtaConsole.Core.Rollout;
 
 /// <summary>
-/// Batch-level consequences of task changes, applied at the end of every writer step: status counters,
-/// completion, and a verify batch's effect on its package.
+/// A batch's status, in one place: it starts (at once, or at its schedule time), completes when no task is
+/// left unfinished (a dynamic batch never completes by itself), is cancelled, or is reopened by a reupgrade.
+/// At the end of every writer step its counters follow its tasks, and a verify batch settles its package.
 /// </summary>
 internal static class BatchLifecycle
 {
+    public static void Start(WriteScope scope, Batch batch)
+    {
+        batch.Status = BatchStatus.InProgress;
+        batch.StartedAt = scope.Now;
+        Touch(scope, batch);
+        PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
+    }
+
+    public static void Cancel(WriteScope scope, Batch batch)
+    {
+        batch.Status = BatchStatus.Canceled;
+        batch.EndedAt = scope.Now;
+        batch.EditVersion++;
+        Touch(scope, batch);
+    }
+
+    /// <summary>A completed batch runs again when some of its tasks are updated again.</summary>
+    public static void Reopen(WriteScope scope, Batch batch)
+    {
+        if (batch.Status != BatchStatus.Completed)
+            return;
+        batch.Status = BatchStatus.InProgress;
+        batch.EndedAt = null;
+        Touch(scope, batch);
+        PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
+    }
+
+    private static void Touch(WriteScope scope, Batch batch)
+    {
+        batch.ModifiedAt = scope.Now;
+        scope.TouchedBatches.Add(batch.Id);
+    }
+
     public static async Task SettleAsync(WriteScope scope, CancellationToken ct)
     {
         foreach (var (batchId, delta) in scope.Changes.Batches)
@@ -24,7 +58,7 @@ internal static class BatchLifecycle
             {
                 batch.Status = BatchStatus.Completed;
                 batch.EndedAt = scope.Now;
-                batch.ModifiedAt = scope.Now;
+                Touch(scope, batch);
             }
             if (batch.Kind == BatchKind.Verify)
                 await SettleVerificationAsync(scope, batch, ct);

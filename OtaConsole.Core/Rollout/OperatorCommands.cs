@@ -27,7 +27,7 @@ internal static class OperatorCommands
             ? alsoRunningTasks ? TaskStateMachine.UnfinishedStatuses : []
             : [OtaTaskStatus.Confirm, OtaTaskStatus.Queued, OtaTaskStatus.Notified];
         var cancelled = await CancelWhereAsync(scope, batch, statuses, batch.IsDynamic ? "the dynamic batch was cancelled" : "the batch was cancelled", ct);
-        EndBatch(scope, batch, BatchStatus.Canceled);
+        BatchLifecycle.Cancel(scope, batch);
         return cancelled;
     }
 
@@ -50,7 +50,7 @@ internal static class OperatorCommands
 
         var cancelled = await CancelWhereAsync(scope, batch, [.. statuses], "cancelled by job", ct);
         if (planned && flags.CancelScheduled)
-            EndBatch(scope, batch, BatchStatus.Canceled);
+            BatchLifecycle.Cancel(scope, batch);
         return cancelled;
     }
 
@@ -142,13 +142,7 @@ internal static class OperatorCommands
         foreach (var old in verdicts.Values.SelectMany(v => v.ToOverwrite))
             TaskStateMachine.Cancel(old, $"overwritten by batch {batch.Id}", scope.Changes);
 
-        if (batch.Status == BatchStatus.Completed)
-        {
-            batch.Status = BatchStatus.InProgress;
-            batch.EndedAt = null;
-            batch.ModifiedAt = scope.Now;
-            PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
-        }
+        BatchLifecycle.Reopen(scope, batch);
         var online = await OnlineAsync(scope, tasks, ct);
         foreach (var t in tasks)
             TaskStateMachine.Reupgrade(t, batch.NeedConfirm, new QueueContext(batch.Status == BatchStatus.Planned, online.Contains(t.DeviceId), batch.NeedPush), scope.Changes);
@@ -233,15 +227,6 @@ internal static class OperatorCommands
     {
         batch.EditVersion++;
         batch.ModifiedAt = scope.Now;
-        scope.TouchedBatches.Add(batch.Id);
-    }
-
-    private static void EndBatch(WriteScope scope, Batch batch, BatchStatus status)
-    {
-        batch.Status = status;
-        batch.EndedAt = scope.Now;
-        batch.ModifiedAt = scope.Now;
-        batch.EditVersion++;
         scope.TouchedBatches.Add(batch.Id);
     }
 

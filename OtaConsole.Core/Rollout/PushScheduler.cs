@@ -28,11 +28,7 @@ internal static class PushScheduler
         var due = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => b.Status == BatchStatus.Planned && b.ScheduleTime <= now), ct);
         foreach (var batch in due)
         {
-            batch.Status = BatchStatus.InProgress;
-            batch.StartedAt = now;
-            batch.ModifiedAt = now;
-            RestartStretch(batch, now, batch.PushRate.RateAfter(CountedForRamp(batch)));
-            scope.TouchedBatches.Add(batch.Id);
+            BatchLifecycle.Start(scope, batch);
             var id = batch.Id;
             await RequeueAsync(scope, batch, scope.Db.Tasks.Where(t => t.BatchId == id && t.Status == OtaTaskStatus.Queued), ct);
         }

@@ -122,7 +122,12 @@ public sealed class PackageRulesTests : IDisposable
         var b = await _h.BatchAsync(p.Id);
         var e = await Assert.ThrowsAsync<OtaException>(() => _h.Packages.DeleteAsync(p.Id));
         Assert.Equal("FirmwareInUse", e.Code);
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await _h.ProgressAsync("dev-000", 10);
         await _h.Engine.CancelBatchAsync(b.BatchId);
+        // The batch is cancelled but its In upgrade task runs on: still in use.
+        Assert.Equal("FirmwareInUse", (await Assert.ThrowsAsync<OtaException>(() => _h.Packages.DeleteAsync(p.Id))).Code);
+        await _h.VersionAsync("dev-000", "2.0.0");
         await _h.Packages.DeleteAsync(p.Id);
         Assert.Null(await _h.Packages.FindAsync(p.Id));
         Assert.Empty(await _h.TasksAsync(b.BatchId));
