@@ -208,6 +208,14 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
             .FirstOrDefaultAsync(d => d.ProductKey == productKey && d.DeviceName == deviceName, ct);
     }
 
+    /// <summary>All devices of a product with their versions, streamed (a product can have a million).</summary>
+    public async IAsyncEnumerable<Device> DevicesOfAsync(string productKey, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        await foreach (var d in db.Devices.AsNoTracking().Include(d => d.ModuleVersions).Where(d => d.ProductKey == productKey).OrderBy(d => d.Id).AsAsyncEnumerable().WithCancellation(ct))
+            yield return d;
+    }
+
     public async Task<Device?> FindDeviceByIotIdAsync(string iotId, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);

@@ -103,6 +103,21 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
         return await db.Packages.AsNoTracking().FirstOrDefaultAsync(p => p.Id == packageId, ct);
     }
 
+    public async Task<List<UpdatePackage>> ListAsync(string? productKey = null, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var q = db.Packages.AsNoTracking();
+        if (productKey is not null)
+            q = q.Where(p => p.ProductKey == productKey);
+        return await q.OrderByDescending(p => p.CreatedAt).ToListAsync(ct);
+    }
+
+    public async Task<PackageFile?> FindFileAsync(string packageId, int index, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.PackageFiles.AsNoTracking().FirstOrDefaultAsync(f => f.PackageId == packageId && f.Index == index, ct);
+    }
+
     /// <summary>Deletes a package, its files, and its finished batches and their tasks. Refused while a batch of it runs.</summary>
     public async Task DeleteAsync(string packageId, CancellationToken ct = default)
     {

@@ -1,0 +1,218 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+using OtaConsole.Core.Devices;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Rollout;
+
+namespace OtaConsole.Core.Mqtt;
+
+/// <summary>
+/// The broker devices connect to in embedded mode (MQTTnet, MQTT 3.1.1 and 5): Alibaba sign-in, one connection
+/// per device, the device's own topics only, server-side subscription for _ss=1 devices, and presence.
+/// Handlers only check, parse and enqueue; the engine does the work.
+/// </summary>
+public sealed class EmbeddedBroker(
+    IOptions<MqttOptions> options,
+    DeviceSecrets secrets,
+    UplinkHandler uplinks,
+    DeviceEventQueue events,
+    BridgeStats stats,
+    ILogger<EmbeddedBroker> log) : IHostedService, IMqttTransport, IDisposable
+{
+    private const string DeviceItem = "ota.device";
+    private const string ServerSubscribesItem = "ota.ss";
+    /// <summary>The client id the console's own messages carry.</summary>
+    public const string ServerClientId = "otaconsole";
+
+    // The client id of each device's current connection; a device signing in again under another id replaces it.
+    private readonly ConcurrentDictionary<DeviceKey, string> _current = new();
+    private MqttServer? _server;
+    private MqttServerOptions? _serverOptions;
+
+    /// <summary>The port devices connect to (the real one when configured as 0).</summary>
+    public int Port => _serverOptions?.DefaultEndpointOptions.Port ?? 0;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var builder = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointPort(o.Port)
+            .WithMaxPendingMessagesPerClient(100);
+        if (o.Host is not ("*" or "" or null))
+        {
+            var ip = IPAddress.TryParse(o.Host, out var parsed) ? parsed : (await Dns.GetHostAddressesAsync(o.Host, cancellationToken))[0];
+            builder = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                ? builder.WithDefaultEndpointBoundIPAddress(IPAddress.None).WithDefaultEndpointBoundIPV6Address(ip)
+                : builder.WithDefaultEndpointBoundIPAddress(ip).WithDefaultEndpointBoundIPV6Address(IPAddress.None);
+        }
+        _serverOptions = builder.Build();
+        _server = new MqttServerFactory().CreateMqttServer(_serverOptions);
+        _server.ValidatingConnectionAsync += ValidateAsync;
+        _server.ClientConnectedAsync += ConnectedAsync;
+        _server.ClientDisconnectedAsync += DisconnectedAsync;
+        _server.InterceptingPublishAsync += PublishAsync;
+        _server.InterceptingSubscriptionAsync += SubscribeAsync;
+        await _server.StartAsync();
+        log.LogInformation("MQTT broker listening on port {Port}", Port);
+    }
+
+    // Hosts may stop and dispose a service more than once, even concurrently (WebApplicationFactory does);
+    // MQTTnet's stop is not safe to re-enter, so it runs once.
+    private readonly Lock _stopGate = new();
+    private Task? _stopping;
+    private int _disposed;
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_stopGate)
+            return _stopping ??= _server is { IsStarted: true } ? _server.StopAsync() : Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        _server?.Dispose();
+    }
+
+    public async Task PublishAsync(string topic, byte[] payload, CancellationToken ct)
+    {
+        if (_server is not { IsStarted: true })
+            throw new InvalidOperationException("The embedded broker is not running.");
+        var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+        await _server.InjectApplicationMessage(new InjectedMqttApplicationMessage(message) { SenderClientId = ServerClientId }, ct);
+    }
+
+    private async Task ValidateAsync(ValidatingConnectionEventArgs e)
+    {
+        try
+        {
+            var key = AlibabaSignIn.ParseUsername(e.UserName);
+            var secret = key is DeviceKey k ? await secrets.FindAsync(k, e.CancellationToken) : null;
+            var failure = AlibabaSignIn.Check(e.ClientId, e.UserName, e.Password, e.KeepAlivePeriod ?? 0, _ => secret, out var device, out var parsed);
+            if (failure != SignInFailure.None)
+            {
+                e.ReasonCode = failure switch
+                {
+                    SignInFailure.MalformedClientId => MqttConnectReasonCode.ClientIdentifierNotValid,
+                    SignInFailure.BadKeepAlive => MqttConnectReasonCode.NotAuthorized,
+                    _ => MqttConnectReasonCode.BadUserNameOrPassword,
+                };
+                stats.ConnectRefused();
+                log.LogInformation("Refused sign-in from {Endpoint} as {User} ({ClientId}): {Reason}", e.RemoteEndPoint, Printable(e.UserName), Printable(e.ClientId), failure);
+                return;
+            }
+            e.SessionItems[DeviceItem] = device;
+            e.SessionItems[ServerSubscribesItem] = parsed!.WantsServerSubscription;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "Sign-in check failed for {ClientId}", Printable(e.ClientId));
+            e.ReasonCode = MqttConnectReasonCode.ServerUnavailable;
+        }
+    }
+
+    private async Task ConnectedAsync(ClientConnectedEventArgs e)
+    {
+        if (!TryDevice(e.SessionItems, out var device))
+            return;
+        stats.ConnectAccepted();
+        try
+        {
+            // Alibaba keeps one connection per device: a new sign-in under another client id replaces the old one.
+            string? previous = null;
+            _current.AddOrUpdate(device, e.ClientId, (_, old) =>
+            {
+                previous = old;
+                return e.ClientId;
+            });
+            if (previous is not null && previous != e.ClientId)
+                await DisconnectQuietlyAsync(previous);
+            if (e.SessionItems[ServerSubscribesItem] is true)
+            {
+                var filters = AlinkTopics.ServerSubscriptions(device)
+                    .Select(t => new MqttTopicFilterBuilder().WithTopic(t).WithAtLeastOnceQoS().Build()).ToList();
+                await _server!.SubscribeAsync(e.ClientId, filters);
+            }
+            await events.EnqueueAsync(new DeviceConnected(device));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning(ex, "Setting up the session of {Device} failed", device);
+        }
+    }
+
+    private async Task DisconnectedAsync(ClientDisconnectedEventArgs e)
+    {
+        // A takeover (same client id) is followed by the new connection's own connect event.
+        if (e.DisconnectType == MqttClientDisconnectType.Takeover || !TryDevice(e.SessionItems, out var device))
+            return;
+        if (_current.TryRemove(new KeyValuePair<DeviceKey, string>(device, e.ClientId)))
+            await events.EnqueueAsync(new DeviceDisconnected(device));
+    }
+
+    private async Task PublishAsync(InterceptingPublishEventArgs e)
+    {
+        if (!TryDevice(e.SessionItems, out var device))
+            return; // the console's own notices
+        // A device's messages are for the console: nothing is routed on to other clients.
+        e.ProcessPublish = false;
+        try
+        {
+            var result = await uplinks.HandleAsync(device, e.ApplicationMessage.Topic, e.ApplicationMessage.Payload, e.CancellationToken);
+            if (result == UplinkResult.Forbidden)
+                e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "Handling a message from {Device} failed", device);
+        }
+    }
+
+    private Task SubscribeAsync(InterceptingSubscriptionEventArgs e)
+    {
+        if (TryDevice(e.SessionItems, out var device) && !AlinkTopics.MaySubscribe(device, e.TopicFilter.Topic))
+        {
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            stats.SubscriptionRefused();
+            log.LogInformation("Refused a subscription of {Device} to {Filter}", device, Printable(e.TopicFilter.Topic));
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task DisconnectQuietlyAsync(string clientId)
+    {
+        try
+        {
+            await _server!.DisconnectClientAsync(clientId, MqttDisconnectReasonCode.SessionTakenOver);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    private static bool TryDevice(IDictionary? items, out DeviceKey device)
+    {
+        if (items?[DeviceItem] is DeviceKey d)
+        {
+            device = d;
+            return true;
+        }
+        device = default;
+        return false;
+    }
+
+    private static string Printable(string? s) => s is null ? "(none)" : new(s.Take(160).Select(ch => char.IsControl(ch) ? '?' : ch).ToArray());
+}

@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using OtaConsole.Core.Devices;
+using OtaConsole.Core.Rollout;
+
+namespace OtaConsole.Core.Mqtt;
+
+/// <summary>
+/// External mode: the console is a client of an existing broker. It subscribes to every device's uplink
+/// topics (an MQTT 5 shared subscription, so several consoles split the traffic) and publishes notices.
+/// The broker signs devices in and enforces topic rules; presence comes from its connect/disconnect events
+/// where it publishes them (EMQX style), otherwise from the devices' messages.
+/// The connection is kept by a supervised loop, never from the disconnect event.
+/// </summary>
+public sealed class ExternalBroker(
+    IOptions<MqttOptions> options,
+    UplinkHandler uplinks,
+    DeviceEventQueue events,
+    TimeProvider time,
+    ILogger<ExternalBroker> log) : BackgroundService, IMqttTransport
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
+
+    public bool IsConnected => _client.IsConnected;
+
+    public async Task PublishAsync(string topic, byte[] payload, CancellationToken ct)
+    {
+        if (!_client.IsConnected)
+            throw new InvalidOperationException("Not connected to the external MQTT broker.");
+        var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
+        await _client.PublishAsync(message, ct);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _client.ApplicationMessageReceivedAsync += ReceivedAsync; // attached before the first connect
+        var backoff = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!_client.IsConnected)
+                {
+                    await ConnectAsync(stoppingToken);
+                    backoff = TimeSpan.FromSeconds(1);
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                log.LogWarning("External MQTT broker {Host}:{Port} unreachable ({Message}); retrying in {Backoff}", options.Value.Host, options.Value.Port, e.Message, backoff);
+                await Task.Delay(backoff, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+        if (_client.IsConnected)
+            await _client.DisconnectAsync();
+    }
+
+    private async Task ConnectAsync(CancellationToken ct)
+    {
+        var o = options.Value;
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(o.Host is "*" or "" ? "localhost" : o.Host, o.Port)
+            .WithClientId(o.ClientId ?? $"otaconsole-{Environment.MachineName}-{Environment.ProcessId}")
+            .WithProtocolVersion(o.UseMqtt5 ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
+            .WithCleanSession();
+        if (!string.IsNullOrEmpty(o.Username))
+            builder = builder.WithCredentials(o.Username, o.Password);
+        var result = await _client.ConnectAsync(builder.Build(), ct);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+            throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}");
+
+        var subscribe = new MqttClientSubscribeOptionsBuilder();
+        foreach (var filter in AlinkTopics.UplinkFilters)
+            subscribe = subscribe.WithTopicFilter(Shared(o, filter), MqttQualityOfServiceLevel.AtLeastOnce);
+        if (!string.IsNullOrEmpty(o.PresenceTopicFilter))
+            subscribe = subscribe.WithTopicFilter(Shared(o, o.PresenceTopicFilter), MqttQualityOfServiceLevel.AtLeastOnce);
+        await _client.SubscribeAsync(subscribe.Build(), ct);
+        log.LogInformation("Connected to the external MQTT broker {Host}:{Port}", o.Host, o.Port);
+    }
+
+    private static string Shared(MqttOptions o, string filter) => o.UseMqtt5 ? $"$share/{o.SharedGroup}/{filter}" : filter;
+
+    private async Task ReceivedAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        try
+        {
+            var topic = e.ApplicationMessage.Topic;
+            if (topic.StartsWith('$'))
+                await PresenceAsync(topic, e.ApplicationMessage.Payload);
+            else
+                await uplinks.HandleAsync(null, topic, e.ApplicationMessage.Payload);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "Handling a message on {Topic} failed", e.ApplicationMessage.Topic);
+        }
+    }
+
+    /// <summary>EMQX's $SYS/brokers/{node}/clients/{clientid}/connected|disconnected, whose JSON names the username "dn&amp;pk".</summary>
+    private async Task PresenceAsync(string topic, ReadOnlySequence<byte> payload)
+    {
+        var online = topic.EndsWith("/connected", StringComparison.Ordinal);
+        if (!online && !topic.EndsWith("/disconnected", StringComparison.Ordinal))
+            return;
+        try
+        {
+            using var doc = JsonDocument.Parse(payload);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("username", out var u)
+                && u.ValueKind == JsonValueKind.String && AlibabaSignIn.ParseUsername(u.GetString()) is { } device)
+                await events.EnqueueAsync(online ? new DeviceConnected(device) : new DeviceDisconnected(device));
+        }
+        catch (JsonException)
+        {
+            // Not a presence event we understand.
+        }
+    }
+
+    public override void Dispose()
+    {
+        _client.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,43 @@
+namespace OtaConsole.Core.Mqtt;
+
+public enum MqttMode
+{
+    /// <summary>OtaConsole hosts the broker devices connect to, and checks their Alibaba sign-in itself.</summary>
+    Embedded,
+    /// <summary>OtaConsole is a client of an existing broker (EMQX, HiveMQ, mosquitto), which owns sign-in and topic rules.</summary>
+    External,
+}
+
+/// <summary>The "Ota:Mqtt" section.</summary>
+public sealed class MqttOptions
+{
+    public const string Section = "Ota:Mqtt";
+
+    public MqttMode Mode { get; set; } = MqttMode.Embedded;
+
+    /// <summary>Embedded: the port devices connect to (0 = any free port). External: the broker's port.</summary>
+    public int Port { get; set; } = 1883;
+
+    /// <summary>Embedded: the address to listen on ("*" for all). External: the broker's host name.</summary>
+    public string Host { get; set; } = "*";
+
+    /// <summary>External: credentials of the console's own connection.</summary>
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+
+    /// <summary>External: MQTT 5 (with shared subscriptions) or 3.1.1.</summary>
+    public bool UseMqtt5 { get; set; } = true;
+
+    /// <summary>External, MQTT 5: the shared-subscription group several consoles join to split device traffic.</summary>
+    public string SharedGroup { get; set; } = "otaconsole";
+
+    /// <summary>External: this console's client id (unique per console instance).</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>
+    /// External: topic filter of the broker's client connect/disconnect events, EMQX style
+    /// ($SYS/brokers/{node}/clients/{clientid}/connected|disconnected, JSON with "username"). Empty: none;
+    /// devices are then marked online by their messages.
+    /// </summary>
+    public string? PresenceTopicFilter { get; set; } = "$SYS/brokers/+/clients/+/+";
+}

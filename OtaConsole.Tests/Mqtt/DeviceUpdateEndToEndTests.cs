@@ -1,0 +1,227 @@
+using Microsoft.EntityFrameworkCore;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Simulation;
+using OtaConsole.Core.Tasks;
+using OtaConsole.Tests.Support;
+
+namespace OtaConsole.Tests.Mqtt;
+
+/// <summary>Every update path, end to end: simulated devices on real MQTT to the embedded broker, downloads over HTTP.</summary>
+public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
+{
+    private ConsoleHost _c = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _c = await ConsoleHost.StartAsync();
+        await _c.ProductAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await _c.DisposeAsync();
+
+    private async Task<(SimulatedDevice Device, string BatchId)> UpdateOneAsync(SimDeviceSpec spec, Func<CreateBatchRequest, CreateBatchRequest>? configure = null)
+    {
+        var device = await _c.OnlineAsync(spec);
+        var package = await _c.PackageAsync();
+        var request = new CreateBatchRequest { PackageId = package.Id };
+        var batch = await _c.Engine.CreateBatchAsync(configure is null ? request : configure(request));
+        return (device, batch.BatchId);
+    }
+
+    [Theory]
+    [InlineData(SimSdkStyle.LinkSdk4)]
+    [InlineData(SimSdkStyle.CSdk3)]
+    public async Task A_device_updates_and_its_task_succeeds(SimSdkStyle style)
+    {
+        var spec = (await _c.RegisterAsync(1, style: style))[0];
+        var (device, batchId) = await UpdateOneAsync(spec);
+
+        var task = await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+
+        Assert.Equal(100, task.Progress);
+        Assert.Equal("2.0.0", device.Versions[OtaModule.Default]);
+        var version = (await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions.Single(v => v.ModuleName == OtaModule.Default);
+        Assert.Equal("2.0.0", version.Version);
+        await using var db = _c.Db();
+        var timeline = await db.TaskEvents.Where(e => e.TaskId == task.Id).OrderBy(e => e.Id).Select(e => e.Detail).ToListAsync();
+        Assert.Equal(["pushed", "progress 0", "progress 25", "progress 50", "progress 75", "progress 100", "reported version 2.0.0"], timeline);
+    }
+
+    [Theory]
+    [InlineData(SimFailure.UpdateFailed, "-1")]
+    [InlineData(SimFailure.DownloadFailed, "-2")]
+    [InlineData(SimFailure.VerifyFailed, "-3")]
+    [InlineData(SimFailure.FlashFailed, "-4")]
+    [InlineData(SimFailure.WrongVersion, FailureCodes.UnexpectedVersion)]
+    public async Task A_device_reporting_a_failure_fails_its_task_with_the_code(SimFailure failure, string code)
+    {
+        var spec = (await _c.RegisterAsync(1))[0] with { Failure = failure };
+        var (_, batchId) = await UpdateOneAsync(spec);
+
+        var task = await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Failed);
+
+        Assert.Equal(code, task.FailureCode);
+    }
+
+    [Fact]
+    public async Task A_device_that_goes_silent_times_out()
+    {
+        var spec = (await _c.RegisterAsync(1))[0] with { Failure = SimFailure.Silent };
+        var (_, batchId) = await UpdateOneAsync(spec, r => r with { TimeoutMinutes = 2 });
+
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.InProgress);
+        var task = await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Failed);
+
+        Assert.Equal(FailureCodes.Timeout, task.FailureCode);
+        Assert.True(task.EndedAt - task.FirstProgressAt >= TimeSpan.FromMinutes(2));
+    }
+
+    [Fact]
+    public async Task A_failed_download_is_retried_and_then_succeeds()
+    {
+        var spec = (await _c.RegisterAsync(1))[0] with { Failure = SimFailure.DownloadFailed, FailAttempts = 1 };
+        var (device, batchId) = await UpdateOneAsync(spec, r => r with { RetryIntervalMinutes = 10, RetryCount = 2, TimeoutMinutes = 60 });
+
+        var task = await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+
+        Assert.Equal(1, task.RetryAttempts);
+        Assert.Equal(1, device.UpdatesFailed);
+        Assert.Equal(1, device.UpdatesCompleted);
+    }
+
+    [Fact]
+    public async Task An_offline_device_waits_and_updates_when_it_comes_online()
+    {
+        var spec = (await _c.RegisterAsync(1))[0];
+        // It reported once, then went away.
+        var first = await _c.OnlineAsync(spec);
+        await first.DisconnectAsync();
+        await _c.UntilAsync(async () => (await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.IsOnline, online => !online, "the device to go offline", advanceClock: false);
+        var package = await _c.PackageAsync();
+        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id })).BatchId;
+        Assert.Equal(QueueReason.Offline, (await _c.TaskAsync(batchId, "dev-000")).QueueReason);
+
+        var again = _c.Device(spec);
+        Assert.True(await again.ConnectAsync());
+
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_batch_mid_way_stops_the_devices_not_yet_pushed()
+    {
+        var specs = await _c.RegisterAsync(3);
+        foreach (var s in specs)
+            await _c.OnlineAsync(s with { Failure = s.Key.DeviceName == "dev-000" ? SimFailure.Silent : SimFailure.None });
+        var package = await _c.PackageAsync();
+        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(10) })).BatchId;
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.InProgress);
+
+        await _c.Engine.CancelBatchAsync(batchId);
+        await _c.WaitForAsync(() => Task.FromResult(true)); // one more tick
+
+        var tasks = await _c.Db().Tasks.Where(t => t.BatchId == batchId).ToDictionaryAsync(t => t.DeviceName);
+        Assert.Equal(OtaTaskStatus.InProgress, tasks["dev-000"].Status); // an In upgrade task finishes
+        Assert.Equal(OtaTaskStatus.Canceled, tasks["dev-001"].Status);
+        Assert.Equal(OtaTaskStatus.Canceled, tasks["dev-002"].Status);
+        Assert.Null(tasks["dev-002"].PushedAt);
+        Assert.Equal(BatchStatus.Canceled, (await _c.Db().Batches.SingleAsync(b => b.Id == batchId)).Status);
+    }
+
+    [Fact]
+    public async Task A_batch_needing_confirmation_updates_only_confirmed_devices()
+    {
+        var specs = await _c.RegisterAsync(2);
+        var devices = new List<SimulatedDevice>();
+        foreach (var s in specs)
+            devices.Add(await _c.OnlineAsync(s));
+        var package = await _c.PackageAsync();
+        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, NeedConfirm = true })).BatchId;
+        var confirm = await _c.TaskAsync(batchId, "dev-001");
+        Assert.Equal(OtaTaskStatus.Confirm, confirm.Status);
+
+        await _c.Engine.ConfirmTasksAsync([confirm.Id]);
+
+        await _c.TaskReachesAsync(batchId, "dev-001", OtaTaskStatus.Succeeded);
+        Assert.Equal(OtaTaskStatus.Confirm, (await _c.TaskAsync(batchId, "dev-000")).Status);
+        Assert.Equal("1.0.0", devices[0].Versions[OtaModule.Default]);
+    }
+
+    [Fact]
+    public async Task Without_push_the_device_asks_with_firmware_get_and_updates()
+    {
+        var spec = (await _c.RegisterAsync(1))[0];
+        var (device, batchId) = await UpdateOneAsync(spec, r => r with { NeedPush = false });
+        await _c.WaitForAsync(() => Task.FromResult(true)); // a tick passes: nothing is pushed
+        Assert.Equal((OtaTaskStatus.Queued, QueueReason.AwaitingRequest), await StatusAsync(batchId));
+        Assert.Empty(device.Received);
+
+        await device.RequestFirmwareAsync();
+
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+        Assert.Contains(device.Received, r => r.Contains("\"code\":200", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_device_asking_with_nothing_pending_gets_an_empty_reply()
+    {
+        var device = await _c.OnlineAsync((await _c.RegisterAsync(1))[0]);
+        await device.RequestFirmwareAsync();
+        await _c.UntilAsync(() => Task.FromResult(device.Received.Count), n => n > 0, "the reply", advanceClock: false);
+        Assert.Matches("^\\{\"id\":\\d+,\"code\":200,\"data\":\\{\\}\\}$", device.Received.Single());
+    }
+
+    [Fact]
+    public async Task A_dynamic_batch_picks_up_a_device_that_reports_its_version_later()
+    {
+        var specs = await _c.RegisterAsync(2, version: "0.9.0");
+        var early = await _c.OnlineAsync(specs[0]);
+        var package = await _c.PackageAsync();
+        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, Selection = SelectionType.Dynamic, SrcVersions = ["1.0.0"] })).BatchId;
+
+        var late = await _c.OnlineAsync(specs[1] with { Versions = new() { [OtaModule.Default] = "1.0.0" } });
+        await _c.TaskReachesAsync(batchId, "dev-001", OtaTaskStatus.Succeeded);
+
+        // The early device was on another version: untouched until it reports a matching one.
+        Assert.False(await _c.Db().Tasks.AnyAsync(t => t.BatchId == batchId && t.DeviceName == "dev-000"));
+        await early.ReportVersionAsync(OtaModule.Default, "1.0.0");
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+        Assert.Equal("2.0.0", late.Versions[OtaModule.Default]);
+    }
+
+    [Fact]
+    public async Task A_multi_module_device_updates_one_module_without_touching_the_other()
+    {
+        var spec = (await _c.RegisterAsync(1))[0] with { Versions = new() { [OtaModule.Default] = "1.0.0", ["MCU"] = "m1" } };
+        var device = await _c.OnlineAsync(spec);
+        var mcu = await _c.PackageAsync("m2", "MCU");
+        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = mcu.Id, MultiModuleMode = true })).BatchId;
+
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+
+        Assert.Equal(("m2", "1.0.0"), (device.Versions["MCU"], device.Versions[OtaModule.Default]));
+        var versions = (await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions.ToDictionary(v => v.ModuleName, v => v.Version);
+        Assert.Equal("m2", versions["MCU"]);
+        Assert.Equal("1.0.0", versions[OtaModule.Default]);
+    }
+
+    [Fact]
+    public async Task A_multi_file_package_is_downloaded_file_by_file()
+    {
+        var spec = (await _c.RegisterAsync(1))[0];
+        var device = await _c.OnlineAsync(spec);
+        var package = await _c.PackageAsync(files: 3);
+        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id })).BatchId;
+
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+
+        Assert.Contains(device.Received, r => r.Contains("\"files\":[", StringComparison.Ordinal));
+    }
+
+    private async Task<(OtaTaskStatus, QueueReason)> StatusAsync(string batchId)
+    {
+        var t = await _c.TaskAsync(batchId, "dev-000");
+        return (t.Status, t.QueueReason);
+    }
+}

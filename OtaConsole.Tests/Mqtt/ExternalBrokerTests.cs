@@ -1,0 +1,69 @@
+using Microsoft.Extensions.DependencyInjection;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Mqtt;
+using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Simulation;
+using OtaConsole.Tests.Support;
+
+namespace OtaConsole.Tests.Mqtt;
+
+/// <summary>External mode: the console as a client of a real mosquitto, which the devices connect to.</summary>
+public sealed class ExternalBrokerTests : IAsyncLifetime
+{
+    private Mosquitto _broker = null!;
+    private ConsoleHost _c = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _broker = await Mosquitto.StartAsync();
+        _c = await ConsoleHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Ota:Mqtt:Mode"] = "External",
+            ["Ota:Mqtt:Host"] = "127.0.0.1",
+            ["Ota:Mqtt:Port"] = _broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        await _c.ProductAsync();
+        var external = _c.Services.GetRequiredService<ExternalBroker>();
+        await _c.UntilAsync(() => Task.FromResult(external.IsConnected), connected => connected, "the console to connect to mosquitto", advanceClock: true);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _c.DisposeAsync();
+        await _broker.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_device_on_the_external_broker_updates_through_the_console()
+    {
+        // In external mode the broker does not subscribe devices for them: an SDK 3.x-style device subscribes itself.
+        var spec = (await _c.RegisterAsync(1, style: SimSdkStyle.CSdk3))[0];
+        var device = new SimulatedDevice(spec, SimulatedDevice.MqttLink(spec, "127.0.0.1", _broker.Port), _c.Http, TimeSpan.Zero);
+        await using var _ = device;
+        Assert.True(await device.ConnectAsync());
+        await _c.UntilAsync(async () => await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"),
+            d => d!.IsOnline && d.ModuleVersions.Any(v => v.Version == "1.0.0"), "the version report to arrive through mosquitto");
+
+        var package = await _c.PackageAsync();
+        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id })).BatchId;
+
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+        Assert.Equal("2.0.0", device.Versions[OtaModule.Default]);
+    }
+
+    [Fact]
+    public async Task Malformed_messages_through_the_external_broker_are_dropped()
+    {
+        var spec = (await _c.RegisterAsync(1, style: SimSdkStyle.CSdk3))[0];
+        var link = SimulatedDevice.MqttLink(spec, "127.0.0.1", _broker.Port);
+        await using var _ = link;
+        Assert.True(await link.ConnectAsync(default));
+        var dropped = _c.Stats.DroppedTotal;
+
+        await link.PublishAsync(AlinkTopics.Inform(spec.Key), "not json"u8.ToArray(), true, default);
+        await link.PublishAsync(AlinkTopics.Progress(spec.Key), "{\"params\":{\"step\":\"x\"}}"u8.ToArray(), true, default);
+
+        await _c.UntilAsync(() => Task.FromResult(_c.Stats.DroppedTotal), n => n >= dropped + 2, "the drops", advanceClock: false);
+        Assert.Empty((await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions);
+    }
+}

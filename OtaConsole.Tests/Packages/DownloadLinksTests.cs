@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using OtaConsole.Core;
+using OtaConsole.Core.Packages;
+using OtaConsole.Core.Rollout;
+
+namespace OtaConsole.Tests.Packages;
+
+public sealed class DownloadLinksTests : IDisposable
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("ota-links-").FullName;
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
+    private static readonly NoticeFile File0 = new(0, "fw 2.bin", 10, "m", "s", "m");
+
+    public void Dispose() => Directory.Delete(_data, true);
+
+    private DownloadLinks Links(string? key = null) => new(
+        Options.Create(new DownloadOptions { PublicBaseUrl = "http://dl.example:8080/", SigningKey = key }),
+        Options.Create(new OtaOptions { DataDirectory = _data }), _time);
+
+    private static (string Package, int Index, string Expires, string Sig) Parts(string url)
+    {
+        var uri = new Uri(url);
+        var segs = uri.AbsolutePath.Split('/');
+        var q = System.Web.HttpUtility.ParseQueryString(uri.Query);
+        return (segs[3], int.Parse(segs[4]), q["expires"]!, q["sig"]!);
+    }
+
+    [Fact]
+    public void A_link_points_at_the_public_address_and_is_valid_until_it_expires()
+    {
+        var links = Links();
+        var url = links.For("PKG1", File0);
+        Assert.StartsWith("http://dl.example:8080/ota/download/PKG1/0/fw%202.bin?expires=", url);
+        var (p, i, e, s) = Parts(url);
+        Assert.True(links.IsValid(p, i, e, s));
+        _time.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
+        Assert.True(links.IsValid(p, i, e, s));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.False(links.IsValid(p, i, e, s));
+    }
+
+    [Fact]
+    public void An_altered_link_is_refused()
+    {
+        var links = Links();
+        var (p, i, e, s) = Parts(links.For("PKG1", File0));
+        Assert.False(links.IsValid("PKG2", i, e, s));
+        Assert.False(links.IsValid(p, 1, e, s));
+        Assert.False(links.IsValid(p, i, (long.Parse(e) + 3600).ToString(), s));
+        Assert.False(links.IsValid(p, i, e, s[..^1] + (s[^1] == '0' ? '1' : '0')));
+        Assert.False(links.IsValid(p, i, e, null));
+        Assert.False(links.IsValid(p, i, "not-a-number", s));
+        Assert.False(links.IsValid(p, i, "99999999999999999999", s));
+    }
+
+    [Fact]
+    public void The_key_survives_a_restart_and_a_configured_key_is_used_as_given()
+    {
+        var url = Links().For("PKG1", File0);
+        var (p, i, e, s) = Parts(url);
+        Assert.True(Links().IsValid(p, i, e, s)); // a new instance reads the stored key
+        Assert.False(Links("configured-key").IsValid(p, i, e, s));
+        var (p2, i2, e2, s2) = Parts(Links("configured-key").For("PKG1", File0));
+        Assert.True(Links("configured-key").IsValid(p2, i2, e2, s2));
+    }
+}

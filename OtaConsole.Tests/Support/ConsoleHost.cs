@@ -1,0 +1,195 @@
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using OtaConsole.Core.Devices;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Mqtt;
+using OtaConsole.Core.Packages;
+using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Simulation;
+
+namespace OtaConsole.Tests.Support;
+
+/// <summary>
+/// The whole console as it runs: web host on a free port (Kestrel), the embedded MQTT broker on a free port,
+/// the engine's loops, a SQLite file in a temp folder; time is fake and moves only while a test waits.
+/// </summary>
+public sealed class ConsoleHost : IAsyncDisposable
+{
+    public const string ProductKey = "a1PKtest001";
+    private readonly WebApplicationFactory<Program> _factory;
+    private readonly SemaphoreSlim _changed = new(0);
+    private readonly IDisposable _subscription;
+    private readonly List<SimulatedDevice> _devices = [];
+
+    private ConsoleHost(WebApplicationFactory<Program> factory, string folder, FakeTimeProvider time)
+    {
+        _factory = factory;
+        Folder = folder;
+        Time = time;
+        _subscription = Feed.Subscribe(_ => _changed.Release());
+    }
+
+    public string Folder { get; }
+    public FakeTimeProvider Time { get; }
+    public IServiceProvider Services => _factory.Services;
+    public RolloutEngine Engine => Services.GetRequiredService<RolloutEngine>();
+    public CatalogService Catalog => Services.GetRequiredService<CatalogService>();
+    public PackageService Packages => Services.GetRequiredService<PackageService>();
+    public BridgeStats Stats => Services.GetRequiredService<BridgeStats>();
+    public OtaChangeFeed Feed => Services.GetRequiredService<OtaChangeFeed>();
+    public DeviceEventQueue Queue => Services.GetRequiredService<DeviceEventQueue>();
+    public int MqttPort => Services.GetRequiredService<EmbeddedBroker>().Port;
+    public string BaseUrl { get; private set; } = "";
+    public HttpClient Http { get; } = new();
+
+    public static Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null)
+    {
+        var folder = Directory.CreateTempSubdirectory("ota-console-").FullName;
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
+        var all = new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Ota:DataDirectory"] = folder,
+            ["Ota:Mqtt:Port"] = "0",
+            ["Ota:Mqtt:Host"] = "127.0.0.1",
+            ["Ota:Demo:Devices"] = "0",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
+            all[k] = v;
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            foreach (var (k, v) in all)
+                b.UseSetting(k, v);
+            b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(time));
+        });
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var host = new ConsoleHost(factory, folder, time);
+        host.BaseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        return Task.FromResult(host);
+    }
+
+    public async Task ProductAsync(string productKey = ProductKey)
+    {
+        await Catalog.CreateProductAsync("Test product", productKey);
+        await Catalog.CreateModuleAsync(productKey, "MCU");
+    }
+
+    /// <summary>Registers devices and returns how to simulate them (not yet connected).</summary>
+    public async Task<List<SimDeviceSpec>> RegisterAsync(int count, string prefix = "dev", string version = "1.0.0", SimSdkStyle style = SimSdkStyle.LinkSdk4)
+    {
+        var names = Enumerable.Range(0, count).Select(i => $"{prefix}-{i:D3}").ToList();
+        var result = await Catalog.RegisterDevicesAsync(ProductKey, names.Select(n => new DeviceRegistration(n)).ToList());
+        Assert.Empty(result.Rejected);
+        return result.Registered.Select(d => new SimDeviceSpec(new DeviceKey(ProductKey, d.DeviceName), d.DeviceSecret)
+        {
+            Versions = new() { [OtaModule.Default] = version },
+            Style = style,
+        }).ToList();
+    }
+
+    /// <summary>A simulated device on a real MQTT connection to the embedded broker.</summary>
+    public SimulatedDevice Device(SimDeviceSpec spec)
+    {
+        var d = new SimulatedDevice(spec, SimulatedDevice.MqttLink(spec, "127.0.0.1", MqttPort), Http, TimeSpan.Zero);
+        _devices.Add(d);
+        return d;
+    }
+
+    /// <summary>Connects a device and waits until the console has its version.</summary>
+    public async Task<SimulatedDevice> OnlineAsync(SimDeviceSpec spec)
+    {
+        var d = Device(spec);
+        Assert.True(await d.ConnectAsync(), $"{spec.Key} could not sign in");
+        await WaitForAsync(async () => (await Catalog.FindDeviceAsync(spec.Key.ProductKey, spec.Key.DeviceName))!.ModuleVersions
+            .Any(v => v.ModuleName == OtaModule.Default && v.Version == spec.Versions[OtaModule.Default]), advanceClock: false);
+        return d;
+    }
+
+    public async Task<UpdatePackage> PackageAsync(string dest = "2.0.0", string module = OtaModule.Default, int files = 1, PackageType type = PackageType.Full, string? src = null)
+    {
+        var uploads = Enumerable.Range(0, files).Select(i => new PackageFileUpload($"fw{i}.bin", new MemoryStream(Encoding.UTF8.GetBytes($"firmware {module} {dest} {i}")))).ToList();
+        return await Packages.CreateAsync(new CreatePackageRequest
+        {
+            ProductKey = ProductKey,
+            Name = $"p-{Guid.NewGuid():N}"[..30],
+            DestVersion = dest,
+            ModuleName = module,
+            Type = type,
+            SrcVersion = src,
+            NeedToVerify = false,
+            Files = uploads,
+        });
+    }
+
+    public async Task<UpdateTask> TaskAsync(string batchId, string deviceName)
+    {
+        await using var db = Db();
+        return await db.Tasks.AsNoTracking().SingleAsync(t => t.BatchId == batchId && t.DeviceName == deviceName);
+    }
+
+    public OtaDbContext Db() => Services.GetRequiredService<IDbContextFactory<OtaDbContext>>().CreateDbContext();
+
+    /// <summary>Waits until the task reaches a status (and the condition, if any), moving the fake clock a second at a time.</summary>
+    public async Task<UpdateTask> TaskReachesAsync(string batchId, string deviceName, OtaTaskStatus status, TimeSpan? within = null) =>
+        (await UntilAsync(async () =>
+        {
+            await using var db = Db();
+            return await db.Tasks.AsNoTracking().Where(t => t.BatchId == batchId && t.DeviceName == deviceName).OrderByDescending(t => t.Id).FirstOrDefaultAsync();
+        }, t => t?.Status == status, $"{deviceName} to reach {status}", within))!;
+
+    public async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, TimeSpan? within = null, bool advanceClock = true)
+    {
+        T last = default!;
+        await WaitForAsync(async () => done(last = await read()), within, advanceClock, what);
+        return last;
+    }
+
+    /// <summary>
+    /// Waits for a condition, re-checking whenever the console commits a change; between checks the fake
+    /// clock moves one second, so the scheduler ticks.
+    /// </summary>
+    public async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan? within = null, bool advanceClock = true, string? what = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Timed out waiting for {what ?? "the condition"}.");
+            if (advanceClock)
+                Time.Advance(TimeSpan.FromSeconds(1));
+            await _changed.WaitAsync(TimeSpan.FromMilliseconds(25));
+        }
+    }
+
+    /// <summary>Waits until every device event handed to the engine so far has been applied.</summary>
+    public Task DrainAsync() => WaitForAsync(() => Task.FromResult(Queue.Applied >= Queue.Enqueued), advanceClock: false, what: "the device event queue to drain");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var d in _devices)
+            await d.DisposeAsync();
+        _subscription.Dispose();
+        Http.Dispose();
+        await _factory.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Folder, true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

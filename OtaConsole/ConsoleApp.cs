@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.DataProtection;
+using MudBlazor.Services;
+using OtaConsole.Components;
+using OtaConsole.Core;
+using OtaConsole.Core.Mqtt;
+using OtaConsole.Demo;
+using OtaConsole.Endpoints;
+
+namespace OtaConsole;
+
+/// <summary>Builds the console: pages, the core engine, the device bridge, downloads, the demo fleet.</summary>
+public static class ConsoleApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(TranslateFlags(args));
+        RootSettings.Add(builder.Configuration, builder.Environment);
+        DownloadEndpoints.AddLegacyListener(builder);
+
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(
+            Path.GetFullPath(builder.Configuration[$"{OtaOptions.Section}:DataDirectory"] ?? "data"), "keys")));
+        builder.Services.AddOtaCore();
+        builder.Services.AddOtaMqtt(builder.Configuration);
+        builder.Services.AddOtaDemo();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        if (!app.Environment.IsDevelopment())
+            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+        app.UseLegacyPortFilter();
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseAntiforgery();
+
+        app.MapStaticAssets();
+        app.MapOtaDownloads();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        PublicAddress.UseListeningAddressWhenUnset(app);
+        return app;
+    }
+
+    /// <summary>The console's own flags: --simulate N (demo fleet size) and --no-demo (start empty).</summary>
+    public static string[] TranslateFlags(string[] args)
+    {
+        var result = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--no-demo")
+                result.Add($"--{DemoOptions.Section}:Devices=0");
+            else if (args[i] == "--simulate" && i + 1 < args.Length)
+                result.Add($"--{DemoOptions.Section}:Devices={args[++i]}");
+            else if (args[i].StartsWith("--simulate=", StringComparison.Ordinal))
+                result.Add($"--{DemoOptions.Section}:Devices={args[i]["--simulate=".Length..]}");
+            else
+                result.Add(args[i]);
+        }
+        return [.. result];
+    }
+}

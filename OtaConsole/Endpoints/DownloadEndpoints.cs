@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Options;
+using OtaConsole.Core.Packages;
+
+namespace OtaConsole.Endpoints;
+
+/// <summary>
+/// Firmware downloads for devices: GET /ota/download/{package}/{file}/{name}?expires=…&amp;sig=…, HTTP/1.1 with
+/// Content-Length and Range (206) so a device can resume. An expired or altered link gets 403 and no bytes.
+/// </summary>
+public static class DownloadEndpoints
+{
+    public const int LegacyPort = 80;
+
+    public static IEndpointRouteBuilder MapOtaDownloads(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(DownloadLinks.PathPrefix + "{packageId}/{index:int}/{name}", DownloadAsync).ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task<IResult> DownloadAsync(string packageId, int index, string? expires, string? sig,
+        DownloadLinks links, PackageService packages, PackageFileStore store, HttpContext context, CancellationToken ct)
+    {
+        // A device gets a bare status, never the console's error page.
+        context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>()?.Enabled = false;
+        if (!links.IsValid(packageId, index, expires, sig))
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        var file = await packages.FindFileAsync(packageId, index, ct);
+        var path = file is null ? null : store.FullPath(file.StoragePath);
+        if (path is null || !File.Exists(path))
+            return Results.NotFound();
+        return TypedResults.PhysicalFile(path, "application/octet-stream", enableRangeProcessing: true);
+    }
+
+    /// <summary>
+    /// With Ota:Downloads:LegacyPort80, the console also listens on port 80, for downloads only: Alibaba's C SDK
+    /// 3.x connects to port 80 of the URL's host whatever port the URL names (reference §7.4).
+    /// </summary>
+    public static void AddLegacyListener(WebApplicationBuilder builder)
+    {
+        if (!builder.Configuration.GetValue<bool>($"{DownloadOptions.Section}:LegacyPort80"))
+            return;
+        var urls = builder.Configuration["urls"] ?? builder.Configuration["Urls"] ?? "http://localhost:5080";
+        builder.WebHost.UseUrls([.. urls.Split(';', StringSplitOptions.RemoveEmptyEntries), $"http://*:{LegacyPort}"]);
+    }
+
+    /// <summary>On the legacy port, everything but downloads is hidden.</summary>
+    public static IApplicationBuilder UseLegacyPortFilter(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (context.Connection.LocalPort == LegacyPort && !context.Request.Path.StartsWithSegments(DownloadLinks.PathPrefix.TrimEnd('/'), StringComparison.Ordinal))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+        await next();
+    });
+}
