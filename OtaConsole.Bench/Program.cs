@@ -4,11 +4,16 @@ using OtaConsole.Bench;
 
 // dotnet run -c Release --project OtaConsole.Bench -- <scenario>... [--runs N]
 // Each scenario prints one JSON object per line, with its reference measured in the same run.
+if (args is ["fleet-child"])
+    return await FleetChild.RunAsync();
+
 var scenarios = new Dictionary<string, Func<int, Task<object>>>
 {
     ["batch-create"] = CoreScenarios.BatchCreateAsync,
     ["event-apply"] = CoreScenarios.EventApplyAsync,
     ["push-rate"] = _ => CoreScenarios.PushRateAsync(),
+    ["fleet-e2e"] = BridgeScenarios.FleetE2eAsync,
+    ["ingest-burst"] = BridgeScenarios.IngestBurstAsync,
 };
 
 var runs = 3;
@@ -27,11 +32,13 @@ if (names.Count == 0 || names.Any(n => n != "all" && !scenarios.ContainsKey(n)))
 }
 if (names.Contains("all"))
     names = [.. scenarios.Keys];
+// The long, whole-console scenarios run once unless asked for more.
+var explicitRuns = args.Contains("--runs");
 
 foreach (var name in names)
 {
     var sw = Stopwatch.StartNew();
-    var result = await scenarios[name](runs);
+    var result = await scenarios[name](name is "fleet-e2e" or "ingest-burst" && !explicitRuns ? 1 : runs);
     var json = JsonSerializer.Serialize(result, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     Console.WriteLine(json);
     Console.Error.WriteLine($"# {name} took {sw.Elapsed.TotalSeconds:F1} s");

@@ -15,6 +15,8 @@ public enum DropReason
     NotJson,
     WrongShape,
     Unsupported,
+    /// <summary>A queue was full (MQTT-download requests); the device asks again.</summary>
+    Overloaded,
 }
 
 /// <summary>
@@ -197,15 +199,6 @@ public static class AlinkCodec
     /// <summary>Alibaba's signMethod spelling that every SDK generation accepts (reference §7.3).</summary>
     public static string SignMethodName(SignMethod m) => m == SignMethod.Sha256 ? "SHA256" : "Md5";
 
-    /// <summary>The MQTT-download stream id of a package: stable, positive, from its id.</summary>
-    public static long StreamId(string packageId)
-    {
-        long h = 17;
-        foreach (var ch in packageId)
-            h = unchecked(h * 31 + ch);
-        return (h & 0x7FFFFFFF) + 1;
-    }
-
     private static void WriteData(Utf8JsonWriter w, UpdateNotice n, Func<NoticeFile, string> urlFor)
     {
         w.WriteStartObject();
@@ -218,7 +211,7 @@ public static class AlinkCodec
             if (n.Protocol == DownloadProtocol.Mqtt)
             {
                 w.WriteString("dProtocol", "mqtt");
-                w.WriteNumber("streamId", StreamId(n.PackageId));
+                w.WriteNumber("streamId", f.FileId);
                 w.WriteNumber("streamFileId", 1);
             }
             else

@@ -52,7 +52,12 @@ public sealed class MqttDeviceGateway(BridgeStats stats) : IDeviceGateway
         if (!_outbox.Writer.TryWrite(reply))
             stats.NoticeDropped();
     }
+
+    /// <summary>An already encoded downlink message (an MQTT-download block).</summary>
+    public bool TrySend(DeviceKey device, string topic, byte[] payload) => _outbox.Writer.TryWrite(new EncodedDownlink(device, topic, payload));
 }
+
+internal sealed record EncodedDownlink(DeviceKey Device, string Topic, byte[] Payload);
 
 /// <summary>Encodes the gateway's messages (with fresh signed download links) and publishes them, one loop.</summary>
 public sealed class DownlinkPublisher(
@@ -91,6 +96,7 @@ public sealed class DownlinkPublisher(
     {
         UpdateNotice n => (n.Device, AlinkTopics.Upgrade(n.Device), AlinkCodec.EncodeNotice(n, f => links.For(n.PackageId, f), Interlocked.Increment(ref _messageId))),
         FirmwareReply r => (r.Device, AlinkTopics.FirmwareGetReply(r.Device), AlinkCodec.EncodeFirmwareReply(r.RequestId, r.Notice, f => links.For(r.Notice!.PackageId, f))),
+        EncodedDownlink d => (d.Device, d.Topic, d.Payload),
         _ => throw new InvalidOperationException($"Unknown downlink message {item.GetType().Name}."),
     };
 }

@@ -36,6 +36,8 @@ public static class MqttServices
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         }
         services.AddHostedService<DownlinkPublisher>();
+        services.AddSingleton<MqttDownloads>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttDownloads>());
         return services;
     }
 }

@@ -20,7 +20,7 @@ public enum UplinkResult
 /// Everything a device sends goes through here, whichever broker it came through: topic rules, decoding,
 /// and the hand-over to the engine's queue. It only parses and enqueues; the engine does the slow work.
 /// </summary>
-public sealed class UplinkHandler(DeviceEventQueue queue, BridgeStats stats, ILogger<UplinkHandler> log)
+public sealed class UplinkHandler(DeviceEventQueue queue, MqttDownloads downloads, BridgeStats stats, ILogger<UplinkHandler> log)
 {
     /// <param name="sender">The signed-in device (embedded broker), or null when the broker vouches for the topic (external mode).</param>
     public async ValueTask<UplinkResult> HandleAsync(DeviceKey? sender, string topic, ReadOnlySequence<byte> payload, CancellationToken ct = default)
@@ -35,6 +35,17 @@ public sealed class UplinkHandler(DeviceEventQueue queue, BridgeStats stats, ILo
         {
             stats.MessageIgnored();
             return UplinkResult.Ignored;
+        }
+        if (t.Kind == AlinkTopicKind.FileDownload)
+        {
+            if (MqttDownloadCodec.DecodeRequest(t.Device, payload) is not { } request)
+            {
+                stats.Drop(DropReason.WrongShape);
+                return UplinkResult.Dropped;
+            }
+            if (!downloads.TryEnqueue(request))
+                stats.Drop(DropReason.Overloaded);
+            return UplinkResult.Accepted;
         }
         var e = AlinkCodec.Decode(t, payload, out var reason);
         if (e is null)

@@ -55,6 +55,31 @@ public sealed class FleetSimulator : IAsyncDisposable
 
     public IReadOnlyList<SimulatedDevice> Devices { get; }
 
+    /// <summary>
+    /// Gives devices versions and failures in the proportions asked for (weights), deterministically for a seed:
+    /// the version mix and failure mix knobs of a fleet.
+    /// </summary>
+    public static List<SimDeviceSpec> WithMixes(IEnumerable<SimDeviceSpec> specs, IReadOnlyList<(string Version, int Weight)> versionMix,
+        IReadOnlyList<(SimFailure Failure, int Weight)> failureMix, int seed)
+    {
+        var random = new Random(seed);
+        static T Pick<T>(Random r, IReadOnlyList<(T Value, int Weight)> mix)
+        {
+            var roll = r.Next(mix.Sum(m => m.Weight));
+            foreach (var (value, weight) in mix)
+            {
+                if ((roll -= weight) < 0)
+                    return value;
+            }
+            return mix[^1].Value;
+        }
+        return specs.Select(s => s with
+        {
+            Versions = new Dictionary<string, string>(s.Versions) { [OtaModule.Default] = Pick(random, versionMix) },
+            Failure = failureMix.Count == 0 ? SimFailure.None : Pick(random, failureMix),
+        }).ToList();
+    }
+
     /// <summary>An in-process link factory over a console's bridge.</summary>
     public static Func<SimDeviceSpec, ISimLink> InProcessLinks(UplinkHandler uplinks, InProcessDevices registry, DeviceEventQueue events) =>
         spec => new InProcessSimLink(spec.Key, uplinks, registry, events);

@@ -79,7 +79,14 @@ public sealed class MqttSimLink(string host, int port, string clientId, string u
         {
             // Best effort on the way out.
         }
-        _client.Dispose();
+        try
+        {
+            _client.Dispose();
+        }
+        catch (ObjectDisposedException)
+        {
+            // MQTTnet's client may already have torn itself down after the broker dropped it.
+        }
     }
 }
 

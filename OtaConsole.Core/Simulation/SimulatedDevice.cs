@@ -62,6 +62,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
     private int _attempts;
     private int _messageId;
     private int _updating;
+    private (long Offset, TaskCompletionSource<byte[]> Reply)? _blockWait;
 
     public SimulatedDevice(SimDeviceSpec spec, ISimLink link, HttpClient http, TimeSpan downloadTime)
     {
@@ -107,7 +108,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
         if (!await _link.ConnectAsync(ct))
             return false;
         if (Spec.Style == SimSdkStyle.CSdk3)
-            await _link.SubscribeAsync([AlinkTopics.LegacyRequest(Key), AlinkTopics.Upgrade(Key), AlinkTopics.FirmwareGetReply(Key)], ct);
+            await _link.SubscribeAsync([AlinkTopics.LegacyRequest(Key), AlinkTopics.Upgrade(Key), AlinkTopics.FirmwareGetReply(Key), AlinkTopics.FileDownloadReply(Key)], ct);
         foreach (var (module, version) in Versions)
             await ReportVersionAsync(module, version, ct);
         return true;
@@ -142,6 +143,13 @@ public sealed class SimulatedDevice : IAsyncDisposable
 
     private Task OnMessageAsync(string topic, byte[] payload)
     {
+        if (topic == AlinkTopics.FileDownloadReply(Key))
+        {
+            if (_blockWait is var (offset, reply) && MqttDownloadCodec.DecodeReply(payload) is var (data, block)
+                && data.GetProperty("bOffset").GetInt64() == offset)
+                reply.TrySetResult(block);
+            return Task.CompletedTask;
+        }
         _received.Enqueue(Encoding.UTF8.GetString(payload));
         if (topic != AlinkTopics.Upgrade(Key) && topic != AlinkTopics.FirmwareGetReply(Key))
             return Task.CompletedTask;
@@ -190,15 +198,27 @@ public sealed class SimulatedDevice : IAsyncDisposable
 
         foreach (var (url, md5, size) in Files(data))
         {
-            byte[] bytes;
-            try
+            byte[]? bytes;
+            if (data.TryGetProperty("dProtocol", out var dp) && dp.GetString() == "mqtt")
             {
-                bytes = await _http.GetByteArrayAsync(url);
+                bytes = await MqttDownloadAsync(data.GetProperty("streamId").GetInt64(), size);
+                if (bytes is null)
+                {
+                    await FailAsync(-4, reportModule); // as the SDK does when blocks stop coming
+                    return;
+                }
             }
-            catch (HttpRequestException)
+            else
             {
-                await FailAsync(-2, reportModule);
-                return;
+                try
+                {
+                    bytes = await _http.GetByteArrayAsync(url);
+                }
+                catch (HttpRequestException)
+                {
+                    await FailAsync(-2, reportModule);
+                    return;
+                }
             }
             if (bytes.Length != size || !string.Equals(Convert.ToHexStringLower(MD5.HashData(bytes)), md5, StringComparison.OrdinalIgnoreCase) || failure == SimFailure.VerifyFailed)
             {
@@ -227,6 +247,40 @@ public sealed class SimulatedDevice : IAsyncDisposable
         Interlocked.Increment(ref UpdatesCompleted);
     }
 
+    /// <summary>Link SDK 4.x's MQTT download: 5 KB blocks, each awaited 10 s and asked for up to 3 times.</summary>
+    private async Task<byte[]?> MqttDownloadAsync(long streamId, long size)
+    {
+        const int block = 5120;
+        var file = new byte[size];
+        for (long offset = 0; offset < size;)
+        {
+            var want = (int)Math.Min(block, size - offset);
+            byte[]? got = null;
+            for (var attempt = 0; attempt < 3 && got is null; attempt++)
+            {
+                var reply = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _blockWait = (offset, reply);
+                var id = Interlocked.Increment(ref _messageId);
+                // Byte for byte the SDK's request, trailing comma included.
+                var request = $"{{\"id\":\"{id}\",\"version\":\"1.0\",\"params\":{{\"fileToken\":\"default\",\"fileInfo\":{{\"streamId\":{streamId},\"fileId\":1,}},\"fileBlock\":{{\"size\":{want},\"offset\":{offset}}}}}}}";
+                await _link.PublishAsync(AlinkTopics.FileDownload(Key), Encoding.UTF8.GetBytes(request), false, CancellationToken.None);
+                try
+                {
+                    got = await reply.Task.WaitAsync(TimeSpan.FromSeconds(10));
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+            if (got is null || got.Length == 0 || offset + got.Length > size)
+                return null;
+            got.CopyTo(file, offset);
+            offset += got.Length;
+        }
+        _blockWait = null;
+        return file;
+    }
+
     private async Task FailAsync(int step, string? module)
     {
         Interlocked.Increment(ref UpdatesFailed);
@@ -242,7 +296,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
         }
         else
         {
-            yield return (data.GetProperty("url").GetString()!, data.GetProperty("md5").GetString()!, data.GetProperty("size").GetInt64());
+            yield return (data.TryGetProperty("url", out var u) ? u.GetString()! : "", data.GetProperty("md5").GetString()!, data.GetProperty("size").GetInt64());
         }
     }
 

@@ -85,7 +85,7 @@ public sealed class AlinkCodecTests
     private static UpdateNotice Notice(string module = "default", bool diff = false, SignMethod method = SignMethod.Md5, int files = 1,
         IReadOnlyList<BatchTag>? tags = null, string? udi = null, DownloadProtocol protocol = DownloadProtocol.Https) => new(
         1, Dev, "PKG1", module, "2.0.0", diff, method,
-        Enumerable.Range(0, files).Select(i => new NoticeFile(i, $"fw{i}.bin", 12345 + i, "5acdcb753888da5b7ed5b71ecd39dc66", "ab" + new string('0', 62), method == SignMethod.Md5 ? "5acdcb753888da5b7ed5b71ecd39dc66" : "ab" + new string('0', 62))).ToList(),
+        Enumerable.Range(0, files).Select(i => new NoticeFile(i, $"fw{i}.bin", 12345 + i, "5acdcb753888da5b7ed5b71ecd39dc66", "ab" + new string('0', 62), method == SignMethod.Md5 ? "5acdcb753888da5b7ed5b71ecd39dc66" : "ab" + new string('0', 62), 40 + i)).ToList(),
         tags ?? [], udi, protocol, NoticeCause.Push);
 
     private static string Url(NoticeFile f) => $"http://127.0.0.1/fw-2.0.0.bin";
@@ -139,7 +139,7 @@ public sealed class AlinkCodecTests
         using var doc = JsonDocument.Parse(AlinkCodec.EncodeNotice(Notice(protocol: DownloadProtocol.Mqtt), Url, 1));
         var data = doc.RootElement.GetProperty("data");
         Assert.Equal("mqtt", data.GetProperty("dProtocol").GetString());
-        Assert.True(data.GetProperty("streamId").GetInt64() > 0);
+        Assert.Equal(40, data.GetProperty("streamId").GetInt64()); // the file's id
         Assert.Equal(1, data.GetProperty("streamFileId").GetInt32());
         Assert.False(data.TryGetProperty("url", out _));
     }
@@ -152,5 +152,52 @@ public sealed class AlinkCodecTests
         Assert.Equal(2, doc.RootElement.GetProperty("id").GetInt32());
         Assert.Equal(200, doc.RootElement.GetProperty("code").GetInt32());
         Assert.Equal("http://127.0.0.1/fw-2.0.0.bin", doc.RootElement.GetProperty("data").GetProperty("url").GetString());
+    }
+}
+
+/// <summary>MQTT download as Link SDK 4.x speaks it (aiot_mqtt_download_api.c).</summary>
+public sealed class MqttDownloadCodecTests
+{
+    private static readonly DeviceKey Dev = new("a1PKtest001", "dev-l4");
+
+    [Fact]
+    public void The_SDKs_block_request_with_its_trailing_comma_is_read()
+    {
+        var json = "{\"id\":\"1\",\"version\":\"1.0\",\"params\":{\"fileToken\":\"default\",\"fileInfo\":{\"streamId\":1397345,\"fileId\":1,},\"fileBlock\":{\"size\":5120,\"offset\":10240}}}";
+        var r = MqttDownloadCodec.DecodeRequest(Dev, new System.Buffers.ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(new FileBlockRequest(Dev, "\"1\"", "default", 1397345, 1, 5120, 10240), r);
+    }
+
+    [Theory]
+    [InlineData("{\"params\":{\"fileInfo\":{\"streamId\":1,\"fileId\":1},\"fileBlock\":{\"size\":0,\"offset\":0}}}")]
+    [InlineData("{\"params\":{\"fileInfo\":{\"streamId\":1,\"fileId\":1},\"fileBlock\":{\"size\":200000,\"offset\":0}}}")]
+    [InlineData("{\"params\":{\"fileInfo\":{\"streamId\":1,\"fileId\":1},\"fileBlock\":{\"size\":10,\"offset\":-1}}}")]
+    [InlineData("{\"params\":{\"fileInfo\":{\"streamId\":\"x\",\"fileId\":1},\"fileBlock\":{\"size\":10,\"offset\":0}}}")]
+    [InlineData("{\"params\":{\"fileBlock\":{\"size\":10,\"offset\":0}}}")]
+    [InlineData("not json")]
+    public void Malformed_block_requests_are_refused(string json) =>
+        Assert.Null(MqttDownloadCodec.DecodeRequest(Dev, new System.Buffers.ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(json))));
+
+    [Fact]
+    public void The_CRC_is_CRC16_ARC() => Assert.Equal(0xBB3D, MqttDownloadCodec.Crc16Arc("123456789"u8));
+
+    [Fact]
+    public void A_reply_is_framed_as_the_SDK_checks_it()
+    {
+        var request = new FileBlockRequest(Dev, "\"7\"", "default", 3, 1, 5120, 5120);
+        var block = Enumerable.Range(0, 300).Select(i => (byte)i).ToArray();
+
+        var reply = MqttDownloadCodec.EncodeReply(request, 5420, block);
+
+        var headerLength = (reply[0] << 8) | reply[1];
+        var header = Encoding.UTF8.GetString(reply, 2, headerLength);
+        Assert.Equal("{\"id\":\"7\",\"code\":200,\"msg\":\"success\",\"data\":{\"fileToken\":\"default\",\"fileLength\":5420,\"bSize\":300,\"bOffset\":5120}}", header);
+        Assert.Equal(2 + headerLength + 300 + 2, reply.Length);
+        var crc = MqttDownloadCodec.Crc16Arc(block);
+        Assert.Equal((byte)(crc & 0xFF), reply[^2]); // low byte first, as the SDK reads it on little-endian MCUs
+        Assert.Equal((byte)(crc >> 8), reply[^1]);
+        Assert.Equal(block, MqttDownloadCodec.DecodeReply(reply)!.Value.Block);
+        reply[^1] ^= 0xFF;
+        Assert.Null(MqttDownloadCodec.DecodeReply(reply));
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
+using OtaConsole.Core.Mqtt;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
 using OtaConsole.Core.Tasks;
@@ -217,6 +218,72 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
 
         Assert.Contains(device.Received, r => r.Contains("\"files\":[", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_device_downloads_over_MQTT_block_by_block()
+    {
+        var spec = (await _c.RegisterAsync(1))[0];
+        var device = await _c.OnlineAsync(spec);
+        var content = new byte[23_456];
+        new Random(3).NextBytes(content);
+        var package = await _c.Packages.CreateAsync(new OtaConsole.Core.Packages.CreatePackageRequest
+        {
+            ProductKey = ConsoleHost.ProductKey,
+            Name = "mqtt-download",
+            DestVersion = "2.0.0",
+            NeedToVerify = false,
+            Files = [new OtaConsole.Core.Packages.PackageFileUpload("fw.bin", new MemoryStream(content))],
+        });
+        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, DownloadProtocol = DownloadProtocol.Mqtt })).BatchId;
+
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+
+        var notice = device.Received.First(r => r.Contains("dProtocol", StringComparison.Ordinal));
+        Assert.Contains($"\"streamId\":{package.Files[0].Id}", notice);
+        Assert.DoesNotContain("\"url\"", notice);
+    }
+
+    [Fact]
+    public async Task A_device_without_a_task_gets_no_block_of_a_package()
+    {
+        var specs = await _c.RegisterAsync(2);
+        // dev-000 has the package pushed and stays In upgrade; dev-001 is already on 2.0.0 and has no task.
+        await _c.OnlineAsync(specs[0] with { Failure = SimFailure.Silent });
+        await _c.OnlineAsync(specs[1] with { Versions = new() { [OtaModule.Default] = "2.0.0" } });
+        var package = await _c.PackageAsync();
+        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, DownloadProtocol = DownloadProtocol.Mqtt })).BatchId;
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.InProgress);
+
+        var (owner, ownerReplies) = await RawLinkAsync(specs[0]);
+        var (stranger, strangerReplies) = await RawLinkAsync(specs[1]);
+        await using var _ = owner;
+        await using var __ = stranger;
+        await stranger.PublishAsync(AlinkTopics.FileDownload(specs[1].Key), BlockRequest(package.Files[0].Id), false, default);
+        // Requests are served in order: once the owner's block arrives, the stranger's request has been handled.
+        await owner.PublishAsync(AlinkTopics.FileDownload(specs[0].Key), BlockRequest(package.Files[0].Id), false, default);
+        await _c.UntilAsync(() => Task.FromResult(ownerReplies.Count), n => n > 0, "the owner's block", advanceClock: false);
+
+        Assert.NotNull(MqttDownloadCodec.DecodeReply(ownerReplies.Single()));
+        Assert.Empty(strangerReplies);
+    }
+
+    private static byte[] BlockRequest(int streamId) => System.Text.Encoding.UTF8.GetBytes(
+        $"{{\"id\":\"1\",\"params\":{{\"fileToken\":\"default\",\"fileInfo\":{{\"streamId\":{streamId},\"fileId\":1,}},\"fileBlock\":{{\"size\":100,\"offset\":0}}}}}}");
+
+    /// <summary>A raw connection as the device (taking over its simulated one) that keeps every download reply.</summary>
+    private async Task<(MqttSimLink Link, System.Collections.Concurrent.ConcurrentQueue<byte[]> Replies)> RawLinkAsync(SimDeviceSpec spec)
+    {
+        var replies = new System.Collections.Concurrent.ConcurrentQueue<byte[]>();
+        var link = SimulatedDevice.MqttLink(spec, "127.0.0.1", _c.MqttPort);
+        link.OnMessage = (topic, payload) =>
+        {
+            if (topic == AlinkTopics.FileDownloadReply(spec.Key))
+                replies.Enqueue(payload);
+            return Task.CompletedTask;
+        };
+        Assert.True(await link.ConnectAsync(default));
+        return (link, replies);
     }
 
     private async Task<(OtaTaskStatus, QueueReason)> StatusAsync(string batchId)

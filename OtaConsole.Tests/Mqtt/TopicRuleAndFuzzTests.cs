@@ -55,11 +55,14 @@ public sealed class TopicRuleAndFuzzTests : IAsyncLifetime
     private async Task<IMqttClient> SignInAsync(SimDeviceSpec spec)
     {
         var s = SimulatedDevice.SignIn(spec);
+        var enqueued = _c.Queue.Enqueued;
         var client = new MqttClientFactory().CreateMqttClient();
         _clients.Add(client);
         var result = await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", _c.MqttPort).WithClientId(s.ClientId)
             .WithCredentials(s.Username, s.Password).WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V311).WithKeepAlivePeriod(s.KeepAlive).Build());
         Assert.Equal(MqttClientConnectResultCode.Success, result.ResultCode);
+        // The broker reports the connect after its CONNACK: wait for that event before anyone drains the queue.
+        await _c.UntilAsync(() => Task.FromResult(_c.Queue.Enqueued), n => n > enqueued, "the connect event", advanceClock: false);
         return client;
     }
 

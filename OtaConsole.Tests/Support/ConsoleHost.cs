@@ -52,7 +52,7 @@ public sealed class ConsoleHost : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
     public HttpClient Http { get; } = new();
 
-    public static Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null)
+    public static async Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var folder = Directory.CreateTempSubdirectory("ota-console-").FullName;
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
@@ -74,10 +74,11 @@ public sealed class ConsoleHost : IAsyncDisposable
             b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(time));
         });
         factory.UseKestrel(0);
-        factory.StartServer();
+        // StartServer blocks; off the test's synchronization context it cannot deadlock with the host's own start.
+        await Task.Run(factory.StartServer);
         var host = new ConsoleHost(factory, folder, time);
         host.BaseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-        return Task.FromResult(host);
+        return host;
     }
 
     public async Task ProductAsync(string productKey = ProductKey)

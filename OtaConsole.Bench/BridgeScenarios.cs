@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using MQTTnet;
+using MQTTnet.Server;
+using OtaConsole.Core.Devices;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Mqtt;
+using OtaConsole.Core.Packages;
+using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Rollout;
+
+namespace OtaConsole.Bench;
+
+/// <summary>The device bridge's scenarios: a whole fleet updating over real TCP, and a storm of reports.</summary>
+internal static class BridgeScenarios
+{
+    private const int Devices = 10_000;
+    private const string ProductKey = "a1BenchFleet";
+    private static readonly TimeSpan DeviceTime = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// 10,000 simulated devices over real TCP on the embedded broker update from 1.0.0 to 2.0.0 at 10,000 a
+    /// minute, each taking 2 s to download and flash. Ideal: devices ÷ rate + device time. Memory per connected
+    /// device: the console process's growth from before the fleet connects to after, resident (first run, fresh
+    /// process) and managed heap (median).
+    /// </summary>
+    public static async Task<object> FleetE2eAsync(int runs)
+    {
+        var results = new List<(double Seconds, int Succeeded, double HeapKb, double RssKb)>();
+        for (var run = 0; run < Math.Max(1, runs); run++)
+        {
+            await using var console = await RunningConsole.StartAsync();
+            var (specs, package) = await console.SeedAsync();
+            var (heapBefore, rssBefore) = Memory();
+            await using var fleet = FleetProcess.Start();
+            await ConnectAsync(fleet, console, console.MqttPort, specs, "None", DeviceTime);
+            await console.WaitAsync(async db => await db.Devices.CountAsync(d => d.IsOnline) == Devices, TimeSpan.FromMinutes(5));
+            await console.DrainAsync();
+            var (heapAfter, rssAfter) = Memory();
+
+            var sw = Stopwatch.StartNew();
+            var batchId = (await console.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(10_000) })).BatchId;
+            Batch batch = null!;
+            await console.WaitAsync(async db => (batch = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == batchId)).Counts.Unfinished == 0, TimeSpan.FromMinutes(10));
+            results.Add((sw.Elapsed.TotalSeconds, batch.Counts.Succeeded, (heapAfter - heapBefore) / 1024.0 / Devices, (rssAfter - rssBefore) / 1024.0 / Devices));
+        }
+        var ideal = Devices / 10_000.0 * 60 + DeviceTime.TotalSeconds;
+        var seconds = Median(results.Select(r => r.Seconds));
+        return new
+        {
+            scenario = "fleet-e2e",
+            devices = Devices,
+            runs = results.Count,
+            succeeded = results.Min(r => r.Succeeded),
+            lost = Devices - results.Min(r => r.Succeeded),
+            seconds = Math.Round(seconds, 2),
+            ideal_seconds = ideal,
+            time_ratio = Math.Round(seconds / ideal, 3),
+            // Resident memory never shrinks back, so only the first run, in a fresh process, measures it.
+            kb_per_device = Math.Round(results[0].RssKb, 1),
+            heap_kb_per_device = Math.Round(Median(results.Select(r => r.HeapKb)), 1),
+            target = "lost == 0, time_ratio <= 1.1, kb_per_device <= 40",
+        };
+    }
+
+    /// <summary>
+    /// The same 10,000 devices, each with a task In upgrade, send 20 progress reports as fast as they can.
+    /// Measured until every report is applied and persisted by the engine. Reference: the same fleet and
+    /// messages through a plain MQTTnet broker to one subscriber, nothing persisted.
+    /// </summary>
+    public static async Task<object> IngestBurstAsync(int runs)
+    {
+        const int perDevice = 20;
+        const int total = Devices * perDevice;
+        var console = new List<double>();
+        var raw = new List<double>();
+        for (var run = 0; run < Math.Max(1, runs); run++)
+        {
+            await using var fleet = FleetProcess.Start();
+            await using (var c = await RunningConsole.StartAsync())
+            {
+                var (specs, package) = await c.SeedAsync();
+                // Silent devices report "0" on the notice and then wait: every task stays In upgrade.
+                await ConnectAsync(fleet, c, c.MqttPort, specs, "Silent", TimeSpan.Zero);
+                await c.WaitAsync(async db => await db.Devices.CountAsync(d => d.IsOnline) == Devices, TimeSpan.FromMinutes(5));
+                var batchId = (await c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(PushRate.Max) })).BatchId;
+                await c.WaitAsync(async db => (await db.Batches.AsNoTracking().SingleAsync(b => b.Id == batchId)).Counts.InProgress == Devices, TimeSpan.FromMinutes(5));
+                await c.DrainAsync();
+
+                var target = c.Queue.Enqueued + total;
+                var sw = Stopwatch.StartNew();
+                await fleet.AskAsync($"burst {perDevice}", TimeSpan.FromMinutes(10));
+                await c.WaitAsync(_ => Task.FromResult(c.Queue.Enqueued >= target && c.Queue.Applied >= c.Queue.Enqueued), TimeSpan.FromMinutes(10));
+                console.Add(sw.Elapsed.TotalSeconds);
+                await using var db = c.Db();
+                var atTwenty = await db.Tasks.CountAsync(t => t.BatchId == batchId && t.Progress == perDevice);
+                if (atTwenty != Devices)
+                    throw new InvalidOperationException($"only {atTwenty} tasks reached progress {perDevice}");
+            }
+
+            raw.Add(await RawFanInAsync(fleet, perDevice));
+        }
+        var devicePerS = total / Median(console);
+        var rawPerS = total / Median(raw);
+        return new
+        {
+            scenario = "ingest-burst",
+            devices = Devices,
+            messages = total,
+            runs = console.Count,
+            seconds = Math.Round(Median(console), 2),
+            device_msgs_per_s = Math.Round(devicePerS, 0),
+            raw_mqtt_msgs_per_s = Math.Round(rawPerS, 0),
+            ratio = Math.Round(devicePerS / rawPerS, 3),
+            target = "device_msgs_per_s >= 20000 and ratio >= 0.4",
+        };
+    }
+
+    /// <summary>The same burst through a plain MQTTnet broker (no sign-in, no handlers) to one subscriber on "#".</summary>
+    private static async Task<double> RawFanInAsync(FleetProcess fleet, int perDevice)
+    {
+        var options = new MqttServerOptionsBuilder().WithDefaultEndpoint().WithDefaultEndpointPort(0).WithMaxPendingMessagesPerClient(1_000_000).Build();
+        using var server = new MqttServerFactory().CreateMqttServer(options);
+        await server.StartAsync();
+        var port = options.DefaultEndpointOptions.Port;
+        using var subscriber = new MqttClientFactory().CreateMqttClient();
+        long received = 0;
+        subscriber.ApplicationMessageReceivedAsync += _ =>
+        {
+            Interlocked.Increment(ref received);
+            return Task.CompletedTask;
+        };
+        await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("fan-in").Build());
+        await subscriber.SubscribeAsync("#");
+
+        var specs = Path.Combine(Path.GetTempPath(), $"ota-raw-{Environment.ProcessId}.json");
+        await File.WriteAllTextAsync(specs, JsonSerializer.Serialize(Enumerable.Range(0, Devices).Select(i => new FleetDevice(ProductKey, DeviceName(i), "x", "1.0.0"))));
+        await fleet.AskAsync($"connect 127.0.0.1 {port} {specs} None 0 64", TimeSpan.FromMinutes(10));
+        File.Delete(specs);
+        // The connect-time version reports arrive first; count from a settled start.
+        var settled = -1L;
+        while (Interlocked.Read(ref received) != settled)
+        {
+            settled = Interlocked.Read(ref received);
+            await Task.Delay(500);
+        }
+        var target = settled + (long)Devices * perDevice;
+        var sw = Stopwatch.StartNew();
+        await fleet.AskAsync($"burst {perDevice}", TimeSpan.FromMinutes(10));
+        while (Interlocked.Read(ref received) < target && sw.Elapsed < TimeSpan.FromMinutes(10))
+            await Task.Delay(5);
+        var seconds = sw.Elapsed.TotalSeconds;
+        await server.StopAsync();
+        return seconds;
+    }
+
+    private static async Task ConnectAsync(FleetProcess fleet, RunningConsole console, int port, List<FleetDevice> specs, string failure, TimeSpan deviceTime)
+    {
+        var file = Path.Combine(console.Folder, "fleet.json");
+        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(specs));
+        var answer = await fleet.AskAsync($"connect 127.0.0.1 {port} {file} {failure} {(int)deviceTime.TotalMilliseconds} 64", TimeSpan.FromMinutes(10));
+        if (answer[2] != "0")
+            throw new InvalidOperationException($"{answer[2]} simulated devices could not sign in");
+    }
+
+    private static (long Heap, long Rss) Memory()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        using var p = Process.GetCurrentProcess();
+        return (GC.GetTotalMemory(false), p.WorkingSet64);
+    }
+
+    private static string DeviceName(int i) => $"fleet-{i:D5}";
+
+    private static double Median(IEnumerable<double> xs)
+    {
+        var s = xs.Order().ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+
+    /// <summary>The console itself, as `dotnet run --project OtaConsole` starts it, on a temp folder and free ports.</summary>
+    private sealed class RunningConsole : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        private RunningConsole(WebApplication app, string folder)
+        {
+            _app = app;
+            Folder = folder;
+        }
+
+        public string Folder { get; }
+        public IServiceProvider Services => _app.Services;
+        public RolloutEngine Engine => Services.GetRequiredService<RolloutEngine>();
+        public DeviceEventQueue Queue => Services.GetRequiredService<DeviceEventQueue>();
+        public int MqttPort => Services.GetRequiredService<EmbeddedBroker>().Port;
+
+        public static async Task<RunningConsole> StartAsync()
+        {
+            var folder = Directory.CreateTempSubdirectory("ota-bench-console-").FullName;
+            var app = ConsoleApp.Build([
+                "--Urls=http://127.0.0.1:0", $"--Ota:DataDirectory={folder}", "--Ota:Mqtt:Port=0", "--Ota:Mqtt:Host=127.0.0.1",
+                "--Ota:Demo:Devices=0", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.AspNetCore=Error", "--environment=Production",
+            ]);
+            await app.StartAsync();
+            return new RunningConsole(app, folder);
+        }
+
+        /// <summary>10,000 devices on 1.0.0 and a 64 KB package to 2.0.0.</summary>
+        public async Task<(List<FleetDevice> Specs, UpdatePackage Package)> SeedAsync()
+        {
+            var catalog = Services.GetRequiredService<CatalogService>();
+            await catalog.CreateProductAsync("Bench fleet", ProductKey);
+            var registered = await catalog.RegisterDevicesAsync(ProductKey, Enumerable.Range(0, Devices).Select(i => new DeviceRegistration(DeviceName(i))).ToList());
+            var package = await Services.GetRequiredService<PackageService>().CreateAsync(new CreatePackageRequest
+            {
+                ProductKey = ProductKey,
+                Name = "bench-2_0_0",
+                DestVersion = "2.0.0",
+                NeedToVerify = false,
+                Files = [new PackageFileUpload("fw.bin", new MemoryStream(RandomNumberGenerator.GetBytes(64 * 1024)))],
+            });
+            return (registered.Registered.Select(d => new FleetDevice(ProductKey, d.DeviceName, d.DeviceSecret, "1.0.0")).ToList(), package);
+        }
+
+        public OtaDbContext Db() => Services.GetRequiredService<IDbContextFactory<OtaDbContext>>().CreateDbContext();
+
+        public async Task WaitAsync(Func<OtaDbContext, Task<bool>> condition, TimeSpan timeout)
+        {
+            var sw = Stopwatch.StartNew();
+            while (true)
+            {
+                await using (var db = Db())
+                {
+                    if (await condition(db))
+                        return;
+                }
+                if (sw.Elapsed > timeout)
+                    throw new TimeoutException("the bench waited too long");
+                await Task.Delay(100);
+            }
+        }
+
+        public Task DrainAsync() => WaitAsync(_ => Task.FromResult(Queue.Applied >= Queue.Enqueued), TimeSpan.FromMinutes(5));
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(Folder, true);
+        }
+    }
+}
