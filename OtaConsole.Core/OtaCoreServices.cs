@@ -29,6 +29,10 @@ public static class OtaCoreServices
         services.AddSingleton<CatalogService>();
         services.AddSingleton<PackageFileStore>();
         services.AddSingleton<PackageService>();
+        services.AddSingleton<Queries.BatchQueries>();
+        services.AddSingleton<Queries.PackageQueries>();
+        services.AddSingleton<Queries.DeviceQueries>();
+        services.AddSingleton<Analytics.AnalyticsService>();
 
         services.AddHostedService<DatabaseInitializer>();
         services.AddHostedService<DeviceEventPump>();

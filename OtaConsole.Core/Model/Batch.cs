@@ -55,6 +55,9 @@ public sealed class Batch
 
     public bool IsDynamic => Selection == SelectionType.Dynamic;
     public bool IsFinished => Status is BatchStatus.Completed or BatchStatus.Canceled;
+    /// <summary>Push rate and tags can be edited while the batch is In upgrade (Alibaba shows Edit only then).</summary>
+    public bool CanEdit => Status == BatchStatus.InProgress;
+    public bool CanCancel => !IsFinished;
 }
 
 /// <summary>A batch tag; delivered to devices in the notice's extData.</summary>

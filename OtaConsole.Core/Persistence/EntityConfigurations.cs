@@ -98,6 +98,8 @@ internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.Property(x => x.EditVersion).IsConcurrencyToken();
         b.Ignore(x => x.IsDynamic);
         b.Ignore(x => x.IsFinished);
+        b.Ignore(x => x.CanEdit);
+        b.Ignore(x => x.CanCancel);
     }
 }
 

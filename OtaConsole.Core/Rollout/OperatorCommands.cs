@@ -20,7 +20,7 @@ internal static class OperatorCommands
     {
         var batch = await scope.BatchAsync(batchId, ct);
         CheckEditVersion(batch, expectedEditVersion);
-        if (batch.IsFinished)
+        if (!batch.CanCancel)
             throw OtaException.Conflict("JobFinished", $"Batch {batch.Id} is already {batch.Status}.");
 
         OtaTaskStatus[] statuses = batch.IsDynamic
@@ -212,8 +212,8 @@ internal static class OperatorCommands
     {
         var batch = await scope.BatchAsync(batchId, ct);
         CheckEditVersion(batch, expectedEditVersion);
-        if (batch.IsFinished)
-            throw OtaException.Conflict("JobFinished", $"Batch {batch.Id} is {batch.Status}; only a planned or running batch can be edited.");
+        if (!batch.CanEdit)
+            throw OtaException.Conflict("JobNotEditable", $"Batch {batch.Id} is {batch.Status}; only a batch In upgrade can be edited.");
         return batch;
     }
 

@@ -1,0 +1,85 @@
+using Microsoft.EntityFrameworkCore;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Queries;
+
+namespace OtaConsole.Core.Analytics;
+
+/// <summary>A version and how many devices run it (or how many updates started from it).</summary>
+public sealed record VersionCount(string Version, int Devices)
+{
+    public double Share(int total) => total == 0 ? 0 : (double)Devices / total;
+}
+
+/// <summary>A package's success rate: updates that succeeded and that failed.</summary>
+public sealed record SuccessRate(int Succeeded, int Failed)
+{
+    public int Finished => Succeeded + Failed;
+    public double Rate => Finished == 0 ? 0 : (double)Succeeded / Finished;
+}
+
+/// <summary>
+/// The Data analysis tab (reference §3.9): the distribution of a module's versions over a product's devices,
+/// a package's success rate (all batches or one), and the source versions its updates started from.
+/// </summary>
+public sealed class AnalyticsService(IDbContextFactory<OtaDbContext> dbs)
+{
+    public const string Others = "Others";
+    /// <summary>Alibaba's console draws source versions as a bar chart up to about this many, as a table beyond.</summary>
+    public const int ChartLimit = 10;
+
+    /// <summary>Every version of the module on the product's devices, most devices first. Devices that never reported are left out.</summary>
+    public async Task<List<VersionCount>> VersionDistributionAsync(string productKey, string module, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var rows = await db.DeviceVersions.AsNoTracking()
+            .Where(v => v.ModuleName == module && db.Devices.Any(d => d.Id == v.DeviceId && d.ProductKey == productKey))
+            .GroupBy(v => v.Version).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
+        return rows.Select(r => new VersionCount(r.Key, r.Count)).OrderByDescending(v => v.Devices).ThenBy(v => v.Version, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The bar chart's bars: the top five versions and the rest merged as "Others".</summary>
+    public static List<VersionCount> TopFiveAndOthers(IReadOnlyList<VersionCount> distribution)
+    {
+        var top = distribution.Take(5).ToList();
+        var rest = distribution.Skip(5).Sum(v => v.Devices);
+        if (rest > 0)
+            top.Add(new VersionCount(Others, rest));
+        return top;
+    }
+
+    /// <summary>The Device List of the versions tab: each device and its version of the module.</summary>
+    public async Task<Page<(string DeviceName, string? Version)>> DeviceVersionsAsync(string productKey, string module, string? search, int page, int pageSize, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var q = db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey);
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var pattern = Paging.Contains(search.Trim());
+            q = q.Where(d => EF.Functions.Like(d.DeviceName, pattern, "\\"));
+        }
+        var total = await q.CountAsync(ct);
+        var rows = await q.OrderBy(d => d.DeviceName).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize))
+            .Select(d => new { d.DeviceName, Version = db.DeviceVersions.Where(v => v.DeviceId == d.Id && v.ModuleName == module).Select(v => v.Version).FirstOrDefault() })
+            .ToListAsync(ct);
+        return new Page<(string, string?)>(rows.Select(r => (r.DeviceName, r.Version)).ToList(), total);
+    }
+
+    /// <summary>Succeeded versus failed updates of a package: over all its batches, or one.</summary>
+    public async Task<SuccessRate> SuccessRateAsync(string packageId, string? batchId = null, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var batches = db.Batches.AsNoTracking().Where(b => b.PackageId == packageId && (batchId == null || b.Id == batchId));
+        var counts = await batches.Select(b => new { b.Counts.Succeeded, b.Counts.Failed }).ToListAsync(ct);
+        return new SuccessRate(counts.Sum(c => c.Succeeded), counts.Sum(c => c.Failed));
+    }
+
+    /// <summary>"Total distribution of source versions": how many updates started from each version, most first.</summary>
+    public async Task<List<VersionCount>> SourceVersionsAsync(string packageId, string? batchId = null, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var tasks = db.Tasks.AsNoTracking().Where(t => t.PackageId == packageId && (batchId == null || t.BatchId == batchId));
+        var rows = await tasks.GroupBy(t => t.SrcVersion).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
+        return rows.Select(r => new VersionCount(r.Key ?? "(unknown)", r.Count)).OrderByDescending(v => v.Devices).ThenBy(v => v.Version, StringComparer.Ordinal).ToList();
+    }
+}

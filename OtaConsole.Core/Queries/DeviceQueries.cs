@@ -1,0 +1,50 @@
+using Microsoft.EntityFrameworkCore;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Persistence;
+
+namespace OtaConsole.Core.Queries;
+
+/// <summary>A device as the Products and devices page lists it.</summary>
+public sealed record DeviceRow(long Id, string DeviceName, string IotId, string? GroupId, bool IsOnline, DateTimeOffset? LastSeenAt,
+    IReadOnlyDictionary<string, string> Versions, DateTimeOffset CreatedAt);
+
+/// <summary>Devices of a product, paged and searchable.</summary>
+public sealed class DeviceQueries(IDbContextFactory<OtaDbContext> dbs)
+{
+    public async Task<Page<DeviceRow>> ListAsync(string productKey, string? search, bool? online, int page, int pageSize, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var q = db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey);
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var pattern = Paging.Contains(search.Trim());
+            q = q.Where(d => EF.Functions.Like(d.DeviceName, pattern, "\\"));
+        }
+        if (online is bool o)
+            q = q.Where(d => d.IsOnline == o);
+        var total = await q.CountAsync(ct);
+        var devices = await q.OrderBy(d => d.DeviceName).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize))
+            .Include(d => d.ModuleVersions).ToListAsync(ct);
+        return new Page<DeviceRow>(devices.Select(d => new DeviceRow(d.Id, d.DeviceName, d.IotId, d.GroupId, d.IsOnline, d.LastSeenAt,
+            d.ModuleVersions.ToDictionary(v => v.ModuleName, v => v.Version), d.CreatedAt)).ToList(), total);
+    }
+
+    /// <summary>Devices by name, for pickers (verify batches, specific devices).</summary>
+    public async Task<List<string>> NamesAsync(string productKey, string? prefix, int max, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var q = db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey);
+        if (!string.IsNullOrWhiteSpace(prefix))
+        {
+            var pattern = Paging.Contains(prefix.Trim());
+            q = q.Where(d => EF.Functions.Like(d.DeviceName, pattern, "\\"));
+        }
+        return await q.OrderBy(d => d.DeviceName).Select(d => d.DeviceName).Take(Math.Clamp(max, 1, 200)).ToListAsync(ct);
+    }
+
+    public async Task<int> CountOnlineAsync(string productKey, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.Devices.CountAsync(d => d.ProductKey == productKey && d.IsOnline, ct);
+    }
+}

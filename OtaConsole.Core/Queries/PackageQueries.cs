@@ -1,0 +1,84 @@
+using Microsoft.EntityFrameworkCore;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Tasks;
+
+namespace OtaConsole.Core.Queries;
+
+public sealed record PackageFilter
+{
+    public string? ProductKey { get; init; }
+    public string? Search { get; init; }
+    public int Page { get; init; }
+    public int PageSize { get; init; } = 20;
+}
+
+/// <summary>A device a package was pushed to, with its latest task for that package.</summary>
+public sealed record PackageDeviceRow(string DeviceName, long TaskId, string BatchId, OtaTaskStatus Status, QueueReason QueueReason, int Progress,
+    string? FailureReason, DateTimeOffset ModifiedAt);
+
+/// <summary>The counts of the Device List tab: devices updated, failed and cancelled with this package.</summary>
+public sealed record PackageDeviceCounts(int Devices, int Succeeded, int Failed, int Canceled);
+
+/// <summary>Update packages and the devices they reached, for pages and the API.</summary>
+public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
+{
+    public async Task<Page<UpdatePackage>> ListAsync(PackageFilter f, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var q = db.Packages.AsNoTracking();
+        if (!string.IsNullOrEmpty(f.ProductKey))
+            q = q.Where(p => p.ProductKey == f.ProductKey);
+        if (!string.IsNullOrWhiteSpace(f.Search))
+        {
+            var pattern = Paging.Contains(f.Search.Trim());
+            q = q.Where(p => EF.Functions.Like(p.Name, pattern, "\\"));
+        }
+        var total = await q.CountAsync(ct);
+        var items = await q.OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id).Skip(Paging.Skip(f.Page, f.PageSize)).Take(Paging.Size(f.PageSize)).ToListAsync(ct);
+        return new Page<UpdatePackage>(items, total);
+    }
+
+    public async Task<UpdatePackage?> FindAsync(string packageId, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.Packages.AsNoTracking().FirstOrDefaultAsync(p => p.Id == packageId, ct);
+    }
+
+    /// <summary>The Device List tab: each device the package was pushed to, by its latest task for the package.</summary>
+    public async Task<Page<PackageDeviceRow>> DevicesAsync(string packageId, string? search, int page, int pageSize, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var latest = db.Tasks.AsNoTracking().Where(t => t.PackageId == packageId
+            && t.Id == db.Tasks.Where(o => o.PackageId == packageId && o.DeviceId == t.DeviceId).Max(o => o.Id));
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var pattern = Paging.Contains(search.Trim());
+            latest = latest.Where(t => EF.Functions.Like(t.DeviceName, pattern, "\\"));
+        }
+        var total = await latest.CountAsync(ct);
+        var rows = await latest.OrderBy(t => t.DeviceName).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize))
+            .Select(t => new PackageDeviceRow(t.DeviceName, t.Id, t.BatchId, t.Status, t.QueueReason, t.Progress, t.FailureReason, t.ModifiedAt))
+            .ToListAsync(ct);
+        return new Page<PackageDeviceRow>(rows, total);
+    }
+
+    /// <summary>Over all of the package's batches: devices reached, and how many updated, failed, were cancelled (latest task of each device).</summary>
+    public async Task<PackageDeviceCounts> DeviceCountsAsync(string packageId, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var latest = db.Tasks.AsNoTracking().Where(t => t.PackageId == packageId
+            && t.Id == db.Tasks.Where(o => o.PackageId == packageId && o.DeviceId == t.DeviceId).Max(o => o.Id));
+        var byStatus = await latest.GroupBy(t => t.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
+        int Of(OtaTaskStatus s) => byStatus.FirstOrDefault(x => x.Key == s)?.Count ?? 0;
+        return new PackageDeviceCounts(byStatus.Sum(x => x.Count), Of(OtaTaskStatus.Succeeded), Of(OtaTaskStatus.Failed), Of(OtaTaskStatus.Canceled));
+    }
+
+    /// <summary>Whether any batch of the package is still running (a package's own actions depend on it).</summary>
+    public async Task<bool> HasUnfinishedWorkAsync(string packageId, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var statuses = TaskStateMachine.UnfinishedStatuses;
+        return await db.Tasks.AnyAsync(t => t.PackageId == packageId && statuses.Contains(t.Status), ct);
+    }
+}
