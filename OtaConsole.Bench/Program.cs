@@ -14,6 +14,7 @@ var scenarios = new Dictionary<string, Func<int, Task<object>>>
     ["push-rate"] = _ => CoreScenarios.PushRateAsync(),
     ["fleet-e2e"] = BridgeScenarios.FleetE2eAsync,
     ["ingest-burst"] = BridgeScenarios.IngestBurstAsync,
+    ["device-list"] = ConsoleScenarios.DeviceListAsync,
 };
 
 var runs = 3;

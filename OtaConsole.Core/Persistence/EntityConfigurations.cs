@@ -110,8 +110,9 @@ internal sealed class UpdateTaskConfiguration : IEntityTypeConfiguration<UpdateT
         b.ToTable("Tasks");
         // Device list by status (and the scheduler's "waiting for a slot" in push order).
         b.HasIndex(t => new { t.BatchId, t.Status, t.QueueReason, t.Id });
-        // Device list search and sort by name.
+        // Device list by name (its default order, and name search: the index covers the filter) and by last update.
         b.HasIndex(t => new { t.BatchId, t.DeviceName });
+        b.HasIndex(t => new { t.BatchId, t.ModifiedAt });
         // A device's unfinished tasks, for reports and conflicts.
         b.HasIndex(t => new { t.DeviceId, t.Status });
         b.HasIndex(t => new { t.ProductKey, t.Status });

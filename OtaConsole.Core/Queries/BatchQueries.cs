@@ -12,8 +12,8 @@ public sealed record BatchRow(string Id, string PackageId, string? Name, BatchKi
 
 public enum TaskSort
 {
-    Created,
     DeviceName,
+    Created,
     Status,
     Progress,
     LastUpdate,
@@ -24,7 +24,7 @@ public sealed record DeviceListQuery(string BatchId)
 {
     public OtaTaskStatus? Status { get; init; }
     public string? Search { get; init; }
-    public TaskSort Sort { get; init; } = TaskSort.Created;
+    public TaskSort Sort { get; init; } = TaskSort.DeviceName;
     public SortDirection Direction { get; init; } = SortDirection.Ascending;
     public int Page { get; init; }
     public int PageSize { get; init; } = 50;
@@ -60,21 +60,26 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         var tasks = Filter(db, q);
-        // Without a search the batch's own counters give the total; a search has to count.
+        var rows = await Sorted(tasks, q).Skip(Paging.Skip(q.Page, q.PageSize)).Take(Paging.Size(q.PageSize))
+            .Select(t => new TaskRow(t.Id, t.DeviceName, t.ModuleName, t.Status, t.QueueReason, t.Progress, t.SrcVersion, t.DestVersion,
+                t.FailureCode, t.FailureReason, t.RetryAttempts, t.RetryDueAt, t.CreatedAt, t.ModifiedAt))
+            .ToListAsync(ct);
+        // The total: the batch's own counters without a search; with one, a short first page is all there is;
+        // only a long search result is counted (a scan of the batch).
         int total;
         if (string.IsNullOrWhiteSpace(q.Search))
         {
             var counts = await db.Batches.AsNoTracking().Where(b => b.Id == q.BatchId).Select(b => b.Counts).FirstOrDefaultAsync(ct);
             total = counts is null ? 0 : q.Status is { } s ? counts[s] : counts.Total;
         }
+        else if (q.Page == 0 && rows.Count < Paging.Size(q.PageSize))
+        {
+            total = rows.Count;
+        }
         else
         {
             total = await tasks.CountAsync(ct);
         }
-        var rows = await Sorted(tasks, q).Skip(Paging.Skip(q.Page, q.PageSize)).Take(Paging.Size(q.PageSize))
-            .Select(t => new TaskRow(t.Id, t.DeviceName, t.ModuleName, t.Status, t.QueueReason, t.Progress, t.SrcVersion, t.DestVersion,
-                t.FailureCode, t.FailureReason, t.RetryAttempts, t.RetryDueAt, t.CreatedAt, t.ModifiedAt))
-            .ToListAsync(ct);
         return new Page<TaskRow>(rows, total);
     }
 
@@ -96,11 +101,11 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
         var down = q.Direction == SortDirection.Descending;
         return q.Sort switch
         {
-            TaskSort.DeviceName => down ? tasks.OrderByDescending(t => t.DeviceName) : tasks.OrderBy(t => t.DeviceName),
+            TaskSort.DeviceName => down ? tasks.OrderByDescending(t => t.DeviceName).ThenByDescending(t => t.Id) : tasks.OrderBy(t => t.DeviceName).ThenBy(t => t.Id),
             TaskSort.Status => down ? tasks.OrderByDescending(t => t.Status).ThenByDescending(t => t.Id) : tasks.OrderBy(t => t.Status).ThenBy(t => t.Id),
             TaskSort.Progress => down ? tasks.OrderByDescending(t => t.Progress).ThenByDescending(t => t.Id) : tasks.OrderBy(t => t.Progress).ThenBy(t => t.Id),
             TaskSort.LastUpdate => down ? tasks.OrderByDescending(t => t.ModifiedAt).ThenByDescending(t => t.Id) : tasks.OrderBy(t => t.ModifiedAt).ThenBy(t => t.Id),
-            _ => down ? tasks.OrderByDescending(t => t.Id) : tasks.OrderBy(t => t.Id),
+            _ => down ? tasks.OrderByDescending(t => t.Id) : tasks.OrderBy(t => t.Id), // creation order
         };
     }
 

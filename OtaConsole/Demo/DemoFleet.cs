@@ -139,6 +139,10 @@ public sealed class DemoFleet(
 
     private async Task StartRolloutAsync(CancellationToken ct)
     {
+        // The batch picks devices by the versions they report: let the engine apply the fleet's reports first.
+        var queue = services.GetRequiredService<DeviceEventQueue>();
+        for (var waited = 0; queue.Applied < queue.Enqueued && waited < 600; waited++)
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, ct);
         var package = (await packages.ListAsync(ProductKey, ct)).First(p => p.DestVersion == "2.0.0");
         await engine.CreateBatchAsync(new CreateBatchRequest
         {

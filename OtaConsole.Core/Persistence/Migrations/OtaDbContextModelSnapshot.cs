@@ -614,6 +614,8 @@ namespace OtaConsole.Core.Persistence.Migrations
 
                     b.HasIndex("BatchId", "DeviceName");
 
+                    b.HasIndex("BatchId", "ModifiedAt");
+
                     b.HasIndex("DeviceId", "Status");
 
                     b.HasIndex("PackageId", "DeviceId");

@@ -349,6 +349,11 @@ namespace OtaConsole.Core.Persistence.Migrations
                 columns: new[] { "BatchId", "DeviceName" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Tasks_BatchId_ModifiedAt",
+                table: "Tasks",
+                columns: new[] { "BatchId", "ModifiedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Tasks_BatchId_Status_QueueReason_Id",
                 table: "Tasks",
                 columns: new[] { "BatchId", "Status", "QueueReason", "Id" });

@@ -11,7 +11,7 @@ using OtaConsole.Core.Persistence;
 namespace OtaConsole.Core.Persistence.Migrations
 {
     [DbContext(typeof(OtaDbContext))]
-    [Migration("20261127075458_Initial")]
+    [Migration("20261127094643_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -616,6 +616,8 @@ namespace OtaConsole.Core.Persistence.Migrations
                         .HasFilter("\"TimeoutAt\" IS NOT NULL");
 
                     b.HasIndex("BatchId", "DeviceName");
+
+                    b.HasIndex("BatchId", "ModifiedAt");
 
                     b.HasIndex("DeviceId", "Status");
 
