@@ -32,6 +32,7 @@ public static class OtaCoreServices
         services.AddSingleton<Queries.BatchQueries>();
         services.AddSingleton<Queries.PackageQueries>();
         services.AddSingleton<Queries.DeviceQueries>();
+        services.AddSingleton<Queries.OverviewQueries>();
         services.AddSingleton<Analytics.AnalyticsService>();
 
         services.AddHostedService<DatabaseInitializer>();

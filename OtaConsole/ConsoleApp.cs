@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using MudBlazor.Services;
 using OtaConsole.Components;
+using OtaConsole.Components.Shared;
 using OtaConsole.Core;
 using OtaConsole.Core.Mqtt;
 using OtaConsole.Demo;
@@ -19,6 +20,9 @@ public static class ConsoleApp
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddOptions<LiveOptions>().BindConfiguration("Ota:Console");
+        builder.Services.AddSingleton<LiveUpdates>();
+        builder.Services.AddScoped<Operator>();
         builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(
             Path.GetFullPath(builder.Configuration[$"{OtaOptions.Section}:DataDirectory"] ?? "data"), "keys")));
         builder.Services.AddOtaCore();
@@ -35,6 +39,7 @@ public static class ConsoleApp
 
         app.MapStaticAssets();
         app.MapOtaDownloads();
+        app.MapOtaExports();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         PublicAddress.UseListeningAddressWhenUnset(app);
         return app;

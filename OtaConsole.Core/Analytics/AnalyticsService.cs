@@ -11,6 +11,9 @@ public sealed record VersionCount(string Version, int Devices)
     public double Share(int total) => total == 0 ? 0 : (double)Devices / total;
 }
 
+/// <summary>A device and its version of a module (null: never reported).</summary>
+public sealed record DeviceVersionRow(string DeviceName, string? Version);
+
 /// <summary>A package's success rate: updates that succeeded and that failed.</summary>
 public sealed record SuccessRate(int Succeeded, int Failed)
 {
@@ -49,7 +52,7 @@ public sealed class AnalyticsService(IDbContextFactory<OtaDbContext> dbs)
     }
 
     /// <summary>The Device List of the versions tab: each device and its version of the module.</summary>
-    public async Task<Page<(string DeviceName, string? Version)>> DeviceVersionsAsync(string productKey, string module, string? search, int page, int pageSize, CancellationToken ct = default)
+    public async Task<Page<DeviceVersionRow>> DeviceVersionsAsync(string productKey, string module, string? search, int page, int pageSize, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         var q = db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey);
@@ -62,7 +65,7 @@ public sealed class AnalyticsService(IDbContextFactory<OtaDbContext> dbs)
         var rows = await q.OrderBy(d => d.DeviceName).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize))
             .Select(d => new { d.DeviceName, Version = db.DeviceVersions.Where(v => v.DeviceId == d.Id && v.ModuleName == module).Select(v => v.Version).FirstOrDefault() })
             .ToListAsync(ct);
-        return new Page<(string, string?)>(rows.Select(r => (r.DeviceName, r.Version)).ToList(), total);
+        return new Page<DeviceVersionRow>(rows.Select(r => new DeviceVersionRow(r.DeviceName, r.Version)).ToList(), total);
     }
 
     /// <summary>Succeeded versus failed updates of a package: over all its batches, or one.</summary>

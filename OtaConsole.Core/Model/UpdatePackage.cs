@@ -24,6 +24,10 @@ public sealed class UpdatePackage
     public List<PackageFile> Files { get; set; } = [];
 
     public bool IsMultiFile => Files.Count > 1;
+    /// <summary>A package that needs verification can be verified until it is verifying or verified.</summary>
+    public bool CanVerify => Status is PackageStatus.Unverified or PackageStatus.VerificationFailed;
+    /// <summary>Batch updates need a verified package, or one that needs no verification.</summary>
+    public bool CanStartBatch => Status is PackageStatus.Verified or PackageStatus.NoVerificationNeeded;
     public long TotalSize => Files.Sum(f => f.Size);
     /// <summary>The package signature: that of its single file, or of the first file of a multi-file package.</summary>
     public string Sign => Files.Count > 0 ? Files[0].Sign : "";

@@ -70,6 +70,8 @@ internal sealed class UpdatePackageConfiguration : IEntityTypeConfiguration<Upda
         b.HasMany(p => p.Files).WithOne().HasForeignKey(f => f.PackageId);
         b.Navigation(p => p.Files).AutoInclude();
         b.Ignore(p => p.IsMultiFile);
+        b.Ignore(p => p.CanVerify);
+        b.Ignore(p => p.CanStartBatch);
         b.Ignore(p => p.TotalSize);
         b.Ignore(p => p.Sign);
     }

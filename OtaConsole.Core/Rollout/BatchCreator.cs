@@ -83,7 +83,7 @@ internal static class BatchCreator
     {
         OtaValidationException.ThrowIfAny(BatchRules.Validate(r, package, now));
 
-        if (r.Kind == BatchKind.Upgrade && package.NeedToVerify && package.Status != PackageStatus.Verified)
+        if (r.Kind == BatchKind.Upgrade && !package.CanStartBatch)
             throw OtaException.Conflict("FirmwareNotVerified", $"Package {package.Name} must be verified before a batch update (its status is {package.Status}). Start a verify batch first.");
         if (r.Kind == BatchKind.Verify && package.Status is PackageStatus.Verifying or PackageStatus.Verified)
             throw OtaException.Conflict("FirmwareVerifyConflict", $"Package {package.Name} is {package.Status}; it cannot be verified again.");

@@ -136,7 +136,7 @@ public sealed class QueryTests : IDisposable
         Assert.Equal(2, bars[^1].Devices);
         Assert.Equal(5.0 / 19, all[0].Share(19), 6);
         var devices = await Analytics.DeviceVersionsAsync(EngineHarness.ProductKey, OtaModule.Default, "silent", 0, 10);
-        Assert.Equal([("silent-000", (string?)null), ("silent-001", null)], devices.Items);
+        Assert.Equal([new DeviceVersionRow("silent-000", null), new DeviceVersionRow("silent-001", null)], devices.Items);
     }
 
     [Fact]

@@ -1,0 +1,59 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+using OtaConsole.Components.Shared;
+using OtaConsole.Core;
+using OtaConsole.Core.Analytics;
+using OtaConsole.Core.Devices;
+using OtaConsole.Core.Packages;
+using OtaConsole.Core.Queries;
+using OtaConsole.Core.Rollout;
+using OtaConsole.Tests.Support;
+
+namespace OtaConsole.Tests.Console;
+
+/// <summary>
+/// bUnit set up once for every console test: MudBlazor, and the real core services on a real SQLite file
+/// with fake time (from <see cref="EngineHarness"/>), so a page shows what the engine really holds.
+/// </summary>
+public abstract class ConsoleTestContext : BunitContext
+{
+    protected ConsoleTestContext()
+    {
+        H = new EngineHarness();
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
+        Services.AddMudServices();
+        Services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        Services.AddSingleton<TimeProvider>(H.Time);
+        Services.AddSingleton(H.Feed);
+        Services.AddSingleton(H.Engine);
+        Services.AddSingleton(H.Catalog);
+        Services.AddSingleton(H.Packages);
+        Services.AddSingleton(H.Files);
+        Services.AddSingleton(new BatchQueries(H.Database));
+        Services.AddSingleton(new PackageQueries(H.Database));
+        Services.AddSingleton(new DeviceQueries(H.Database));
+        Services.AddSingleton(new OverviewQueries(H.Database));
+        Services.AddSingleton(new AnalyticsService(H.Database));
+        Services.AddSingleton(new DownloadLinks(Options.Create(new DownloadOptions { PublicBaseUrl = "http://console.test" }), Options.Create(new OtaOptions { DataDirectory = H.Database.Folder }), H.Time));
+        // Live pages re-render on every change in tests; the throttle has its own test.
+        Services.AddSingleton(new LiveUpdates(H.Feed, H.Time, Options.Create(new LiveOptions { MinimumInterval = TimeSpan.Zero })));
+        Services.AddScoped<Operator>();
+    }
+
+    protected EngineHarness H { get; }
+
+    /// <summary>Renders a component inside the providers a page has in the console.</summary>
+    protected IRenderedComponent<TestHost> RenderInHost<T>(Action<ComponentParameterCollectionBuilder<T>>? parameters = null) where T : Microsoft.AspNetCore.Components.IComponent =>
+        Render<TestHost>(p => p.AddChildContent<T>(parameters ?? (_ => { })));
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+            H.Dispose();
+    }
+}

@@ -1,0 +1,120 @@
+using Bunit;
+using Microsoft.AspNetCore.Components.Forms;
+using OtaConsole.Components.Dialogs;
+using OtaConsole.Components.Ota;
+using OtaConsole.Components.Pages;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Rollout;
+using OtaConsole.Tests.Support;
+
+namespace OtaConsole.Tests.Console;
+
+public sealed class UpdatePackagesPageTests : ConsoleTestContext
+{
+    [Fact]
+    public async Task Each_package_offers_exactly_the_actions_its_status_allows()
+    {
+        await H.ProductAsync();
+        var needsVerify = await H.PackageAsync("2.0.0", needToVerify: true, name: "Needs-verify");
+        var ready = await H.PackageAsync("3.0.0", needToVerify: false, name: "Ready");
+        var page = RenderInHost<OtaUpdate>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".packages-table td.package-name").Count));
+        var rows = page.FindAll(".packages-table tbody tr").ToDictionary(r => r.QuerySelector(".package-name")!.TextContent.Trim());
+        Assert.NotNull(rows["Needs-verify"].QuerySelector("button.verify"));
+        Assert.Null(rows["Needs-verify"].QuerySelector("a.batch-update"));
+        Assert.Contains("Unverified", rows["Needs-verify"].TextContent);
+        Assert.Null(rows["Ready"].QuerySelector("button.verify"));
+        Assert.Equal($"/ota/packages/{ready.Id}/batch", rows["Ready"].QuerySelector("a.batch-update")!.GetAttribute("href"));
+        Assert.Contains("No verification needed", rows["Ready"].TextContent);
+        Assert.Equal($"/ota/packages/{needsVerify.Id}", rows["Needs-verify"].QuerySelector("a.view")!.GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task Packages_are_searched_by_name()
+    {
+        await H.ProductAsync();
+        await H.PackageAsync("2.0.0", name: "Alpha-2");
+        await H.PackageAsync("3.0.0", name: "Beta-3");
+        var page = RenderInHost<OtaUpdate>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("td.package-name").Count));
+
+        page.Find(".package-search input").Input("bet");
+        H.Time.Advance(TimeSpan.FromMilliseconds(400));
+
+        page.WaitForAssertion(() => Assert.Equal(["Beta-3"], page.FindAll("td.package-name").Select(td => td.TextContent.Trim())));
+    }
+
+    [Fact]
+    public async Task Adding_a_package_uploads_its_file_and_shows_the_digests()
+    {
+        await H.ProductAsync();
+        var page = RenderInHost<OtaUpdate>();
+        page.WaitForElement("button.add-package").Click();
+        page.WaitForElement(".package-name input").Change("Firmware-2");
+        page.Find(".package-version input").Change("2.0.0");
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromText("hello firmware", "fw.bin"));
+        page.WaitForElement(".package-file");
+        page.Find("button.upload").Click();
+
+        var md5 = Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData("hello firmware"u8));
+        page.WaitForAssertion(() => Assert.Contains(md5, page.Find(".uploaded-files").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        var stored = Assert.Single((await new Core.Queries.PackageQueries(H.Database).ListAsync(new Core.Queries.PackageFilter())).Items);
+        Assert.Equal(("Firmware-2", "2.0.0", 14L, PackageStatus.Unverified), (stored.Name, stored.DestVersion, stored.Files[0].Size, stored.Status));
+    }
+
+    [Fact]
+    public async Task A_package_name_out_of_the_rules_is_refused_in_the_form()
+    {
+        await H.ProductAsync();
+        var page = RenderInHost<OtaUpdate>();
+        page.WaitForElement("button.add-package").Click();
+        page.WaitForElement(".package-name input").Change("-starts-with-dash");
+        page.Find(".package-version input").Change("2 0");
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromText("x", "fw.bin"));
+        page.WaitForElement(".package-file");
+        page.Find("button.upload").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("starting with a letter or digit", page.Markup));
+        Assert.Contains("1-64 characters of A-Z", page.Markup);
+        Assert.Equal(0, (await new Core.Queries.PackageQueries(H.Database).ListAsync(new Core.Queries.PackageFilter())).Total);
+    }
+
+    [Fact]
+    public async Task A_wrong_signature_is_reported_and_nothing_is_stored()
+    {
+        await H.ProductAsync();
+        var page = RenderInHost<OtaUpdate>();
+        page.WaitForElement("button.add-package").Click();
+        page.WaitForElement(".package-name input").Change("Firmware-2");
+        page.Find(".package-version input").Change("2.0.0");
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromText("hello firmware", "fw.bin"));
+        page.WaitForElement(".file-sign input").Change("00000000000000000000000000000000");
+        page.Find("button.upload").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("does not match file fw.bin", page.Markup));
+        Assert.Equal(0, (await new Core.Queries.PackageQueries(H.Database).ListAsync(new Core.Queries.PackageFilter())).Total);
+    }
+}
+
+public sealed class VerifyDialogTests : ConsoleTestContext
+{
+    [Fact]
+    public async Task Verifying_on_picked_devices_makes_the_package_Verifying()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(3);
+        var package = await H.PackageAsync(needToVerify: true);
+        var page = RenderInHost<VerifyPackageDialogHost>(p => p.Add(x => x.Package, package));
+        page.WaitForElement("button.open").Click();
+
+        var input = page.WaitForElement(".verify-device input");
+        input.Input("dev-00");
+        H.Time.Advance(TimeSpan.FromMilliseconds(500));
+        page.WaitForElement(".mud-popover-open .mud-list-item").Click();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".verify-devices .mud-chip")));
+        page.Find("button.start-verify").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(PackageStatus.Verifying, H.GetPackageAsync(package.Id).Result.Status));
+    }
+}

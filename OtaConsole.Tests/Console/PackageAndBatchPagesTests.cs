@@ -1,0 +1,367 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using OtaConsole.Components.Ota;
+using OtaConsole.Components.Pages;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Rollout;
+using OtaConsole.Tests.Support;
+
+namespace OtaConsole.Tests.Console;
+
+public sealed class PackageDetailsPageTests : ConsoleTestContext
+{
+    private async Task<UpdatePackage> RunningAndFinishedAsync()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(3);
+        var p = await H.PackageAsync(udi: "{\"ota_notice\":\"hello\"}");
+        var finished = await H.BatchAsync(p.Id, r => r with { Target = TargetSelection.Specific, DeviceNames = ["dev-000"] });
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await H.VersionAsync("dev-000", "2.0.0");
+        await H.BatchAsync(p.Id, r => r with { Name = "rolling", Target = TargetSelection.Specific, DeviceNames = ["dev-001", "dev-002"], PushRate = PushRate.Constant(10) });
+        return p;
+    }
+
+    [Fact]
+    public async Task Batch_Management_offers_Edit_only_while_In_upgrade_and_Cancel_until_finished()
+    {
+        var p = await RunningAndFinishedAsync();
+        var page = RenderInHost<BatchManagementTab>(x => x.Add(t => t.PackageId, p.Id));
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".batches-table tbody tr").Count));
+        var rows = page.FindAll(".batches-table tbody tr");
+        var running = rows.Single(r => r.TextContent.Contains("rolling"));
+        var done = rows.Single(r => !r.TextContent.Contains("rolling"));
+        Assert.Contains("In upgrade", running.TextContent);
+        Assert.NotNull(running.QuerySelector("button.edit-batch"));
+        Assert.NotNull(running.QuerySelector("button.cancel-batch"));
+        Assert.Contains("Completed", done.TextContent);
+        Assert.Null(done.QuerySelector("button.edit-batch"));
+        Assert.Null(done.QuerySelector("button.cancel-batch"));
+        Assert.Contains("Batch Update", running.TextContent);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_static_batch_explains_what_it_cancels_and_does_it()
+    {
+        var p = await RunningAndFinishedAsync();
+        var page = RenderInHost<BatchManagementTab>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement("button.cancel-batch").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Pending Confirmation, To Be Pushed or Pushed", page.Find(".cancel-explanation").TextContent));
+        Assert.Empty(page.FindAll(".cancel-tasks"));
+        page.Find("button.confirm-cancel").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Canceled", page.FindAll(".batches-table tbody tr").Single(r => r.TextContent.Contains("rolling")).TextContent));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_dynamic_batch_offers_to_cancel_its_tasks_too()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        var p = await H.PackageAsync();
+        var batch = await H.BatchAsync(p.Id, r => r with { Selection = SelectionType.Dynamic, SrcVersions = ["1.0.0"] });
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await H.ProgressAsync("dev-000", 30);
+        var page = RenderInHost<BatchManagementTab>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement("button.cancel-batch").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("dynamic batch's policy", page.Find(".cancel-explanation").TextContent));
+        page.Find(".cancel-tasks input").Change(true);
+        page.Find("button.confirm-cancel").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(OtaTaskStatus.Canceled, H.TaskAsync(batch.BatchId, "dev-000").Result.Status));
+    }
+
+    [Fact]
+    public async Task The_device_list_tab_counts_updated_failed_and_cancelled_devices()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(4);
+        var p = await H.PackageAsync();
+        var b = await H.BatchAsync(p.Id);
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await H.VersionAsync("dev-000", "2.0.0");
+        await H.ProgressAsync("dev-001", -1);
+        await H.Engine.CancelTaskAsync((await H.TaskAsync(b.BatchId, "dev-002")).Id);
+
+        var page = RenderInHost<PackageDevicesTab>(x => x.Add(t => t.PackageId, p.Id));
+
+        page.WaitForAssertion(() => Assert.Equal("4", page.Find(".count-devices").TextContent));
+        Assert.Equal(("1", "1", "1"), (page.Find(".count-succeeded").TextContent, page.Find(".count-failed").TextContent, page.Find(".count-canceled").TextContent));
+        page.WaitForAssertion(() => Assert.Equal(4, page.FindAll(".package-devices-table tbody tr").Count));
+        Assert.Single(page.FindAll("button.cancel-device"));
+    }
+
+    [Fact]
+    public async Task Package_information_shows_every_field_and_a_signed_download_link()
+    {
+        await H.ProductAsync();
+        var p = await H.PackageAsync(udi: "custom-info-xyz");
+        var page = RenderInHost<PackageInfoTab>(x => x.Add(t => t.Package, p));
+
+        Assert.Contains(p.Id, page.Markup);
+        Assert.Equal(p.Sign, page.Find(".package-sign").TextContent);
+        Assert.Contains("MD5", page.Markup);
+        Assert.Contains("custom-info-xyz", page.Find(".package-udi").TextContent);
+        Assert.StartsWith($"http://console.test/ota/download/{p.Id}/0/", page.Find("a.download").GetAttribute("href"));
+        Assert.Contains("sig=", page.Find("a.download").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task Data_analysis_charts_the_top_five_versions_and_the_success_rate()
+    {
+        await H.ProductAsync();
+        foreach (var (v, n) in new[] { ("1.0", 4), ("1.1", 3), ("1.2", 2), ("1.3", 1), ("1.4", 1), ("1.5", 1), ("1.6", 1) })
+            await H.DevicesAsync(n, v, prefix: "v" + v.Replace(".", "", StringComparison.Ordinal));
+        var p = await H.PackageAsync("2.0.0");
+        var b = await H.BatchAsync(p.Id, r => r with { SrcVersions = ["1.0"] });
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await H.VersionAsync("v10-000", "2.0.0");
+        await H.VersionAsync("v10-001", "2.0.0");
+        await H.ProgressAsync("v10-002", -4);
+
+        var page = RenderInHost<DataAnalysisTab>(x => x.Add(t => t.Package, p));
+
+        page.WaitForAssertion(() => Assert.Equal(6, page.FindAll(".versions-chart path.mud-chart-bar").Count)); // top five and Others
+        var table = page.FindAll(".versions-table tbody tr").Select(r => r.TextContent).ToList();
+        Assert.Equal(8, table.Count); // 1.0 … 1.6 and 2.0.0
+        Assert.StartsWith("1.1", table[0]);
+        Assert.Contains("Success rate: 66.67%", page.Find(".success-rate").TextContent);
+        Assert.Equal(2, page.FindAll(".rate-chart path.mud-chart-serie").Count);
+        Assert.Contains("1.0", page.Find(".sources-table").TextContent);
+    }
+
+    [Fact]
+    public async Task Data_analysis_follows_devices_live()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2, "1.0");
+        var p = await H.PackageAsync("2.0.0");
+        var page = RenderInHost<DataAnalysisTab>(x => x.Add(t => t.Package, p));
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".versions-table tbody tr")));
+
+        await H.VersionAsync("dev-001", "1.9");
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".versions-table tbody tr").Count));
+    }
+
+    [Fact]
+    public void A_missing_package_says_so()
+    {
+        var page = RenderInHost<PackageDetails>(x => x.Add(t => t.PackageId, "nope"));
+        page.WaitForAssertion(() => Assert.Contains("Update package nope does not exist", page.Markup));
+    }
+}
+
+public sealed class NewBatchPageTests : ConsoleTestContext
+{
+    [Fact]
+    public async Task An_out_of_range_push_rate_is_named_with_its_range_and_nothing_starts()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement(".rate-per-minute input").Change("5");
+
+        page.WaitForAssertion(() => Assert.Contains("10-100000 devices per minute", page.Find(".rate-error").TextContent));
+        page.Find("button.start-batch").Click();
+        page.WaitForAssertion(() => Assert.Contains("MaximumPerMinute", page.Find(".form-errors").TextContent));
+        await using var db = H.Database.CreateDbContext();
+        Assert.Empty(db.Batches);
+    }
+
+    [Fact]
+    public async Task The_preview_counts_devices_offline_skipped_and_the_push_time()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(6, online: true);
+        await H.DevicesAsync(4, online: false, prefix: "off");
+        await H.DevicesAsync(2, "2.0.0", prefix: "done");
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement(".rate-per-minute input").Change("60");
+        page.Find("button.preview-button").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("10", page.Find(".preview-tasks").TextContent));
+        Assert.Equal("4", page.Find(".preview-offline").TextContent);
+        Assert.Equal("2", page.Find(".preview-skipped").TextContent);
+        Assert.Equal("6 s", page.Find(".preview-duration").TextContent);
+    }
+
+    [Fact]
+    public async Task Specified_devices_report_unknown_names_back()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        SelectTarget(page, "Specified devices");
+        page.WaitForElement(".device-names textarea").Change("dev-000\nghost-1, bad/name");
+        page.Find("button.preview-button").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("2 name(s) are not devices of this product: bad/name, ghost-1", page.Find(".unknown-names").TextContent));
+        Assert.Equal("1", page.Find(".preview-tasks").TextContent);
+    }
+
+    [Fact]
+    public async Task Starting_creates_the_batch_with_the_options_and_opens_it()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(3);
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement(".rate-per-minute input").Change("500");
+        page.Find(".timeout input").Change("30");
+        page.Find("button.add-tag").Click();
+        page.WaitForElement(".tag-key input").Input("env");
+        page.Find(".tag-value input").Input("prod");
+        page.Find(".batch-name input").Change("first wave");
+        page.Find("button.start-batch").Click();
+
+        var nav = Services.GetRequiredService<NavigationManager>();
+        page.WaitForAssertion(() => Assert.Contains("/ota/batches/", nav.Uri));
+        await using var db = H.Database.CreateDbContext();
+        var batch = db.Batches.Single();
+        Assert.EndsWith(batch.Id, nav.Uri);
+        Assert.Equal(("first wave", 500, 30, "env=prod", 3), (batch.Name, batch.PushRate.PerMinute, batch.TimeoutMinutes, $"{batch.Tags[0].Key}={batch.Tags[0].Value}", batch.Counts.Total));
+    }
+
+    private static void SelectTarget(IRenderedComponent<TestHost> page, string text)
+    {
+        page.Find(".mud-input-control.target-selection").MouseDown();
+        page.WaitForElements(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Contains(text)).Click();
+    }
+}
+
+public sealed class BatchDetailsPageTests : ConsoleTestContext
+{
+    private async Task<string> BatchAsync()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(5);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id, r => r with { Tags = [new BatchTag { Key = "k", Value = "v1" }] })).BatchId;
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await H.VersionAsync("dev-000", "2.0.0");
+        await H.ProgressAsync("dev-001", -2);
+        await H.ProgressAsync("dev-002", 40);
+        return id;
+    }
+
+    [Fact]
+    public async Task The_device_list_shows_counts_per_status_and_filters_by_them()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForAssertion(() => Assert.Equal(5, page.FindAll(".tasks-table td.task-device").Count));
+        Assert.Contains("All: 5", page.Find(".filter-all").TextContent);
+        Assert.Contains("Update Failed: 1", page.Find(".filter-Failed").TextContent);
+        page.Find(".filter-Failed").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(["dev-001"], page.FindAll(".tasks-table td.task-device").Select(td => td.TextContent)));
+        Assert.Contains("download failed", page.Find(".task-reason").TextContent);
+        Assert.Contains("status=Failed", page.Find("a.export-csv").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task Each_row_offers_the_actions_its_status_allows()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForAssertion(() => Assert.Equal(5, page.FindAll(".tasks-table td.task-device").Count));
+
+        var rows = page.FindAll(".tasks-table tbody tr").ToDictionary(r => r.QuerySelector(".task-device")!.TextContent);
+        Assert.Null(rows["dev-000"].QuerySelector("button.cancel-task")); // updated
+        Assert.NotNull(rows["dev-001"].QuerySelector("button.reupgrade-task")); // failed
+        Assert.Null(rows["dev-001"].QuerySelector("button.cancel-task"));
+        Assert.NotNull(rows["dev-002"].QuerySelector("button.cancel-task")); // in upgrade
+        Assert.Null(rows["dev-002"].QuerySelector("button.reupgrade-task"));
+    }
+
+    [Fact]
+    public async Task Cancelling_and_updating_again_act_on_the_task()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForAssertion(() => Assert.Equal(5, page.FindAll(".tasks-table td.task-device").Count));
+
+        Row(page, "dev-002").QuerySelector("button.cancel-task")!.Click();
+        page.WaitForAssertion(() => Assert.Equal(OtaTaskStatus.Canceled, H.TaskAsync(id, "dev-002").Result.Status));
+        page.WaitForAssertion(() => Assert.NotNull(Row(page, "dev-001").QuerySelector("button.reupgrade-task")));
+        Row(page, "dev-001").QuerySelector("button.reupgrade-task")!.Click();
+        page.WaitForAssertion(() => Assert.Equal(OtaTaskStatus.Queued, H.TaskAsync(id, "dev-001").Result.Status));
+    }
+
+    [Fact]
+    public async Task A_task_timeline_tells_why_a_device_is_where_it_is()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForAssertion(() => Assert.Equal(5, page.FindAll(".tasks-table td.task-device").Count));
+
+        Row(page, "dev-001").QuerySelector("button.view-task")!.Click();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".timeline .timeline-line").Count));
+        var lines = page.FindAll(".timeline .timeline-line").Select(l => l.TextContent).ToList();
+        Assert.Contains("To Be Pushed → Pushed", lines[0]);
+        Assert.Contains("Pushed → Update Failed", lines[1]);
+        Assert.Contains("download failed", lines[1]);
+    }
+
+    [Fact]
+    public async Task Rows_follow_device_reports_live()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForAssertion(() => Assert.Contains("In upgrade: 1", page.Markup));
+
+        await H.ProgressAsync("dev-003", 10);
+        await H.VersionAsync("dev-002", "2.0.0");
+
+        page.WaitForAssertion(() => Assert.Contains("In upgrade: 1", page.Find(".filter-InProgress").TextContent));
+        page.WaitForAssertion(() => Assert.Contains("Updated: 2", page.Find(".filter-Succeeded").TextContent));
+        page.WaitForAssertion(() => Assert.Contains("Updated", Row(page, "dev-002").TextContent));
+    }
+
+    [Fact]
+    public async Task Tags_of_a_running_batch_are_edited_in_place()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForElement(".mud-tab");
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Batch information")).Click();
+        page.WaitForElement("button.edit-tags").Click();
+
+        page.WaitForElement(".tag-value input").Input("v2");
+        page.Find("button.save-batch").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("v2", H.GetBatchAsync(id).Result.Tags.Single().Value));
+        page.WaitForAssertion(() => Assert.Contains("v2", page.Find(".batch-tags").TextContent));
+    }
+
+    [Fact]
+    public async Task A_stale_edit_is_refused_with_a_clear_message()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForElement(".mud-tab");
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Batch information")).Click();
+        page.WaitForElement("button.edit-rate").Click();
+        page.WaitForElement(".rate-per-minute input").Change("50");
+
+        // Another operator saves first.
+        await H.Engine.UpdatePushRateAsync(id, PushRate.Constant(700));
+        page.Find("button.save-batch").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("changed by someone else", page.Markup));
+        Assert.Equal(700, (await H.GetBatchAsync(id)).PushRate.PerMinute);
+    }
+
+    private static AngleSharp.Dom.IElement Row(IRenderedComponent<TestHost> page, string device) =>
+        page.FindAll(".tasks-table tbody tr").Single(r => r.QuerySelector(".task-device")!.TextContent == device);
+}

@@ -1,0 +1,102 @@
+using Bunit;
+using OtaConsole.Components.Pages;
+using OtaConsole.Core.Devices;
+using OtaConsole.Tests.Support;
+
+namespace OtaConsole.Tests.Console;
+
+public sealed class ProductsPageTests : ConsoleTestContext
+{
+    [Fact]
+    public void Without_products_the_page_says_to_create_one()
+    {
+        var page = RenderInHost<Products>();
+        page.WaitForAssertion(() => Assert.Contains("No product yet", page.Markup));
+    }
+
+    [Fact]
+    public async Task Creating_a_product_with_a_bad_key_shows_the_rule_and_creates_nothing()
+    {
+        var page = RenderInHost<Products>();
+        page.Find("button.new-product").Click();
+        page.WaitForElement(".product-name input").Change("Thermostat");
+        page.Find(".product-key input").Change("bad key!");
+        page.Find("button.create-product").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("1-32 letters and digits.", page.Markup));
+        Assert.Empty(await H.Catalog.ListProductsAsync());
+    }
+
+    [Fact]
+    public async Task Creating_a_product_keeps_a_given_ProductKey_and_shows_its_default_module()
+    {
+        var page = RenderInHost<Products>();
+        page.Find("button.new-product").Click();
+        page.WaitForElement(".product-name input").Change("Thermostat");
+        page.Find(".product-key input").Change("a1Imported9");
+        page.Find("button.create-product").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Thermostat (a1Imported9)", page.Markup));
+        Assert.Equal("a1Imported9", Assert.Single(await H.Catalog.ListProductsAsync()).ProductKey);
+    }
+
+    [Fact]
+    public async Task A_pasted_device_list_is_registered_with_its_secrets_shown_once_and_bad_lines_reported()
+    {
+        await H.ProductAsync();
+        var page = RenderInHost<Products>();
+        page.WaitForElement("button.register-devices").Click();
+        page.WaitForElement(".device-lines textarea").Change("dev-0001\nbad/name\ndev-0002,mySecret1234\n\n");
+        page.Find("button.register").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".registered tbody tr").Count));
+        Assert.Contains("mySecret1234", page.Find(".registered").TextContent);
+        Assert.Contains("'bad/name'", page.Find(".rejected").TextContent);
+        Assert.Equal("mySecret1234", (await H.Catalog.FindDeviceAsync(EngineHarness.ProductKey, "dev-0002"))!.DeviceSecret);
+        page.Find("button.done").Click();
+        page.WaitForAssertion(() => Assert.Equal(["dev-0001", "dev-0002"], page.FindAll(".devices-table td.device-name").Select(td => td.TextContent)));
+    }
+
+    [Fact]
+    public async Task The_device_table_pages_searches_and_filters_by_presence()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(15, online: true, prefix: "on");
+        await H.DevicesAsync(10, online: false, prefix: "off");
+        var page = RenderInHost<Products>();
+
+        page.WaitForAssertion(() => Assert.Equal(20, page.FindAll(".devices-table td.device-name").Count));
+        Assert.Contains("1-20 of 25", page.Markup);
+
+        page.Find(".device-search input").Input("off-00");
+        H.Time.Advance(TimeSpan.FromMilliseconds(400)); // past the search box's debounce (MudBlazor uses the injected TimeProvider)
+        page.WaitForAssertion(() => Assert.Equal(10, page.FindAll(".devices-table td.device-name").Count));
+        Assert.All(page.FindAll(".presence"), chip => Assert.Equal("Offline", chip.TextContent.Trim()));
+    }
+
+    [Fact]
+    public async Task A_device_coming_online_shows_without_a_reload()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(1, online: false);
+        var page = RenderInHost<Products>();
+        page.WaitForAssertion(() => Assert.Equal("Offline", page.Find(".presence").TextContent.Trim()));
+
+        await H.ReportAsync(new DeviceConnected(EngineHarness.Key("dev-000")));
+
+        page.WaitForAssertion(() => Assert.Equal("Online", page.Find(".presence").TextContent.Trim()));
+    }
+
+    [Fact]
+    public async Task Modules_are_listed_and_the_default_one_cannot_be_deleted()
+    {
+        await H.ProductAsync();
+        var page = RenderInHost<Products>();
+        page.WaitForElement(".mud-tab", TimeSpan.FromSeconds(5));
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("OTA modules")).Click();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".modules-table tbody tr").Count));
+        Assert.Single(page.FindAll(".modules-table button[aria-label^='Delete module']"));
+        Assert.Contains("Delete module MCU", page.Find(".modules-table button[aria-label^='Delete module']").GetAttribute("aria-label"));
+    }
+}

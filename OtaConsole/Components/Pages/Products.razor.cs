@@ -1,0 +1,122 @@
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+using OtaConsole.Components.Dialogs;
+using OtaConsole.Components.Shared;
+using OtaConsole.Core.Devices;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Queries;
+
+namespace OtaConsole.Components.Pages;
+
+public sealed partial class Products : IDisposable
+{
+    private List<Product> _products = [];
+    private Product? _product;
+    private MudTable<DeviceRow>? _devices;
+    private string? _search;
+    private string _presence = "all";
+    private IDisposable? _live;
+
+    [SupplyParameterFromQuery(Name = "product")] public string? ProductKey { get; set; }
+
+    [Inject] public required CatalogService Catalog { get; init; }
+    [Inject] public required DeviceQueries Devices { get; init; }
+    [Inject] public required IDialogService Dialogs { get; init; }
+    [Inject] public required Operator Operator { get; init; }
+    [Inject] public required LiveUpdates Live { get; init; }
+    [Inject] public required NavigationManager Navigation { get; init; }
+
+    protected override async Task OnInitializedAsync()
+    {
+        _live = Live.Subscribe(c => c.DevicesChanged, () => InvokeAsync(RefreshDevicesAsync));
+        await LoadProductsAsync();
+    }
+
+    protected override void OnParametersSet() => _product = _products.FirstOrDefault(p => p.ProductKey == ProductKey) ?? _products.FirstOrDefault();
+
+    private async Task LoadProductsAsync()
+    {
+        _products = await Catalog.ListProductsAsync();
+        _product = _products.FirstOrDefault(p => p.ProductKey == ProductKey) ?? _products.FirstOrDefault();
+    }
+
+    private async Task SelectProductAsync(string productKey)
+    {
+        Navigation.NavigateTo($"/products?product={Uri.EscapeDataString(productKey)}");
+        _product = _products.FirstOrDefault(p => p.ProductKey == productKey);
+        if (_devices is not null)
+            await _devices.ReloadServerData();
+    }
+
+    private async Task<TableData<DeviceRow>> LoadDevicesAsync(TableState state, CancellationToken ct)
+    {
+        if (_product is null)
+            return new TableData<DeviceRow> { Items = [], TotalItems = 0 };
+        bool? online = _presence switch { "online" => true, "offline" => false, _ => null };
+        var page = await Devices.ListAsync(_product.ProductKey, _search, online, state.Page, state.PageSize, ct);
+        return new TableData<DeviceRow> { Items = page.Items, TotalItems = page.Total };
+    }
+
+    private async Task SearchAsync(string? text)
+    {
+        _search = text;
+        if (_devices is not null)
+            await _devices.ReloadServerData();
+    }
+
+    private async Task PresenceAsync(string value)
+    {
+        _presence = value;
+        if (_devices is not null)
+            await _devices.ReloadServerData();
+    }
+
+    private async Task RefreshDevicesAsync()
+    {
+        try
+        {
+            if (_devices is not null)
+                await _devices.ReloadServerData();
+        }
+        catch (Exception e)
+        {
+            await DispatchExceptionAsync(e);
+        }
+    }
+
+    private async Task CreateProductAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<CreateProductDialog>("Create product");
+        if (await dialog.Result is { Canceled: false, Data: string productKey })
+        {
+            await LoadProductsAsync();
+            await SelectProductAsync(productKey);
+        }
+    }
+
+    private async Task RegisterAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<RegisterDevicesDialog>($"Register devices of {_product!.Name}",
+            new DialogParameters<RegisterDevicesDialog> { { d => d.ProductKey, _product.ProductKey } });
+        if (await dialog.Result is { Canceled: false } && _devices is not null)
+            await _devices.ReloadServerData();
+    }
+
+    private async Task AddModuleAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<CreateModuleDialog>($"Add an OTA module to {_product!.Name}",
+            new DialogParameters<CreateModuleDialog> { { d => d.ProductKey, _product.ProductKey } });
+        if (await dialog.Result is { Canceled: false })
+            await LoadProductsAsync();
+    }
+
+    private async Task DeleteModuleAsync(string module)
+    {
+        if (await Dialogs.ShowMessageBoxAsync("Delete module", $"Delete module {module}? Its update packages must be deleted first.", yesText: "Delete", cancelText: "Cancel") != true)
+            return;
+        if (await Operator.RunAsync(() => Catalog.DeleteModuleAsync(_product!.ProductKey, module), $"Module {module} deleted"))
+            await LoadProductsAsync();
+    }
+
+    public void Dispose() => _live?.Dispose();
+}

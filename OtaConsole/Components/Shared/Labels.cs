@@ -1,0 +1,88 @@
+using System.Globalization;
+using MudBlazor;
+using OtaConsole.Core.Model;
+
+namespace OtaConsole.Components.Shared;
+
+/// <summary>The console's words for states, as Alibaba's OTA Update screens name them (seed text).</summary>
+public static class Labels
+{
+    public static string Task(OtaTaskStatus status, QueueReason reason = QueueReason.None, DateTimeOffset? scheduledFor = null) => status switch
+    {
+        OtaTaskStatus.Confirm => "Pending Confirmation",
+        OtaTaskStatus.Queued => reason switch
+        {
+            QueueReason.Offline => "To Be Pushed (Device Offline)",
+            QueueReason.Scheduled => scheduledFor is { } at ? $"To Be Pushed (Scheduled: {Time(at)})" : "To Be Pushed (Scheduled)",
+            QueueReason.AwaitingRequest => "To Be Pushed (Waiting for Device Request)",
+            _ => "To Be Pushed",
+        },
+        OtaTaskStatus.Notified => "Pushed",
+        OtaTaskStatus.InProgress => "In upgrade",
+        OtaTaskStatus.Succeeded => "Updated",
+        OtaTaskStatus.Failed => "Update Failed",
+        OtaTaskStatus.Canceled => "Canceled",
+        _ => status.ToString(),
+    };
+
+    public static Color TaskColor(OtaTaskStatus status) => status switch
+    {
+        OtaTaskStatus.Succeeded => Color.Success,
+        OtaTaskStatus.Failed => Color.Error,
+        OtaTaskStatus.InProgress => Color.Info,
+        OtaTaskStatus.Notified => Color.Primary,
+        OtaTaskStatus.Canceled => Color.Dark,
+        OtaTaskStatus.Confirm => Color.Warning,
+        _ => Color.Default,
+    };
+
+    public static string Batch(BatchStatus status) => status switch
+    {
+        BatchStatus.Planned => "Planned",
+        BatchStatus.InProgress => "In upgrade",
+        BatchStatus.Completed => "Completed",
+        BatchStatus.Canceled => "Canceled",
+        _ => status.ToString(),
+    };
+
+    public static Color BatchColor(BatchStatus status) => status switch
+    {
+        BatchStatus.InProgress => Color.Info,
+        BatchStatus.Completed => Color.Success,
+        BatchStatus.Canceled => Color.Dark,
+        _ => Color.Warning,
+    };
+
+    public static string BatchType(BatchKind kind) => kind == BatchKind.Verify ? "Verify Update Package" : "Batch Update";
+
+    public static string Package(PackageStatus status) => status switch
+    {
+        PackageStatus.NoVerificationNeeded => "No verification needed",
+        PackageStatus.Unverified => "Unverified",
+        PackageStatus.Verifying => "Verifying",
+        PackageStatus.Verified => "Verified",
+        PackageStatus.VerificationFailed => "Verification failed",
+        _ => status.ToString(),
+    };
+
+    public static Color PackageColor(PackageStatus status) => status switch
+    {
+        PackageStatus.Verified or PackageStatus.NoVerificationNeeded => Color.Success,
+        PackageStatus.Verifying => Color.Info,
+        PackageStatus.VerificationFailed => Color.Error,
+        _ => Color.Warning,
+    };
+
+    public static string PackageType(PackageType type) => type == Core.Model.PackageType.Differential ? "Differential" : "Full";
+
+    public static string Time(DateTimeOffset? t) => t is { } v ? v.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC" : "—";
+
+    public static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KB",
+        _ => $"{bytes / 1024.0 / 1024.0:0.##} MB",
+    };
+
+    public static string Percent(double share) => share.ToString("0.##%", CultureInfo.InvariantCulture);
+}

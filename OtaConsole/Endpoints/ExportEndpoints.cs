@@ -1,0 +1,25 @@
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Queries;
+
+namespace OtaConsole.Endpoints;
+
+/// <summary>The Device List's CSV export: the filtered tasks of a batch, every page, streamed.</summary>
+public static class ExportEndpoints
+{
+    public static IEndpointRouteBuilder MapOtaExports(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/ota/batches/{batchId}/devices.csv", async (string batchId, string? status, string? search, BatchQueries batches, HttpContext context, CancellationToken ct) =>
+        {
+            if (await batches.FindAsync(batchId, ct) is null)
+                return Results.NotFound();
+            var query = new DeviceListQuery(batchId)
+            {
+                Status = Enum.TryParse<OtaTaskStatus>(status, ignoreCase: true, out var s) ? s : null,
+                Search = search,
+            };
+            context.Response.Headers.ContentDisposition = $"attachment; filename=\"batch-{batchId}-devices.csv\"";
+            return Results.Stream(stream => batches.ExportCsvAsync(query, stream, ct), "text/csv; charset=utf-8");
+        }).ExcludeFromDescription();
+        return app;
+    }
+}
