@@ -193,19 +193,9 @@ internal static class BatchCreator
 
     private static string NothingToUpdate(Resolution r)
     {
-        var parts = r.Skipped.Select(kv => $"{kv.Value} {Describe(kv.Key)}").ToList();
+        var parts = r.Skipped.Select(kv => $"{kv.Value} {kv.Key.Describe()}").ToList();
         if (r.UnknownDeviceNames.Count > 0)
             parts.Add($"{r.UnknownDeviceNames.Count} unknown device names");
         return parts.Count == 0 ? "no device matches this scope." : $"no device to update: {string.Join(", ", parts)}.";
     }
-
-    public static string Describe(SkipReason reason) => reason switch
-    {
-        SkipReason.AlreadyOnDestination => "already on the destination version",
-        SkipReason.NotOnPackageSource => "not on the differential package's source version",
-        SkipReason.SourceVersionNotSelected => "not on a selected source version",
-        SkipReason.WaitsForNewReport => "waiting for a new version report (DynamicMode 2)",
-        SkipReason.MatchLimitReached => "matched 10 times already",
-        _ => reason.ToString(),
-    };
 }

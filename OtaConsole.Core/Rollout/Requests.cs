@@ -51,6 +51,20 @@ public enum SkipReason
     MatchLimitReached,
 }
 
+public static class SkipReasons
+{
+    /// <summary>Why devices were skipped, in the words the console and the API's messages use.</summary>
+    public static string Describe(this SkipReason reason) => reason switch
+    {
+        SkipReason.AlreadyOnDestination => "already on the destination version",
+        SkipReason.NotOnPackageSource => "not on the differential package's source version",
+        SkipReason.SourceVersionNotSelected => "not on a selected source version",
+        SkipReason.WaitsForNewReport => "waiting for a new version report (DynamicMode 2)",
+        SkipReason.MatchLimitReached => "matched 10 times already",
+        _ => reason.ToString(),
+    };
+}
+
 /// <summary>What a batch would do or did: devices reached, offline, busy with another batch, skipped and why.</summary>
 public sealed record BatchPreview
 {

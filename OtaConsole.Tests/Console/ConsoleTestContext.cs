@@ -42,6 +42,7 @@ public abstract class ConsoleTestContext : BunitContext
         // Live pages re-render on every change in tests; the throttle has its own test.
         Services.AddSingleton(new LiveUpdates(H.Feed, H.Time, Options.Create(new LiveOptions { MinimumInterval = TimeSpan.Zero })));
         Services.AddScoped<Operator>();
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     protected EngineHarness H { get; }

@@ -345,6 +345,29 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task The_push_rate_of_a_running_batch_is_changed_at_once()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForElement(".mud-tab");
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Batch information")).Click();
+        page.WaitForElement("button.edit-rate").Click();
+
+        page.WaitForElement(".rate-per-minute input").Change("5");
+        page.WaitForAssertion(() => Assert.Contains("10", page.Find(".rate-error").TextContent));
+        page.Find("button.save-batch").Click();
+        page.WaitForAssertion(() => Assert.Contains("got 5.", page.Find(".mud-snackbar").TextContent));
+        Assert.Equal(PushRate.Default.PerMinute, (await H.GetBatchAsync(id)).PushRate.PerMinute);
+
+        page.Find(".rate-per-minute input").Change("2500");
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll(".rate-error")));
+        page.Find("button.save-batch").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(2500, H.GetBatchAsync(id).Result.PushRate.PerMinute));
+        page.WaitForAssertion(() => Assert.Equal("2500/min", page.Find(".batch-rate").TextContent));
+    }
+
+    [Fact]
     public async Task A_stale_edit_is_refused_with_a_clear_message()
     {
         var id = await BatchAsync();

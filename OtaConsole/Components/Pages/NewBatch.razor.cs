@@ -184,16 +184,6 @@ public sealed partial class NewBatch
         }, "Device names loaded");
     }
 
-    private static string Describe(SkipReason reason) => reason switch
-    {
-        SkipReason.AlreadyOnDestination => "already on the destination version",
-        SkipReason.NotOnPackageSource => "not on the package's source version",
-        SkipReason.SourceVersionNotSelected => "not on a chosen source version",
-        SkipReason.WaitsForNewReport => "waiting for a new version report",
-        SkipReason.MatchLimitReached => "matched 10 times already",
-        _ => reason.ToString(),
-    };
-
     private static string Duration(TimeSpan d) => d.TotalMinutes < 1
         ? $"{d.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s"
         : d.TotalHours < 1 ? $"{d.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture)} min" : $"{d.TotalHours.ToString("0.#", CultureInfo.InvariantCulture)} h";

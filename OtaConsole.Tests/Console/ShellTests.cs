@@ -1,0 +1,125 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Time.Testing;
+using OtaConsole.Components.Layout;
+using OtaConsole.Components.Pages;
+using OtaConsole.Components.Shared;
+using OtaConsole.Core.Devices;
+using OtaConsole.Tests.Support;
+
+namespace OtaConsole.Tests.Console;
+
+public sealed class LayoutTests : ConsoleTestContext
+{
+    private IRenderedComponent<MainLayout> RenderLayout() =>
+        Render<MainLayout>(p => p.Add(l => l.Body, (RenderFragment)(b => b.AddMarkupContent(0, "<p class=\"page-body\">page</p>"))));
+
+    [Fact]
+    public void OTA_Update_is_under_Maintenance_and_the_page_body_is_shown()
+    {
+        var layout = RenderLayout();
+
+        var group = layout.FindAll(".mud-nav-group").Single(g => g.TextContent.Contains("Maintenance"));
+        var link = group.QuerySelectorAll("a.mud-nav-link").Single();
+        Assert.Equal("/ota", link.GetAttribute("href"));
+        Assert.Contains("OTA Update", link.TextContent);
+        Assert.Contains("/products", layout.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
+        Assert.Contains("/api-reference", layout.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
+        Assert.Equal("page", layout.Find(".page-body").TextContent);
+    }
+
+    [Fact]
+    public void The_theme_toggle_switches_between_light_and_dark()
+    {
+        var layout = RenderLayout();
+        Assert.NotNull(layout.Find(".mud-layout.theme-light"));
+
+        layout.Find("button[aria-label='Toggle theme']").Click();
+        layout.WaitForAssertion(() => Assert.NotNull(layout.Find(".mud-layout.theme-dark")));
+
+        layout.Find("button[aria-label='Toggle theme']").Click();
+        layout.WaitForAssertion(() => Assert.NotNull(layout.Find(".mud-layout.theme-light")));
+    }
+}
+
+public sealed class OverviewPageTests : ConsoleTestContext
+{
+    [Fact]
+    public async Task Counts_and_running_batches_follow_the_engine_live()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(4, online: false);
+        var page = RenderInHost<Home>();
+        page.WaitForAssertion(() => Assert.Equal("0 / 4", page.Find(".stat-online").TextContent.Trim()));
+        Assert.Equal("1", page.Find(".stat-products").TextContent.Trim());
+        Assert.Contains("No batch is running", page.Markup);
+
+        await H.ReportAsync(new DeviceConnected(EngineHarness.Key("dev-000")), new DeviceConnected(EngineHarness.Key("dev-001")));
+        var p = await H.PackageAsync();
+        await H.BatchAsync(p.Id, r => r with { Name = "spring-rollout" });
+
+        page.WaitForAssertion(() => Assert.Equal("2 / 4", page.Find(".stat-online").TextContent.Trim()));
+        page.WaitForAssertion(() => Assert.Equal("1", page.Find(".stat-running").TextContent.Trim()));
+        Assert.Equal("1", page.Find(".stat-packages").TextContent.Trim());
+        Assert.Contains("spring-rollout", page.Markup);
+    }
+}
+
+public sealed class LiveThrottleTests
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-27T08:00:00Z"));
+    private int _calls;
+
+    private LiveUpdates.Throttle Throttle() => new(() => { Interlocked.Increment(ref _calls); return Task.CompletedTask; }, TimeSpan.FromMilliseconds(300), _time);
+
+    [Fact]
+    public void The_first_change_renders_at_once()
+    {
+        using var t = Throttle();
+        t.Request();
+        Assert.Equal(1, _calls);
+    }
+
+    [Fact]
+    public void Changes_within_the_interval_collapse_into_one_trailing_render()
+    {
+        using var t = Throttle();
+        t.Request();
+        for (var i = 0; i < 1000; i++)
+            t.Request();
+        Assert.Equal(1, _calls);
+
+        _time.Advance(TimeSpan.FromMilliseconds(299));
+        Assert.Equal(1, _calls);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(2, _calls);
+
+        // Quiet afterwards: nothing more.
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(2, _calls);
+    }
+
+    [Fact]
+    public void A_steady_stream_renders_at_most_once_per_interval()
+    {
+        using var t = Throttle();
+        for (var ms = 0; ms < 3000; ms += 10)
+        {
+            t.Request();
+            _time.Advance(TimeSpan.FromMilliseconds(10));
+        }
+        Assert.InRange(_calls, 10, 11); // 3 s / 300 ms, plus the leading render
+    }
+
+    [Fact]
+    public void Nothing_renders_after_the_page_is_gone()
+    {
+        var t = Throttle();
+        t.Request();
+        t.Request();
+        t.Dispose();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        t.Request();
+        Assert.Equal(1, _calls);
+    }
+}

@@ -1,0 +1,34 @@
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Rollout;
+using OtaConsole.Tests.Support;
+
+namespace OtaConsole.Tests.Packages;
+
+public sealed class ExportEndpointTests
+{
+    [Fact]
+    public async Task The_device_list_exports_as_CSV_with_the_filter_applied()
+    {
+        await using var host = await ConsoleHost.StartAsync();
+        await host.ProductAsync();
+        await host.RegisterAsync(3, prefix: "@cam");
+        var p = await host.PackageAsync();
+        var batch = await host.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = p.Id, Name = "csv", Target = TargetSelection.All });
+        await host.Engine.CancelTaskAsync((await host.TaskAsync(batch.BatchId, "@cam-001")).Id);
+
+        var all = await host.Http.GetAsync($"{host.BaseUrl}/ota/batches/{batch.BatchId}/devices.csv");
+        Assert.Equal("text/csv", all.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("attachment", all.Content.Headers.ContentDisposition!.ToString());
+        var lines = (await all.Content.ReadAsStringAsync()).TrimEnd().Split('\n');
+        Assert.Equal(4, lines.Length); // header + 3 devices
+        // A name a spreadsheet would take for a formula is defused.
+        Assert.Equal("'@cam-000", lines[1].Split(',')[1]);
+
+        var canceled = await host.Http.GetStringAsync($"{host.BaseUrl}/ota/batches/{batch.BatchId}/devices.csv?status=Canceled");
+        var rows = canceled.TrimEnd().Split('\n');
+        Assert.Equal(2, rows.Length);
+        Assert.Contains("-001", rows[1]);
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await host.Http.GetAsync($"{host.BaseUrl}/ota/batches/nope/devices.csv")).StatusCode);
+    }
+}
