@@ -7,9 +7,11 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-# Debian packages the tests use: mosquitto (external-broker tests start their own, on their own port).
+# Debian packages the tests use: mosquitto (external-broker tests start their own, on their own port) and
+# chromium (browser tests drive it through Playwright; Playwright never downloads a browser here).
 need=()
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

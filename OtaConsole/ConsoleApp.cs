@@ -19,7 +19,8 @@ public static class ConsoleApp
         DownloadEndpoints.AddLegacyListener(builder);
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        builder.Services.AddMudServices();
+        // Messages bottom right, where they do not cover a page's actions.
+        builder.Services.AddMudServices(c => c.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Ota:Console");
         builder.Services.AddSingleton<LiveUpdates>();
         builder.Services.AddScoped<Operator>();

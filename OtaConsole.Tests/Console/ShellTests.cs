@@ -123,3 +123,25 @@ public sealed class LiveThrottleTests
         Assert.Equal(1, _calls);
     }
 }
+
+public sealed class BatchProgressTests : ConsoleTestContext
+{
+    [Fact]
+    public void The_bar_has_one_segment_per_state_sized_by_its_count()
+    {
+        var counts = new OtaConsole.Core.Model.TaskCounts { Succeeded = 6, Failed = 1, InProgress = 3 };
+        var bar = Render<BatchProgress>(p => p.Add(x => x.Counts, counts));
+
+        var segments = bar.FindAll(".state-segment").Select(s => (s.GetAttribute("title"), s.GetAttribute("style")!.Split(';')[0])).ToList();
+        Assert.Equal([("In upgrade: 3", "width: 30%"), ("Updated: 6", "width: 60%"), ("Update Failed: 1", "width: 10%")], segments);
+        Assert.Equal("7", bar.Find("[role=progressbar]").GetAttribute("aria-valuenow"));
+        Assert.Equal("6", bar.Find(".count-Succeeded b").TextContent);
+    }
+
+    [Fact]
+    public void An_empty_batch_draws_an_empty_bar()
+    {
+        var bar = Render<BatchProgress>(p => p.Add(x => x.Counts, new OtaConsole.Core.Model.TaskCounts()));
+        Assert.Empty(bar.FindAll(".state-segment"));
+    }
+}

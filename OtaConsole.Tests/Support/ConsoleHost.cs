@@ -31,16 +31,19 @@ public sealed class ConsoleHost : IAsyncDisposable
     private readonly IDisposable _subscription;
     private readonly List<SimulatedDevice> _devices = [];
 
-    private ConsoleHost(WebApplicationFactory<Program> factory, string folder, FakeTimeProvider time)
+    private readonly FakeTimeProvider? _time;
+
+    private ConsoleHost(WebApplicationFactory<Program> factory, string folder, FakeTimeProvider? time)
     {
         _factory = factory;
         Folder = folder;
-        Time = time;
+        _time = time;
         _subscription = Feed.Subscribe(_ => _changed.Release());
     }
 
     public string Folder { get; }
-    public FakeTimeProvider Time { get; }
+    /// <summary>The console's clock, when it is fake (the default).</summary>
+    public FakeTimeProvider Time => _time ?? throw new InvalidOperationException("This console runs on real time.");
     public IServiceProvider Services => _factory.Services;
     public RolloutEngine Engine => Services.GetRequiredService<RolloutEngine>();
     public CatalogService Catalog => Services.GetRequiredService<CatalogService>();
@@ -52,10 +55,11 @@ public sealed class ConsoleHost : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
     public HttpClient Http { get; } = new();
 
-    public static async Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null)
+    /// <param name="realTime">Run on the real clock, as browser tests do: a browser cannot wait while a test moves a fake one.</param>
+    public static async Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null, bool realTime = false)
     {
         var folder = Directory.CreateTempSubdirectory("ota-console-").FullName;
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
+        var time = realTime ? null : new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
         var all = new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
@@ -71,7 +75,8 @@ public sealed class ConsoleHost : IAsyncDisposable
         {
             foreach (var (k, v) in all)
                 b.UseSetting(k, v);
-            b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(time));
+            if (time is not null)
+                b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(time));
         });
         factory.UseKestrel(0);
         // StartServer blocks; off the test's synchronization context it cannot deadlock with the host's own start.
@@ -101,9 +106,9 @@ public sealed class ConsoleHost : IAsyncDisposable
     }
 
     /// <summary>A simulated device on a real MQTT connection to the embedded broker.</summary>
-    public SimulatedDevice Device(SimDeviceSpec spec)
+    public SimulatedDevice Device(SimDeviceSpec spec, TimeSpan? downloadTime = null)
     {
-        var d = new SimulatedDevice(spec, SimulatedDevice.MqttLink(spec, "127.0.0.1", MqttPort), Http, TimeSpan.Zero);
+        var d = new SimulatedDevice(spec, SimulatedDevice.MqttLink(spec, "127.0.0.1", MqttPort), Http, downloadTime ?? TimeSpan.Zero);
         _devices.Add(d);
         return d;
     }
@@ -168,8 +173,8 @@ public sealed class ConsoleHost : IAsyncDisposable
         {
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"Timed out waiting for {what ?? "the condition"}.");
-            if (advanceClock)
-                Time.Advance(TimeSpan.FromSeconds(1));
+            if (advanceClock && _time is not null)
+                _time.Advance(TimeSpan.FromSeconds(1));
             await _changed.WaitAsync(TimeSpan.FromMilliseconds(25));
         }
     }

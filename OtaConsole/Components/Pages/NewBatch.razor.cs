@@ -184,7 +184,7 @@ public sealed partial class NewBatch
         }, "Device names loaded");
     }
 
-    private static string Duration(TimeSpan d) => d.TotalMinutes < 1
+    private static string Duration(TimeSpan d) => d < TimeSpan.FromSeconds(1) ? "under a second" : d.TotalMinutes < 1
         ? $"{d.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s"
         : d.TotalHours < 1 ? $"{d.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture)} min" : $"{d.TotalHours.ToString("0.#", CultureInfo.InvariantCulture)} h";
 }
