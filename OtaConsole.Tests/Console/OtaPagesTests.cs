@@ -49,11 +49,7 @@ public sealed class UpdatePackagesPageTests : ConsoleTestContext
     public async Task Adding_a_package_uploads_its_file_and_shows_the_digests()
     {
         await H.ProductAsync();
-        var page = RenderInHost<OtaUpdate>();
-        page.WaitForElement("button.add-package").Click();
-        page.WaitForElement(".package-name input").Change("Firmware-2");
-        page.Find(".package-version input").Change("2.0.0");
-        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromText("hello firmware", "fw.bin"));
+        var page = OpenAddPackage("Firmware-2", "2.0.0", "hello firmware");
         page.WaitForElement(".package-file");
         page.Find("button.upload").Click();
 
@@ -67,11 +63,7 @@ public sealed class UpdatePackagesPageTests : ConsoleTestContext
     public async Task A_package_name_out_of_the_rules_is_refused_in_the_form()
     {
         await H.ProductAsync();
-        var page = RenderInHost<OtaUpdate>();
-        page.WaitForElement("button.add-package").Click();
-        page.WaitForElement(".package-name input").Change("-starts-with-dash");
-        page.Find(".package-version input").Change("2 0");
-        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromText("x", "fw.bin"));
+        var page = OpenAddPackage("-starts-with-dash", "2 0", "x");
         page.WaitForElement(".package-file");
         page.Find("button.upload").Click();
 
@@ -84,16 +76,23 @@ public sealed class UpdatePackagesPageTests : ConsoleTestContext
     public async Task A_wrong_signature_is_reported_and_nothing_is_stored()
     {
         await H.ProductAsync();
-        var page = RenderInHost<OtaUpdate>();
-        page.WaitForElement("button.add-package").Click();
-        page.WaitForElement(".package-name input").Change("Firmware-2");
-        page.Find(".package-version input").Change("2.0.0");
-        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromText("hello firmware", "fw.bin"));
+        var page = OpenAddPackage("Firmware-2", "2.0.0", "hello firmware");
         page.WaitForElement(".file-sign input").Change("00000000000000000000000000000000");
         page.Find("button.upload").Click();
 
         page.WaitForAssertion(() => Assert.Contains("does not match file fw.bin", page.Markup));
         Assert.Equal(0, (await new Core.Queries.PackageQueries(H.Database).ListAsync(new Core.Queries.PackageFilter())).Total);
+    }
+
+    /// <summary>The Add update package dialog, filled in, with one file chosen.</summary>
+    private IRenderedComponent<TestHost> OpenAddPackage(string name, string version, string content)
+    {
+        var page = RenderInHost<OtaUpdate>();
+        page.WaitForElement("button.add-package").Click();
+        page.WaitForElement(".package-name input").Change(name);
+        page.Find(".package-version input").Change(version);
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromText(content, "fw.bin"));
+        return page;
     }
 }
 
