@@ -3,6 +3,7 @@ using MudBlazor.Services;
 using OtaConsole.Components;
 using OtaConsole.Components.Shared;
 using OtaConsole.Core;
+using OtaConsole.Core.Api;
 using OtaConsole.Core.Mqtt;
 using OtaConsole.Demo;
 using OtaConsole.Endpoints;
@@ -28,6 +29,7 @@ public static class ConsoleApp
             Path.GetFullPath(builder.Configuration[$"{OtaOptions.Section}:DataDirectory"] ?? "data"), "keys")));
         builder.Services.AddOtaCore();
         builder.Services.AddOtaMqtt(builder.Configuration);
+        builder.Services.AddOtaApi();
         builder.Services.AddOtaDemo();
         configure?.Invoke(builder);
 
@@ -41,6 +43,7 @@ public static class ConsoleApp
         app.MapStaticAssets();
         app.MapOtaDownloads();
         app.MapOtaExports();
+        app.MapOtaApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         PublicAddress.UseListeningAddressWhenUnset(app);
         return app;

@@ -43,7 +43,7 @@ public sealed class DownloadLinks
     {
         _options = options.Value;
         _time = time;
-        _key = new Lazy<byte[]>(() => LoadOrCreateKey(_options.SigningKey, ota.Value.DataPath));
+        _key = new Lazy<byte[]>(() => SigningKeys.LoadOrCreate(_options.SigningKey, ota.Value.DataPath, "download-signing.key"));
     }
 
     public string For(string packageId, NoticeFile file)
@@ -66,20 +66,4 @@ public sealed class DownloadLinks
 
     private string Sign(string packageId, int fileIndex, long expires) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(_key.Value, Encoding.UTF8.GetBytes($"{packageId}/{fileIndex}/{expires}")));
-
-    private static byte[] LoadOrCreateKey(string? configured, string dataPath)
-    {
-        if (!string.IsNullOrEmpty(configured))
-            return Encoding.UTF8.GetBytes(configured);
-        // Kept beside the data so links handed out before a restart still work after it.
-        var file = Path.Combine(dataPath, "download-signing.key");
-        if (File.Exists(file))
-            return Convert.FromBase64String(File.ReadAllText(file).Trim());
-        Directory.CreateDirectory(dataPath);
-        var key = RandomNumberGenerator.GetBytes(32);
-        File.WriteAllText(file, Convert.ToBase64String(key));
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return key;
-    }
 }

@@ -24,6 +24,8 @@ public sealed record DeviceListQuery(string BatchId)
 {
     public OtaTaskStatus? Status { get; init; }
     public string? Search { get; init; }
+    /// <summary>Only these devices (the API's DeviceNames.N); a short list, matched exactly.</summary>
+    public IReadOnlyList<string>? DeviceNames { get; init; }
     public TaskSort Sort { get; init; } = TaskSort.DeviceName;
     public SortDirection Direction { get; init; } = SortDirection.Ascending;
     public int Page { get; init; }
@@ -34,6 +36,9 @@ public sealed record DeviceListQuery(string BatchId)
 public sealed record TaskRow(long Id, string DeviceName, string ModuleName, OtaTaskStatus Status, QueueReason QueueReason, int Progress,
     string? SrcVersion, string DestVersion, string? FailureCode, string? FailureReason, int RetryAttempts, DateTimeOffset? RetryDueAt,
     DateTimeOffset CreatedAt, DateTimeOffset ModifiedAt);
+
+/// <summary>A task with its device's IotId, as the API lists tasks.</summary>
+public sealed record TaskWithDevice(UpdateTask Task, string IotId);
 
 /// <summary>A task and every line of its history: the answer to "why is this device stuck".</summary>
 public sealed record TaskTimeline(UpdateTask Task, IReadOnlyList<TaskEvent> Events);
@@ -54,6 +59,44 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
         return batches.OrderByDescending(b => b.CreatedAt).Select(Row).ToList();
     }
 
+    /// <summary>A package's batches, newest first, one page (from 0).</summary>
+    public async Task<Page<Batch>> PageOfPackageAsync(string packageId, int page, int pageSize, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var batches = db.Batches.AsNoTracking().Where(b => b.PackageId == packageId);
+        return await NewestFirstAsync(batches, page, pageSize, ct);
+    }
+
+    /// <summary>The batches of a package that gave the device a task, newest first, one page (from 0).</summary>
+    public async Task<Page<Batch>> PageOfDeviceAsync(string packageId, string productKey, string deviceName, int page, int pageSize, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var deviceId = await db.Devices.Where(d => d.ProductKey == productKey && d.DeviceName == deviceName).Select(d => (long?)d.Id).FirstOrDefaultAsync(ct);
+        if (deviceId is null)
+            return new Page<Batch>([], 0);
+        var batchIds = db.Tasks.Where(t => t.PackageId == packageId && t.DeviceId == deviceId).Select(t => t.BatchId);
+        return await NewestFirstAsync(db.Batches.AsNoTracking().Where(b => batchIds.Contains(b.Id)), page, pageSize, ct);
+    }
+
+    private static async Task<Page<Batch>> NewestFirstAsync(IQueryable<Batch> batches, int page, int pageSize, CancellationToken ct)
+    {
+        var total = await batches.CountAsync(ct);
+        var items = await batches.OrderByDescending(b => b.CreatedAt).ThenByDescending(b => b.Id)
+            .Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize)).ToListAsync(ct);
+        return new Page<Batch>(items, total);
+    }
+
+    /// <summary>A device's tasks in the given (unfinished) statuses, optionally of one module, oldest first.</summary>
+    public async Task<List<UpdateTask>> UnfinishedOfDeviceAsync(long deviceId, string? moduleName, IReadOnlyCollection<OtaTaskStatus> statuses, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var tasks = db.Tasks.AsNoTracking().Where(t => t.DeviceId == deviceId && statuses.Contains(t.Status));
+        if (moduleName is not null)
+            tasks = tasks.Where(t => t.ModuleName == moduleName);
+        // A device has few unfinished tasks (one per module at most, by the conflict rules); the cap is a guard.
+        return await tasks.OrderBy(t => t.Id).Take(200).ToListAsync(ct);
+    }
+
     public static BatchRow Row(Batch b) => new(b.Id, b.PackageId, b.Name, b.Kind, b.Selection, b.Status, b.Counts, b.CreatedAt, b.ScheduleTime, b.PushRate);
 
     public async Task<Page<TaskRow>> DeviceListAsync(DeviceListQuery q, CancellationToken ct = default)
@@ -64,23 +107,45 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
             .Select(t => new TaskRow(t.Id, t.DeviceName, t.ModuleName, t.Status, t.QueueReason, t.Progress, t.SrcVersion, t.DestVersion,
                 t.FailureCode, t.FailureReason, t.RetryAttempts, t.RetryDueAt, t.CreatedAt, t.ModifiedAt))
             .ToListAsync(ct);
-        // The total: the batch's own counters without a search; with one, a short first page is all there is;
-        // only a long search result is counted (a scan of the batch).
+        return new Page<TaskRow>(rows, await TotalAsync(db, tasks, q, rows.Count, ct));
+    }
+
+    /// <summary>
+    /// The tasks themselves, one page, for the API: the same filter, order and indexes as the Device List, plus each
+    /// device's IotId (one look-up for the page).
+    /// </summary>
+    public async Task<Page<TaskWithDevice>> TaskPageAsync(DeviceListQuery q, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var tasks = Filter(db, q);
+        var page = await Sorted(tasks, q).Skip(Paging.Skip(q.Page, q.PageSize)).Take(Paging.Size(q.PageSize)).ToListAsync(ct);
+        var deviceIds = page.Select(t => t.DeviceId).Distinct().ToList();
+        var iotIds = await db.Devices.AsNoTracking().Where(d => deviceIds.Contains(d.Id)).Select(d => new { d.Id, d.IotId }).ToDictionaryAsync(d => d.Id, d => d.IotId, ct);
+        var items = page.Select(t => new TaskWithDevice(t, iotIds.GetValueOrDefault(t.DeviceId, ""))).ToList();
+        return new Page<TaskWithDevice>(items, await TotalAsync(db, tasks, q, page.Count, ct));
+    }
+
+    /// <summary>
+    /// How many tasks match: the batch's own counters without a search; with one, a short first page is all there
+    /// is; only a long search result is counted (a scan of the batch, or of the few names given).
+    /// </summary>
+    private static async Task<int> TotalAsync(OtaDbContext db, IQueryable<UpdateTask> tasks, DeviceListQuery q, int firstPageRows, CancellationToken ct)
+    {
         int total;
-        if (string.IsNullOrWhiteSpace(q.Search))
+        if (string.IsNullOrWhiteSpace(q.Search) && q.DeviceNames is null)
         {
             var counts = await db.Batches.AsNoTracking().Where(b => b.Id == q.BatchId).Select(b => b.Counts).FirstOrDefaultAsync(ct);
             total = counts is null ? 0 : q.Status is { } s ? counts[s] : counts.Total;
         }
-        else if (q.Page == 0 && rows.Count < Paging.Size(q.PageSize))
+        else if (q.Page == 0 && firstPageRows < Paging.Size(q.PageSize))
         {
-            total = rows.Count;
+            total = firstPageRows;
         }
         else
         {
             total = await tasks.CountAsync(ct);
         }
-        return new Page<TaskRow>(rows, total);
+        return total;
     }
 
     private static IQueryable<UpdateTask> Filter(OtaDbContext db, DeviceListQuery q)
@@ -93,6 +158,8 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
             var pattern = Paging.Contains(q.Search.Trim());
             tasks = tasks.Where(t => EF.Functions.Like(t.DeviceName, pattern, "\\"));
         }
+        if (q.DeviceNames is { } names)
+            tasks = tasks.Where(t => names.Contains(t.DeviceName));
         return tasks;
     }
 

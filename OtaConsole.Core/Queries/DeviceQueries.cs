@@ -29,6 +29,16 @@ public sealed class DeviceQueries(IDbContextFactory<OtaDbContext> dbs)
             d.ModuleVersions.ToDictionary(v => v.ModuleName, v => v.Version), d.CreatedAt)).ToList(), total);
     }
 
+    /// <summary>A product's devices, newest first, one page (from 0), with their secrets: the API's QueryDevice.</summary>
+    public async Task<Page<Device>> NewestFirstAsync(string productKey, int page, int pageSize, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var q = db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey);
+        var total = await q.CountAsync(ct);
+        var devices = await q.OrderByDescending(d => d.Id).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize)).ToListAsync(ct);
+        return new Page<Device>(devices, total);
+    }
+
     /// <summary>Devices by name, for pickers (verify batches, specific devices).</summary>
     public async Task<List<string>> NamesAsync(string productKey, string? prefix, int max, CancellationToken ct = default)
     {

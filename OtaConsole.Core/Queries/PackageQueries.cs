@@ -9,6 +9,7 @@ public sealed record PackageFilter
 {
     public string? ProductKey { get; init; }
     public string? Search { get; init; }
+    public string? DestVersion { get; init; }
     public int Page { get; init; }
     public int PageSize { get; init; } = 20;
 }
@@ -34,6 +35,8 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
             var pattern = Paging.Contains(f.Search.Trim());
             q = q.Where(p => EF.Functions.Like(p.Name, pattern, "\\"));
         }
+        if (!string.IsNullOrEmpty(f.DestVersion))
+            q = q.Where(p => p.DestVersion == f.DestVersion);
         var total = await q.CountAsync(ct);
         var items = await q.OrderByDescending(p => p.CreatedAt).ThenBy(p => p.Id).Skip(Paging.Skip(f.Page, f.PageSize)).Take(Paging.Size(f.PageSize)).ToListAsync(ct);
         return new Page<UpdatePackage>(items, total);

@@ -39,6 +39,17 @@ public sealed record CreateBatchRequest
     };
 }
 
+/// <summary>Changes to a running batch made together (the API's UpdateOTAJob); null leaves a setting as it is.</summary>
+public sealed record BatchEdit
+{
+    public PushRate? PushRate { get; init; }
+    public int? TimeoutMinutes { get; init; }
+    public IReadOnlyList<string>? SrcVersions { get; init; }
+    public IReadOnlyList<BatchTag>? Tags { get; init; }
+
+    public bool IsEmpty => PushRate is null && TimeoutMinutes is null && SrcVersions is null && Tags is null;
+}
+
 /// <summary>Why a device a batch's scope reaches gets no task.</summary>
 public enum SkipReason
 {

@@ -26,6 +26,19 @@ namespace OtaConsole.Tests.Support;
 public sealed class ConsoleHost : IAsyncDisposable
 {
     public const string ProductKey = "a1PKtest001";
+    public const string FullKeyId = "LTAI-full-key", FullKeySecret = "full-secret";
+    public const string ReadOnlyKeyId = "LTAI-read-only", ReadOnlyKeySecret = "read-only-secret";
+
+    /// <summary>Settings with two API access keys: one Full, one ReadOnly.</summary>
+    public static Dictionary<string, string?> ApiKeys() => new()
+    {
+        ["Ota:Api:AccessKeys:0:Id"] = FullKeyId,
+        ["Ota:Api:AccessKeys:0:Secret"] = FullKeySecret,
+        ["Ota:Api:AccessKeys:0:Role"] = "Full",
+        ["Ota:Api:AccessKeys:1:Id"] = ReadOnlyKeyId,
+        ["Ota:Api:AccessKeys:1:Secret"] = ReadOnlyKeySecret,
+        ["Ota:Api:AccessKeys:1:Role"] = "ReadOnly",
+    };
     private readonly WebApplicationFactory<Program> _factory;
     private readonly SemaphoreSlim _changed = new(0);
     private readonly IDisposable _subscription;
@@ -84,6 +97,23 @@ public sealed class ConsoleHost : IAsyncDisposable
         var host = new ConsoleHost(factory, folder, time);
         host.BaseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         return host;
+    }
+
+    /// <summary>An API client signing as Alibaba's does, with the Full key unless told otherwise, on the console's clock.</summary>
+    public AlibabaRpc Rpc(string accessKeyId = FullKeyId, string secret = FullKeySecret) =>
+        new(Http, BaseUrl + "/api", accessKeyId, secret, () => _time?.GetUtcNow() ?? DateTimeOffset.UtcNow);
+
+    /// <summary>Registers devices that have reported a version and are online, without MQTT (the engine takes the events directly).</summary>
+    public async Task<List<string>> ReportedDevicesAsync(int count, string version = "1.0.0", string prefix = "dev")
+    {
+        var names = Enumerable.Range(0, count).Select(i => $"{prefix}-{i:D3}").ToList();
+        Assert.Empty((await Catalog.RegisterDevicesAsync(ProductKey, names.Select(n => new DeviceRegistration(n)).ToList())).Rejected);
+        await Engine.ApplyDeviceEventsAsync(names.SelectMany(n => new DeviceEvent[]
+        {
+            new DeviceConnected(new DeviceKey(ProductKey, n)),
+            new VersionReported(new DeviceKey(ProductKey, n), OtaModule.Default, version),
+        }).ToList());
+        return names;
     }
 
     public async Task ProductAsync(string productKey = ProductKey)

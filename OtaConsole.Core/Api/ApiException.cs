@@ -1,0 +1,26 @@
+namespace OtaConsole.Core.Api;
+
+/// <summary>
+/// A refused API call: the HTTP status, Alibaba's error code and a message a person can act on. Nothing was
+/// changed by the call.
+/// </summary>
+public sealed class ApiException(int status, string code, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+    public string Code { get; } = code;
+
+    /// <summary>Alibaba's wording for a missing parameter: "FirmwareId is mandatory for this action."</summary>
+    public static ApiException Missing(string name) => new(400, $"Missing{Strip(name)}", $"{name} is mandatory for this action.");
+
+    public static ApiException Invalid(string name, string why) => new(400, $"Invalid{Strip(name)}", $"{name}: {why}");
+
+    /// <summary>The core's refusals, in the API's envelope: a bad value 400, an unknown thing 404, a state that forbids it 400.</summary>
+    public static ApiException From(OtaException e) => e.Kind switch
+    {
+        OtaErrorKind.NotFound => new(404, e.Code, e.Message),
+        _ => new(400, e.Code, e.Message),
+    };
+
+    // "Tag.N.Key" names the code InvalidTagKey, as the core's FieldError does.
+    private static string Strip(string name) => name.Replace(".N", "", StringComparison.Ordinal).Replace(".", "", StringComparison.Ordinal);
+}

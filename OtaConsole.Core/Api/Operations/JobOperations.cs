@@ -1,0 +1,343 @@
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Validation;
+
+namespace OtaConsole.Core.Api.Operations;
+
+/// <summary>Batches ("jobs"): create verify, static and dynamic jobs, change, cancel, query and list them.</summary>
+internal static class JobOperations
+{
+    private const string Group = "Batches (jobs)";
+    private static readonly ApiParam JobId = new("JobId", "The batch's ID.", Required: true);
+    private static readonly ApiParam FirmwareId = new("FirmwareId", "The package's ID.", Required: true);
+    private static readonly ApiParam ProductKey = new("ProductKey", "The package's product.", Required: true);
+
+    private static readonly ApiParam[] Delivery =
+    [
+        new("NeedPush", "true (default): pushed to devices; false: devices ask for it."),
+        new("NeedConfirm", "true: tasks wait in CONFIRM for ConfirmOTATask; default false."),
+        new("DownloadProtocol", "HTTPS (default) or MQTT."),
+        new("Tag.N.Key / Tag.N.Value", "Up to 10 tags, sent to devices in extData: key 1-30 of A-Z a-z 0-9 . ; value 1-1024; 4096 in all."),
+    ];
+
+    private static readonly ApiParam[] Strategy =
+    [
+        new("MaximumPerMinute", $"Devices pushed per minute, {PushRate.Min}-{PushRate.Max}; default 10000. With a ramp: its ceiling."),
+        new("BaseRatePerMinute, IncrementFactor, NumberOfNotifiedDevices | NumberOfSucceedDevices",
+            "A variable rate: start at BaseRatePerMinute, multiply by IncrementFactor (1.1-5) each time that many devices were pushed (or succeeded), up to MaximumPerMinute."),
+        new("RetryInterval", "Minutes before a failed device is retried: 0, 10, 30, 60 or 1440; no retry when absent."),
+        new("RetryCount", "1, 2 or 5; with RetryInterval."),
+        new("TimeoutInMinutes", "1-1440, from the first progress report; none when absent."),
+        new("OverwriteMode", "1 (default): leave unfinished updates alone; 2: overwrite them (never one In upgrade)."),
+        new("MultiModuleMode", "true: modules update independently; default false."),
+    ];
+
+    public static IEnumerable<ApiOperation> All =>
+    [
+        new("CreateOTAVerifyJob", Group, Writes: true, "Verifies a package on up to 10 devices.",
+        [
+            FirmwareId, ProductKey,
+            new("TargetDeviceName.N", "1-10 devices.", Required: true),
+            new("TimeoutInMinutes", "1-1440."),
+            .. Delivery,
+        ], CreateVerifyJobAsync),
+        new("CreateOTAStaticUpgradeJob", Group, Writes: true, "A batch update of the devices that match now.",
+        [
+            FirmwareId, ProductKey,
+            new("TargetSelection", "ALL, SPECIFIC, GRAY or GROUP.", Required: true),
+            new("TargetDeviceName.N", "SPECIFIC: up to 200 devices."),
+            new("GrayPercent", "GRAY: above 0 and up to 100, 3 decimals at most."),
+            new("GroupId", "GROUP: the group (GroupType LINK_PLATFORM)."),
+            new("SrcVersion.N", "Only devices on one of these versions (up to 10)."),
+            new("ScheduleTime", "Start, ms since 1970: 5 minutes to 7 days ahead; now when absent."),
+            new("ScheduleFinishTime", "End, ms since 1970: 1 hour to 30 days after the start."),
+            .. Strategy, .. Delivery,
+        ], CreateStaticJobAsync),
+        new("CreateOTADynamicUpgradeJob", Group, Writes: true, "A batch update that also takes devices that match later (one per package).",
+        [
+            FirmwareId, ProductKey,
+            new("SrcVersion.N", "Devices on these versions (1-10), now and when they report them later."),
+            new("GroupId", "Or a group (GroupType LINK_PLATFORM_DYNAMIC)."),
+            new("DynamicMode", "1 (default): every matching device; 2: only devices that report a version from now on."),
+            .. Strategy, .. Delivery,
+        ], CreateDynamicJobAsync),
+        new("UpdateOTAJob", Group, Writes: true, "Changes a running batch: push rate, timeout (for devices added later), source versions (dynamic), tags.",
+        [
+            JobId,
+            new("MaximumPerMinute", "The new rate (or a ramp's new ceiling)."),
+            new("BaseRatePerMinute, IncrementFactor, NumberOfNotifiedDevices | NumberOfSucceedDevices", "A new variable rate."),
+            new("TimeoutInMinutes", "1-1440."),
+            new("SrcVersionList.N", "A dynamic batch's new source versions (1-10)."),
+            new("Tags.N.Key / Tags.N.Value", "The batch's tags, all of them (Tag.N is taken too)."),
+        ], UpdateJobAsync),
+        new("QueryOTAJob", Group, Writes: false, "Every option and the status of a batch.", [JobId],
+            async c => new { Data = await JobInfoAsync(c, await Lookups.JobAsync(c)) }),
+        new("ListOTAJobByFirmware", Group, Writes: false, "The batches of a package, newest first.",
+        [
+            FirmwareId,
+            new("CurrentPage", "From 1.", Required: true),
+            new("PageSize", "1-200.", Required: true),
+        ], ListByFirmwareAsync),
+        new("ListOTAJobByDevice", Group, Writes: false, "The batches of a package that reached a device, newest first.",
+        [
+            FirmwareId, ProductKey,
+            new("DeviceName", "The device.", Required: true),
+            new("CurrentPage", "From 1.", Required: true),
+            new("PageSize", "1-100.", Required: true),
+        ], ListByDeviceAsync),
+        new("CancelOTAStrategyByJob", Group, Writes: true, "Ends a dynamic batch's policy: no more devices join; tasks already made go on.", [JobId],
+            async c =>
+            {
+                var job = await Lookups.JobAsync(c);
+                if (!job.IsDynamic)
+                    throw ApiException.Invalid("JobId", $"batch {job.Id} is static; CancelOTATaskByJob cancels a static batch's tasks.");
+                await c.S.Engine.CancelBatchAsync(job.Id, alsoRunningTasks: false, ct: c.Ct);
+                return OtaApi.Done;
+            }),
+        new("CancelOTATaskByJob", Group, Writes: true, "Cancels a batch's tasks in the states chosen (at least one).",
+        [
+            JobId,
+            new("CancelScheduledTask", "true: tasks waiting for the schedule."),
+            new("CancelQueuedTask", "true: To Be Pushed tasks (and Pending Confirmation, unless CancelUnconfirmedTask says otherwise)."),
+            new("CancelNotifiedTask", "true: Pushed tasks."),
+            new("CancelInProgressTask", "true: In upgrade tasks."),
+            new("CancelUnconfirmedTask", "true or false: Pending Confirmation tasks."),
+        ], CancelTasksByJobAsync),
+    ];
+
+    private static async Task<object> CreateVerifyJobAsync(ApiCall c)
+    {
+        var package = await Lookups.FirmwareOfProductAsync(c);
+        var devices = c.P.List("TargetDeviceName", BatchRules.MaxVerifyDevices);
+        if (devices.Count == 0)
+            throw ApiException.Missing("TargetDeviceName.N");
+        var request = Delivered(c, CreateBatchRequest.Verify(package.Id, [.. devices]) with
+        {
+            TimeoutMinutes = c.P.Int("TimeoutInMinutes", BatchRules.MinTimeoutMinutes, BatchRules.MaxTimeoutMinutes),
+        });
+        return await CreateAsync(c, request);
+    }
+
+    private static async Task<object> CreateStaticJobAsync(ApiCall c)
+    {
+        var package = await Lookups.FirmwareOfProductAsync(c);
+        var target = c.P.Enum("TargetSelection", ApiNames.Targets) ?? throw ApiException.Missing("TargetSelection");
+        if (c.P.Has("DnListFileUrl"))
+            throw ApiException.Invalid("DnListFileUrl", "not supported by OtaConsole: give TargetDeviceName.N (up to 200 a call), or use a group.");
+        if (target == TargetSelection.Group)
+            RequireGroupType(c, "LINK_PLATFORM");
+        var request = Delivered(c, Strategic(c, new CreateBatchRequest
+        {
+            PackageId = package.Id,
+            Selection = SelectionType.Static,
+            Target = target,
+            DeviceNames = c.P.List("TargetDeviceName", 200),
+            GrayPercent = c.P.Optional("GrayPercent"),
+            GroupId = c.P.Optional("GroupId"),
+            SrcVersions = c.P.List("SrcVersion", BatchRules.MaxSrcVersions),
+            ScheduleTime = c.P.EpochMilliseconds("ScheduleTime"),
+            ScheduleFinishTime = c.P.EpochMilliseconds("ScheduleFinishTime"),
+        }));
+        return await CreateAsync(c, request);
+    }
+
+    private static async Task<object> CreateDynamicJobAsync(ApiCall c)
+    {
+        var package = await Lookups.FirmwareOfProductAsync(c);
+        var groupId = c.P.Optional("GroupId");
+        if (groupId is not null)
+            RequireGroupType(c, "LINK_PLATFORM_DYNAMIC");
+        var request = Delivered(c, Strategic(c, new CreateBatchRequest
+        {
+            PackageId = package.Id,
+            Selection = SelectionType.Dynamic,
+            Target = groupId is null ? TargetSelection.All : TargetSelection.Group,
+            GroupId = groupId,
+            SrcVersions = c.P.List("SrcVersion", BatchRules.MaxSrcVersions),
+            DynamicMode = (DynamicMode)(c.P.OneOf("DynamicMode", 1, 2) ?? 1),
+        }));
+        return await CreateAsync(c, request);
+    }
+
+    private static async Task<object> CreateAsync(ApiCall c, CreateBatchRequest request)
+    {
+        var created = await c.S.Engine.CreateBatchAsync(request, c.Ct);
+        var job = await c.S.Batches.FindAsync(created.BatchId, c.Ct);
+        return new { Data = new { JobId = created.BatchId, UtcCreate = ApiNames.Utc(job?.CreatedAt) } };
+    }
+
+    private static void RequireGroupType(ApiCall c, string expected)
+    {
+        var type = c.P.Optional("GroupType") ?? throw ApiException.Missing("GroupType");
+        if (type != expected)
+            throw ApiException.Invalid("GroupType", $"{expected} for this kind of batch; got '{type}'.");
+    }
+
+    private static CreateBatchRequest Delivered(ApiCall c, CreateBatchRequest r) => r with
+    {
+        NeedPush = c.P.Bool("NeedPush") ?? true,
+        NeedConfirm = c.P.Bool("NeedConfirm") ?? false,
+        DownloadProtocol = c.P.Enum("DownloadProtocol", ApiNames.Protocols) ?? DownloadProtocol.Https,
+        Tags = c.P.Tags(),
+    };
+
+    private static CreateBatchRequest Strategic(ApiCall c, CreateBatchRequest r) => r with
+    {
+        PushRate = Rate(c, current: null) ?? PushRate.Default,
+        RetryIntervalMinutes = c.P.OneOf("RetryInterval", BatchRules.RetryIntervals),
+        RetryCount = c.P.OneOf("RetryCount", BatchRules.RetryCounts),
+        TimeoutMinutes = c.P.Int("TimeoutInMinutes", BatchRules.MinTimeoutMinutes, BatchRules.MaxTimeoutMinutes),
+        OverwriteMode = c.P.OneOf("OverwriteMode", 1, 2) == 2 ? OverwriteMode.Overwrite : OverwriteMode.DoNotOverwrite,
+        MultiModuleMode = c.P.Bool("MultiModuleMode") ?? false,
+    };
+
+    /// <summary>
+    /// The push rate a request gives, or null when it gives none. The variable rate's parameter names are those
+    /// Alibaba's own SDK carries for UpdateOTAJob (BaseRatePerMinute, IncrementFactor, NumberOfNotifiedDevices,
+    /// NumberOfSucceedDevices); Alibaba documents no ranges for them (UNCONFIRMED), so ours are AWS's: a factor of
+    /// 1.1-5. MaximumPerMinute alone changes a ramp's ceiling and keeps the ramp.
+    /// </summary>
+    private static PushRate? Rate(ApiCall c, PushRate? current)
+    {
+        var max = c.P.Int("MaximumPerMinute", int.MinValue, int.MaxValue);
+        var rampGiven = c.P.Has("BaseRatePerMinute") || c.P.Has("IncrementFactor") || c.P.Has("NumberOfNotifiedDevices") || c.P.Has("NumberOfSucceedDevices");
+        if (!rampGiven)
+        {
+            if (max is not int perMinute)
+                return null;
+            return current is { Kind: PushRateKind.Variable } ramp
+                ? PushRate.Variable(ramp.RampBase!.Value, ramp.RampFactor!.Value, ramp.RampStep!.Value, ramp.RampCriterion!.Value, perMinute)
+                : PushRate.Constant(perMinute);
+        }
+        if (c.P.Has("NumberOfNotifiedDevices") && c.P.Has("NumberOfSucceedDevices"))
+            throw ApiException.Invalid("NumberOfNotifiedDevices", "give NumberOfNotifiedDevices or NumberOfSucceedDevices, not both.");
+        var baseRate = c.P.Int("BaseRatePerMinute", int.MinValue, int.MaxValue) ?? throw ApiException.Missing("BaseRatePerMinute");
+        var factor = c.P.Double("IncrementFactor", double.MinValue, double.MaxValue) ?? throw ApiException.Missing("IncrementFactor");
+        var (step, criterion) = c.P.Has("NumberOfSucceedDevices")
+            ? (c.P.Int("NumberOfSucceedDevices", int.MinValue, int.MaxValue)!.Value, RampCriterion.Succeeded)
+            : (c.P.Int("NumberOfNotifiedDevices", int.MinValue, int.MaxValue) ?? throw ApiException.Missing("NumberOfNotifiedDevices"), RampCriterion.Pushed);
+        return PushRate.Variable(baseRate, factor, step, criterion, max ?? current?.PerMinute ?? PushRate.Default.PerMinute);
+    }
+
+    private static async Task<object> UpdateJobAsync(ApiCall c)
+    {
+        var job = await Lookups.JobAsync(c);
+        var rate = Rate(c, job.PushRate);
+        var timeout = c.P.Int("TimeoutInMinutes", BatchRules.MinTimeoutMinutes, BatchRules.MaxTimeoutMinutes);
+        List<string>? srcVersions = c.P.HasList("SrcVersionList") ? c.P.List("SrcVersionList", BatchRules.MaxSrcVersions) : null;
+        List<BatchTag>? tags = c.P.HasList("Tags") ? c.P.Tags("Tags") : c.P.HasList("Tag") ? c.P.Tags() : null;
+        var edit = new BatchEdit { PushRate = rate, TimeoutMinutes = timeout, SrcVersions = srcVersions, Tags = tags };
+        if (edit.IsEmpty)
+            throw ApiException.Missing("MaximumPerMinute");
+        // One step: a refused value leaves the batch as it was, whatever else the call would have changed.
+        await c.S.Engine.EditBatchAsync(job.Id, edit, ct: c.Ct);
+        return OtaApi.Done;
+    }
+
+    private static async Task<object> CancelTasksByJobAsync(ApiCall c)
+    {
+        var job = await Lookups.JobAsync(c);
+        var flags = new CancelTasksByJob
+        {
+            CancelScheduled = c.P.Bool("CancelScheduledTask") ?? false,
+            CancelQueued = c.P.Bool("CancelQueuedTask") ?? false,
+            CancelNotified = c.P.Bool("CancelNotifiedTask") ?? false,
+            CancelInProgress = c.P.Bool("CancelInProgressTask") ?? false,
+            CancelUnconfirmed = c.P.Bool("CancelUnconfirmedTask"),
+        };
+        if (!flags.Any)
+            throw ApiException.Invalid("CancelQueuedTask", "set at least one of CancelScheduledTask, CancelQueuedTask, CancelNotifiedTask, CancelInProgressTask, CancelUnconfirmedTask to true.");
+        await c.S.Engine.CancelTasksByJobAsync(job.Id, flags, c.Ct);
+        return OtaApi.Done;
+    }
+
+    private static async Task<object> ListByFirmwareAsync(ApiCall c)
+    {
+        var package = await Lookups.FirmwareAsync(c);
+        var (page, size) = Lookups.Paging(c, maxPageSize: 200);
+        var result = await c.S.Batches.PageOfPackageAsync(package.Id, page - 1, size, c.Ct);
+        return JobPage(result, page, size);
+    }
+
+    private static async Task<object> ListByDeviceAsync(ApiCall c)
+    {
+        var package = await Lookups.FirmwareOfProductAsync(c);
+        var deviceName = c.P.Required("DeviceName");
+        var (page, size) = Lookups.Paging(c, maxPageSize: 100);
+        var result = await c.S.Batches.PageOfDeviceAsync(package.Id, package.ProductKey, deviceName, page - 1, size, c.Ct);
+        return JobPage(result, page, size);
+    }
+
+    private static object JobPage(Queries.Page<Batch> result, int page, int size) => new
+    {
+        CurrentPage = page,
+        PageSize = size,
+        PageCount = Lookups.PageCount(result.Total, size),
+        Total = result.Total,
+        Data = new
+        {
+            SimpleOTAJobInfo = result.Items.Select(b => new
+            {
+                FirmwareId = b.PackageId,
+                JobId = b.Id,
+                JobStatus = ApiNames.Job(b.Status),
+                JobType = ApiNames.JobType(b.Kind),
+                b.ProductKey,
+                SelectionType = ApiNames.Selection(b.Selection),
+                Tags = TagList(b),
+                TargetSelection = ApiNames.Target(b.Target),
+                UtcCreate = ApiNames.Utc(b.CreatedAt),
+                UtcEndTime = ApiNames.Utc(b.EndedAt),
+                UtcModified = ApiNames.Utc(b.ModifiedAt),
+                UtcStartTime = ApiNames.Utc(b.StartedAt),
+            }).ToList(),
+        },
+    };
+
+    private static object TagList(Batch b) => new { OtaTagDTO = b.Tags.Select(t => new { t.Key, t.Value }).ToList() };
+
+    private static async Task<object> JobInfoAsync(ApiCall c, Batch b)
+    {
+        var groupName = b.GroupId is null ? null : (await c.S.Catalog.ListGroupsAsync(c.Ct)).FirstOrDefault(g => g.GroupId == b.GroupId)?.Name;
+        var ramp = b.PushRate.Kind == PushRateKind.Variable ? b.PushRate : null;
+        return new
+        {
+            b.DestVersion,
+            DownloadProtocol = ApiNames.Protocol(b.DownloadProtocol),
+            DynamicMode = b.IsDynamic ? (int?)(int)(b.DynamicMode ?? DynamicMode.AllMatching) : null,
+            FirmwareId = b.PackageId,
+            b.GrayPercent,
+            b.GroupId,
+            GroupName = groupName,
+            JobDesc = b.Description,
+            JobId = b.Id,
+            JobStatus = ApiNames.Job(b.Status),
+            JobType = ApiNames.JobType(b.Kind),
+            MaximumPerMinute = b.PushRate.PerMinute,
+            BaseRatePerMinute = ramp?.RampBase,
+            IncrementFactor = ramp?.RampFactor,
+            NumberOfNotifiedDevices = ramp?.RampCriterion == RampCriterion.Pushed ? ramp.RampStep : null,
+            NumberOfSucceedDevices = ramp?.RampCriterion == RampCriterion.Succeeded ? ramp.RampStep : null,
+            b.MultiModuleMode,
+            b.Name,
+            b.NeedConfirm,
+            b.NeedPush,
+            OverwriteMode = b.OverwriteMode == OverwriteMode.Overwrite ? 2 : 1,
+            b.ProductKey,
+            b.RetryCount,
+            RetryInterval = b.RetryIntervalMinutes,
+            SelectionType = ApiNames.Selection(b.Selection),
+            SrcVersions = new { SrcVersion = b.SrcVersions },
+            Tags = TagList(b),
+            // Dynamic jobs report ALL unless they follow a group, as Alibaba's do.
+            TargetSelection = ApiNames.Target(b.Target),
+            TimeoutInMinutes = b.TimeoutMinutes,
+            UtcCreate = ApiNames.Utc(b.CreatedAt),
+            UtcEndTime = b.IsFinished ? ApiNames.Utc(b.EndedAt) : null,
+            UtcModified = ApiNames.Utc(b.ModifiedAt),
+            UtcScheduleFinishTime = ApiNames.Utc(b.ScheduleFinishTime),
+            UtcScheduleTime = ApiNames.Utc(b.ScheduleTime),
+            UtcStartTime = ApiNames.Utc(b.StartedAt),
+        };
+    }
+}

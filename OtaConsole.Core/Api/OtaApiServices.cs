@@ -1,0 +1,18 @@
+using Microsoft.Extensions.DependencyInjection;
+using OtaConsole.Core.Packages;
+
+namespace OtaConsole.Core.Api;
+
+public static class OtaApiServices
+{
+    /// <summary>The Alibaba-compatible API: access keys from "Ota:Api", the signature check, the operations and the upload store.</summary>
+    public static IServiceCollection AddOtaApi(this IServiceCollection services)
+    {
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
+        services.AddSingleton<ApiAccess>();
+        services.AddSingleton<UploadStore>();
+        services.AddSingleton<ApiServices>();
+        services.AddSingleton<OtaApi>();
+        return services;
+    }
+}
