@@ -23,8 +23,12 @@ public class OtaException(OtaErrorKind kind, string code, string message) : Exce
 /// <summary>One field that failed validation. <see cref="Field"/> uses the API's parameter name.</summary>
 public sealed record FieldError(string Field, string Message, bool Missing = false)
 {
-    public string Code => (Missing ? "Missing" : "Invalid") + Field.Replace(".N", "", StringComparison.Ordinal).Replace(".", "", StringComparison.Ordinal);
+    public string Code => (Missing ? "Missing" : "Invalid") + CodeName(Field);
     public override string ToString() => $"{Field}: {Message}";
+
+    /// <summary>A parameter's name as an error code has it: list numbers dropped, so Tag.N.Key and Tag.3.Key are both TagKey.</summary>
+    public static string CodeName(string field) =>
+        string.Concat(field.Split('.').Where(s => s != "N" && !s.All(char.IsAsciiDigit)));
 }
 
 public sealed class OtaValidationException(IReadOnlyList<FieldError> errors)

@@ -10,9 +10,9 @@ public sealed class ApiException(int status, string code, string message) : Exce
     public string Code { get; } = code;
 
     /// <summary>Alibaba's wording for a missing parameter: "FirmwareId is mandatory for this action."</summary>
-    public static ApiException Missing(string name) => new(400, $"Missing{Strip(name)}", $"{name} is mandatory for this action.");
+    public static ApiException Missing(string name) => new(400, $"Missing{FieldError.CodeName(name)}", $"{name} is mandatory for this action.");
 
-    public static ApiException Invalid(string name, string why) => new(400, $"Invalid{Strip(name)}", $"{name}: {why}");
+    public static ApiException Invalid(string name, string why) => new(400, $"Invalid{FieldError.CodeName(name)}", $"{name}: {why}");
 
     /// <summary>The core's refusals, in the API's envelope: a bad value 400, an unknown thing 404, a state that forbids it 400.</summary>
     public static ApiException From(OtaException e) => e.Kind switch
@@ -20,7 +20,4 @@ public sealed class ApiException(int status, string code, string message) : Exce
         OtaErrorKind.NotFound => new(404, e.Code, e.Message),
         _ => new(400, e.Code, e.Message),
     };
-
-    // "Tag.N.Key" names the code InvalidTagKey, as the core's FieldError does.
-    private static string Strip(string name) => name.Replace(".N", "", StringComparison.Ordinal).Replace(".", "", StringComparison.Ordinal);
 }

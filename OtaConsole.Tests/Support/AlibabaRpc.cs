@@ -54,6 +54,30 @@ public sealed class AlibabaRpc(HttpClient http, string endpoint, string accessKe
         return new RpcAnswer((int)response.StatusCode, JsonDocument.Parse(body).RootElement.Clone(), body);
     }
 
+    /// <summary>
+    /// A script's upload: GenerateOTAUploadURL, then an OSS PostObject form to its Host (file last). Returns the
+    /// FirmwareUrl for CreateOTAFirmware and the upload's HTTP status.
+    /// </summary>
+    public async Task<(string FirmwareUrl, int Status)> UploadAsync(byte[] content, string suffix = "bin", Action<Dictionary<string, string>>? tamper = null)
+    {
+        var ticket = (await PostAsync("GenerateOTAUploadURL", new { FileSuffix = suffix })).Ok().Data;
+        var fields = new Dictionary<string, string>
+        {
+            ["key"] = ticket.GetProperty("Key").GetString()!,
+            ["policy"] = ticket.GetProperty("Policy").GetString()!,
+            ["OSSAccessKeyId"] = ticket.GetProperty("OSSAccessKeyId").GetString()!,
+            ["Signature"] = ticket.GetProperty("Signature").GetString()!,
+            ["success_action_status"] = "200",
+        };
+        tamper?.Invoke(fields);
+        using var form = new MultipartFormDataContent();
+        foreach (var (k, v) in fields)
+            form.Add(new StringContent(v), k);
+        form.Add(new ByteArrayContent(content), "file", "firmware." + suffix);
+        using var response = await http.PostAsync(ticket.GetProperty("Host").GetString(), form);
+        return (ticket.GetProperty("FirmwareUrl").GetString()!, (int)response.StatusCode);
+    }
+
     /// <summary>pop-core's encode: encodeURIComponent, then ! ' ( ) * too; .NET's EscapeDataString is exactly RFC 3986.</summary>
     public static string Encode(string s) => Uri.EscapeDataString(s);
 

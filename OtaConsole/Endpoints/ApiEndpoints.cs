@@ -85,7 +85,7 @@ public static class ApiEndpoints
             var reader = new MultipartReader(boundary, context.Request.Body) { BodyLengthLimit = null };
             while (await reader.ReadNextSectionAsync(ct) is { } section)
             {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFormDisposition())
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
                     throw new UploadRefusedException(400, "Every part of the form needs Content-Disposition: form-data with a name.");
                 var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
                 if (name.Equals("file", StringComparison.OrdinalIgnoreCase))

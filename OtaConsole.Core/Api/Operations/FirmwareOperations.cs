@@ -126,8 +126,13 @@ internal static class FirmwareOperations
         c.S.Uploads.Resolve(url) ?? throw ApiException.Invalid(name,
             "not a file uploaded to this console: upload it with the ticket GenerateOTAUploadURL returns and give that FirmwareUrl (uploads are kept 24 hours). OtaConsole does not fetch files from other addresses.");
 
-    private static string FileName(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var u) && Path.GetFileName(u.AbsolutePath) is { Length: > 0 } name ? name : "firmware.bin";
+    /// <summary>A single file's name, as devices see it: "firmware" with the upload's suffix (the upload key itself is too long a name).</summary>
+    private static string FileName(string url)
+    {
+        var name = Uri.TryCreate(url, UriKind.Absolute, out var u) ? Path.GetFileName(u.AbsolutePath) : "";
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 ? "firmware" + name[dot..] : "firmware.bin";
+    }
 
     private static async Task<object> QueryFirmwareAsync(ApiCall c)
     {
