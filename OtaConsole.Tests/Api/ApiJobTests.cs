@@ -1,0 +1,250 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Queries;
+using OtaConsole.Tests.Support;
+
+namespace OtaConsole.Tests.Api;
+
+/// <summary>Batches ("jobs") through the API, each answer checked against the batch and tasks the engine holds.</summary>
+public sealed class ApiJobTests : IAsyncLifetime
+{
+    private ConsoleHost _c = null!;
+    private AlibabaRpc _api = null!;
+    private UpdatePackage _package = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _c = await ConsoleHost.StartAsync(ConsoleHost.ApiKeys());
+        _api = _c.Rpc();
+        await _c.ProductAsync();
+        await _c.ReportedDevicesAsync(6);
+        _package = await _c.PackageAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await _c.DisposeAsync();
+
+    private Task<Batch?> BatchAsync(string id) => _c.Services.GetRequiredService<BatchQueries>().FindAsync(id);
+
+    private async Task<List<UpdateTask>> TasksAsync(string batchId)
+    {
+        await using var db = _c.Db();
+        return await db.Tasks.AsNoTracking().Where(t => t.BatchId == batchId).OrderBy(t => t.DeviceName).ToListAsync();
+    }
+
+    private async Task<string> StaticJobAsync(object? extra = null)
+    {
+        var p = new Dictionary<string, object?> { ["FirmwareId"] = _package.Id, ["ProductKey"] = ConsoleHost.ProductKey, ["TargetSelection"] = "ALL" };
+        foreach (var prop in extra?.GetType().GetProperties() ?? [])
+            p[prop.Name] = prop.GetValue(extra);
+        return (await _api.PostAsync("CreateOTAStaticUpgradeJob", p)).Ok().Data.GetProperty("JobId").GetString()!;
+    }
+
+    [Fact]
+    public async Task A_static_job_takes_every_option_and_QueryOTAJob_answers_them_in_Alibabas_shape()
+    {
+        var jobId = await StaticJobAsync(new
+        {
+            TargetSelection = "GRAY",
+            GrayPercent = "50",
+            SrcVersion = new[] { "1.0.0" },
+            MaximumPerMinute = 50,
+            RetryInterval = 10,
+            RetryCount = 2,
+            TimeoutInMinutes = 30,
+            OverwriteMode = 2,
+            NeedConfirm = false,
+            DownloadProtocol = "MQTT",
+            Tag = new[] { new { Key = "region", Value = "eu" }, new { Key = "ring", Value = "1" } },
+        });
+
+        var job = (await _api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        var batch = (await BatchAsync(jobId))!;
+
+        Assert.Equal(3, (await TasksAsync(jobId)).Count);
+        Assert.Equal(_package.Id, job.GetProperty("FirmwareId").GetString());
+        Assert.Equal("GRAY", job.GetProperty("TargetSelection").GetString());
+        Assert.Equal("50", job.GetProperty("GrayPercent").GetString());
+        Assert.Equal("STATIC", job.GetProperty("SelectionType").GetString());
+        Assert.Equal("UPGRADE_FIRMWARE", job.GetProperty("JobType").GetString());
+        Assert.Equal("IN_PROGRESS", job.GetProperty("JobStatus").GetString());
+        Assert.Equal("MQTT", job.GetProperty("DownloadProtocol").GetString());
+        Assert.Equal(50, job.GetProperty("MaximumPerMinute").GetInt32());
+        Assert.Equal(10, job.GetProperty("RetryInterval").GetInt32());
+        Assert.Equal(2, job.GetProperty("RetryCount").GetInt32());
+        Assert.Equal(30, job.GetProperty("TimeoutInMinutes").GetInt32());
+        Assert.Equal(2, job.GetProperty("OverwriteMode").GetInt32());
+        Assert.Equal(["1.0.0"], job.GetProperty("SrcVersions").GetProperty("SrcVersion").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(["region=eu", "ring=1"], job.GetProperty("Tags").GetProperty("OtaTagDTO").EnumerateArray()
+            .Select(t => t.GetProperty("Key").GetString() + "=" + t.GetProperty("Value").GetString()));
+        Assert.Equal(Core.Api.ApiNames.Utc(batch.CreatedAt), job.GetProperty("UtcCreate").GetString());
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", job.GetProperty("UtcStartTime").GetString());
+        Assert.False(job.TryGetProperty("UtcEndTime", out _));
+        Assert.Equal(50, batch.PushRate.PerMinute);
+        Assert.Equal(DownloadProtocol.Mqtt, batch.DownloadProtocol);
+    }
+
+    [Fact]
+    public async Task A_job_with_an_option_out_of_range_is_refused_with_the_parameters_name_and_nothing_is_created()
+    {
+        async Task RefusedAsync(object extra, string code)
+        {
+            var p = new Dictionary<string, object?> { ["FirmwareId"] = _package.Id, ["ProductKey"] = ConsoleHost.ProductKey, ["TargetSelection"] = "ALL" };
+            foreach (var prop in extra.GetType().GetProperties())
+                p[prop.Name] = prop.GetValue(extra);
+            (await _api.PostAsync("CreateOTAStaticUpgradeJob", p)).Refused(400, code);
+        }
+
+        await RefusedAsync(new { MaximumPerMinute = 9 }, "InvalidMaximumPerMinute");
+        await RefusedAsync(new { MaximumPerMinute = 100_001 }, "InvalidMaximumPerMinute");
+        await RefusedAsync(new { TimeoutInMinutes = 1441 }, "InvalidTimeoutInMinutes");
+        await RefusedAsync(new { RetryInterval = 15 }, "InvalidRetryInterval");
+        await RefusedAsync(new { TargetSelection = "SOME" }, "InvalidTargetSelection");
+        await RefusedAsync(new { TargetSelection = "GRAY", GrayPercent = "0" }, "InvalidGrayPercent");
+        await RefusedAsync(new { SrcVersion = Enumerable.Range(0, 11).Select(i => $"1.{i}").ToArray() }, "InvalidSrcVersion");
+        await RefusedAsync(new { TargetSelection = "SPECIFIC", TargetDeviceName = Enumerable.Range(0, 201).Select(i => $"d{i}").ToArray() }, "InvalidTargetDeviceName");
+        await RefusedAsync(new { Tag = new[] { new { Key = "bad key!", Value = "v" } } }, "InvalidTagKey");
+        await RefusedAsync(new { DnListFileUrl = "http://example.com/list.csv" }, "InvalidDnListFileUrl");
+        (await _api.PostAsync("CreateOTAStaticUpgradeJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey })).Refused(400, "MissingTargetSelection");
+        (await _api.PostAsync("CreateOTAStaticUpgradeJob", new { FirmwareId = _package.Id, ProductKey = "other", TargetSelection = "ALL" })).Refused(400, "InvalidProductKey");
+
+        Assert.Equal(0, (await _c.Services.GetRequiredService<BatchQueries>().PageOfPackageAsync(_package.Id, 0, 10)).Total);
+    }
+
+    [Fact]
+    public async Task A_verify_job_names_up_to_10_devices_and_is_reported_as_Alibaba_spells_it()
+    {
+        var jobId = (await _api.PostAsync("CreateOTAVerifyJob", new
+        {
+            FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, TargetDeviceName = new[] { "dev-000" }, TimeoutInMinutes = 5,
+        })).Ok().Data.GetProperty("JobId").GetString()!;
+
+        var job = (await _api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        Assert.Equal("VERFIY_FIRMWARE", job.GetProperty("JobType").GetString());
+        Assert.Equal(["dev-000"], (await TasksAsync(jobId)).Select(t => t.DeviceName));
+        (await _api.PostAsync("CreateOTAVerifyJob", new
+        {
+            FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, TargetDeviceName = Enumerable.Range(0, 11).Select(i => $"dev-{i:D3}").ToArray(),
+        })).Refused(400, "InvalidTargetDeviceName");
+        (await _api.PostAsync("CreateOTAVerifyJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey })).Refused(400, "MissingTargetDeviceName");
+    }
+
+    [Fact]
+    public async Task A_dynamic_job_follows_its_source_versions_and_CancelOTAStrategyByJob_ends_it()
+    {
+        var jobId = (await _api.PostAsync("CreateOTADynamicUpgradeJob", new
+        {
+            FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, SrcVersion = new[] { "1.0.0" }, DynamicMode = 1,
+        })).Ok().Data.GetProperty("JobId").GetString()!;
+
+        var job = (await _api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        Assert.Equal("DYNAMIC", job.GetProperty("SelectionType").GetString());
+        Assert.Equal(1, job.GetProperty("DynamicMode").GetInt32());
+        Assert.Equal(6, (await TasksAsync(jobId)).Count);
+        // One dynamic job per package, as at Alibaba.
+        Assert.Equal(400, (await _api.PostAsync("CreateOTADynamicUpgradeJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, SrcVersion = new[] { "1.0.0" } })).Status);
+
+        (await _api.PostAsync("CancelOTAStrategyByJob", new { JobId = jobId })).Ok();
+        Assert.Equal(BatchStatus.Canceled, (await BatchAsync(jobId))!.Status);
+        var staticJob = await StaticJobAsync(new { OverwriteMode = 2 });
+        (await _api.PostAsync("CancelOTAStrategyByJob", new { JobId = staticJob })).Refused(400, "InvalidJobId");
+    }
+
+    [Fact]
+    public async Task UpdateOTAJob_changes_the_push_rate_and_tags_of_a_running_job()
+    {
+        var jobId = await StaticJobAsync(new { MaximumPerMinute = 100 });
+
+        (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 500, Tags = new[] { new { Key = "wave", Value = "2" } } })).Ok();
+
+        var batch = (await BatchAsync(jobId))!;
+        Assert.Equal(PushRate.Constant(500), batch.PushRate);
+        Assert.Equal([("wave", "2")], batch.Tags.Select(t => (t.Key, t.Value)));
+    }
+
+    [Fact]
+    public async Task UpdateOTAJob_takes_a_variable_rate_and_QueryOTAJob_reports_it()
+    {
+        var jobId = await StaticJobAsync();
+
+        (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId, BaseRatePerMinute = 20, IncrementFactor = 2, NumberOfSucceedDevices = 10, MaximumPerMinute = 1000 })).Ok();
+
+        Assert.Equal(PushRate.Variable(20, 2, 10, RampCriterion.Succeeded, 1000), (await BatchAsync(jobId))!.PushRate);
+        var job = (await _api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        Assert.Equal(20, job.GetProperty("BaseRatePerMinute").GetInt32());
+        Assert.Equal(10, job.GetProperty("NumberOfSucceedDevices").GetInt32());
+        Assert.Equal(1000, job.GetProperty("MaximumPerMinute").GetInt32());
+    }
+
+    [Fact]
+    public async Task UpdateOTAJob_refuses_a_bad_value_and_then_changes_nothing_else_it_was_given()
+    {
+        var jobId = await StaticJobAsync(new { MaximumPerMinute = 100, Tag = new[] { new { Key = "wave", Value = "1" } } });
+        var before = (await BatchAsync(jobId))!;
+
+        (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 5 })).Refused(400, "InvalidMaximumPerMinute");
+        // A valid rate with source versions a static job cannot take: refused as a whole.
+        Assert.Equal(400, (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 500, SrcVersionList = new[] { "1.0.0" } })).Status);
+        (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 500, Tags = new[] { new { Key = "bad key!", Value = "v" } } })).Refused(400, "InvalidTagKey");
+        (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId })).Refused(400, "MissingMaximumPerMinute");
+
+        var after = (await BatchAsync(jobId))!;
+        Assert.Equal(before.PushRate, after.PushRate);
+        Assert.Equal(before.EditVersion, after.EditVersion);
+        Assert.Equal([("wave", "1")], after.Tags.Select(t => (t.Key, t.Value)));
+    }
+
+    [Fact]
+    public async Task ListOTAJobByFirmware_pages_a_packages_jobs_newest_first()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(await StaticJobAsync(new { OverwriteMode = 2 }));
+            _c.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var first = (await _api.GetAsync("ListOTAJobByFirmware", new { FirmwareId = _package.Id, CurrentPage = 1, PageSize = 2 })).Ok();
+        var second = (await _api.GetAsync("ListOTAJobByFirmware", new { FirmwareId = _package.Id, CurrentPage = 2, PageSize = 2 })).Ok();
+
+        Assert.Equal(3, first["Total"].GetInt32());
+        Assert.Equal(2, first["PageCount"].GetInt32());
+        Assert.Equal([ids[2], ids[1]], JobIds(first));
+        Assert.Equal([ids[0]], JobIds(second));
+        var info = first.Data.GetProperty("SimpleOTAJobInfo")[0];
+        Assert.Equal("UPGRADE_FIRMWARE", info.GetProperty("JobType").GetString());
+        Assert.Equal(JsonValueKind.Array, info.GetProperty("Tags").GetProperty("OtaTagDTO").ValueKind);
+        (await _api.GetAsync("ListOTAJobByFirmware", new { FirmwareId = _package.Id, CurrentPage = 1, PageSize = 201 })).Refused(400, "InvalidPageSize");
+    }
+
+    [Fact]
+    public async Task ListOTAJobByDevice_lists_only_the_jobs_that_reached_the_device()
+    {
+        var both = await StaticJobAsync(new { TargetSelection = "SPECIFIC", TargetDeviceName = new[] { "dev-000", "dev-001" } });
+        var other = await StaticJobAsync(new { TargetSelection = "SPECIFIC", TargetDeviceName = new[] { "dev-002" } });
+
+        var forDevice = (await _api.GetAsync("ListOTAJobByDevice", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-001", CurrentPage = 1, PageSize = 10 })).Ok();
+        var none = (await _api.GetAsync("ListOTAJobByDevice", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-005", CurrentPage = 1, PageSize = 10 })).Ok();
+
+        Assert.Equal([both], JobIds(forDevice));
+        Assert.Equal(0, none["Total"].GetInt32());
+        Assert.NotEqual(both, other);
+        (await _api.GetAsync("ListOTAJobByDevice", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-001", CurrentPage = 1, PageSize = 101 })).Refused(400, "InvalidPageSize");
+    }
+
+    [Fact]
+    public async Task CancelOTATaskByJob_cancels_the_tasks_in_the_states_chosen()
+    {
+        var jobId = await StaticJobAsync(new { NeedConfirm = true });
+        Assert.All(await TasksAsync(jobId), t => Assert.Equal(OtaTaskStatus.Confirm, t.Status));
+
+        (await _api.PostAsync("CancelOTATaskByJob", new { JobId = jobId })).Refused(400, "InvalidCancelQueuedTask");
+        Assert.All(await TasksAsync(jobId), t => Assert.Equal(OtaTaskStatus.Confirm, t.Status));
+
+        (await _api.PostAsync("CancelOTATaskByJob", new { JobId = jobId, CancelUnconfirmedTask = true })).Ok();
+        Assert.All(await TasksAsync(jobId), t => Assert.Equal(OtaTaskStatus.Canceled, t.Status));
+    }
+
+    private static List<string> JobIds(RpcAnswer a) => a.Data.GetProperty("SimpleOTAJobInfo").EnumerateArray().Select(j => j.GetProperty("JobId").GetString()!).ToList();
+}
