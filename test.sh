@@ -7,11 +7,14 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-# Debian packages the tests use: mosquitto (external-broker tests start their own, on their own port) and
-# chromium (browser tests drive it through Playwright; Playwright never downloads a browser here).
+# Debian packages the tests use: mosquitto (external-broker tests start their own, on their own port),
+# chromium (browser tests drive it through Playwright; Playwright never downloads a browser here), and
+# node with npm (the API test that runs Alibaba's own Node.js client, @alicloud/pop-core).
 need=()
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
@@ -21,6 +24,10 @@ if ((${#need[@]})); then
 fi
 
 dotnet tool restore >/dev/null
+# Alibaba's RPC client at the version the lock file pins, for the API test that calls the console with it.
+popcore=OtaConsole.Tests/Api/PopCore
+[ -d "$popcore/node_modules/@alicloud/pop-core" ] || (cd "$popcore" && npm ci --no-audit --no-fund --silent) \
+  || echo "test.sh: npm ci in $popcore failed; the pop-core test will fail" >&2
 
 log=$(mktemp)
 dotnet test --project OtaConsole.Tests -c Release 2>&1 | tee "$log"
