@@ -20,6 +20,9 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
 
     public bool HasKeys => Keys().Any();
 
+    /// <summary>The configured keys' IDs and roles, never their secrets: what the console's API page shows.</summary>
+    public IReadOnlyList<(string Id, ApiRole Role)> KeyRoles() => Keys().Select(k => (k.Id, k.Role)).ToList();
+
     /// <summary>The key that signed the request, or a refusal.</summary>
     public ApiAccessKey Authenticate(string httpMethod, IReadOnlyDictionary<string, string> p)
     {

@@ -6,6 +6,7 @@ using MudBlazor.Services;
 using OtaConsole.Components.Shared;
 using OtaConsole.Core;
 using OtaConsole.Core.Analytics;
+using OtaConsole.Core.Api;
 using OtaConsole.Core.Devices;
 using OtaConsole.Core.Packages;
 using OtaConsole.Core.Queries;
@@ -42,10 +43,14 @@ public abstract class ConsoleTestContext : BunitContext
         // Live pages re-render on every change in tests; the throttle has its own test.
         Services.AddSingleton(new LiveUpdates(H.Feed, H.Time, Options.Create(new LiveOptions { MinimumInterval = TimeSpan.Zero })));
         Services.AddScoped<Operator>();
+        Services.AddSingleton(new ApiAccess(ApiOptions, H.Time));
         SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     protected EngineHarness H { get; }
+
+    /// <summary>The API's access keys as the API page sees them; a test sets them before it renders.</summary>
+    protected SettableOptions<ApiOptions> ApiOptions { get; } = new(new ApiOptions());
 
     /// <summary>Renders a component inside the providers a page has in the console.</summary>
     protected IRenderedComponent<TestHost> RenderInHost<T>(Action<ComponentParameterCollectionBuilder<T>>? parameters = null) where T : Microsoft.AspNetCore.Components.IComponent =>
@@ -57,4 +62,12 @@ public abstract class ConsoleTestContext : BunitContext
         if (disposing)
             H.Dispose();
     }
+}
+
+/// <summary>Options a test can change between renders.</summary>
+public sealed class SettableOptions<T>(T value) : IOptionsMonitor<T>
+{
+    public T CurrentValue { get; set; } = value;
+    public T Get(string? name) => CurrentValue;
+    public IDisposable? OnChange(Action<T, string?> listener) => null;
 }
