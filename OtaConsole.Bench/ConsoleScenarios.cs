@@ -119,7 +119,7 @@ internal static class ConsoleScenarios
     }
 
     /// <summary>Mixes the batch's tasks over the statuses a real rollout shows (setup, not measured), and recounts.</summary>
-    private static async Task MixStatesAsync(BenchWorld w, string batchId)
+    internal static async Task MixStatesAsync(BenchWorld w, string batchId)
     {
         await using var c = new SqliteConnection(OtaDatabase.ConnectionString(w.Path));
         await c.OpenAsync();
@@ -182,7 +182,7 @@ internal static class ConsoleScenarios
         await tx.CommitAsync();
     }
 
-    private static double P95(List<double> xs)
+    internal static double P95(List<double> xs)
     {
         var s = xs.Order().ToList();
         return s[(int)Math.Ceiling(s.Count * 0.95) - 1];

@@ -15,6 +15,7 @@ var scenarios = new Dictionary<string, Func<int, Task<object>>>
     ["fleet-e2e"] = BridgeScenarios.FleetE2eAsync,
     ["ingest-burst"] = BridgeScenarios.IngestBurstAsync,
     ["device-list"] = ConsoleScenarios.DeviceListAsync,
+    ["api-list"] = ApiScenarios.ApiListAsync,
 };
 
 var runs = 3;

@@ -221,6 +221,9 @@ public sealed class BatchRulesTests
     {
         Assert.Equal("InvalidMaximumPerMinute", new FieldError("MaximumPerMinute", "x").Code);
         Assert.Equal("MissingTagKey", new FieldError("Tag.N.Key", "x", Missing: true).Code);
-        Assert.Equal("InvalidTag1Key", new FieldError("Tag.1.Key", "x").Code);
+        // The code names the parameter, whichever item was wrong; the message names the item.
+        Assert.Equal("InvalidTagKey", new FieldError("Tag.1.Key", "x").Code);
+        Assert.StartsWith("Tag.1.Key:", new FieldError("Tag.1.Key", "x").ToString());
+        Assert.Equal("InvalidMultiFilesName", new FieldError("MultiFiles.12.Name", "x").Code);
     }
 }
