@@ -5,40 +5,23 @@ using OtaConsole.Tests.Support;
 namespace OtaConsole.Tests.Api;
 
 /// <summary>Update packages through the API: upload tickets and the upload itself, create, query, list, delete.</summary>
-public sealed class ApiFirmwareTests : IAsyncLifetime
+public sealed class ApiFirmwareTests : ApiTestBase
 {
-    private ConsoleHost _c = null!;
-    private AlibabaRpc _api = null!;
+    protected override Dictionary<string, string?> Settings => new(ConsoleHost.ApiKeys()) { ["Ota:MaxPackageFileMegabytes"] = "1" };
 
-    public async ValueTask InitializeAsync()
-    {
-        _c = await ConsoleHost.StartAsync(new Dictionary<string, string?>(ConsoleHost.ApiKeys()) { ["Ota:MaxPackageFileMegabytes"] = "1" });
-        _api = _c.Rpc();
-        await _c.ProductAsync();
-    }
-
-    public async ValueTask DisposeAsync() => await _c.DisposeAsync();
+    protected override Task SetUpAsync() => C.ProductAsync();
 
     private static byte[] Firmware(int size = 4096) => RandomNumberGenerator.GetBytes(size);
 
     private async Task<string> UploadedAsync(byte[] content)
     {
-        var (url, status) = await _api.UploadAsync(content);
+        var (url, status) = await Api.UploadAsync(content);
         Assert.Equal(200, status);
         return url;
     }
 
     private Task<RpcAnswer> CreateAsync(string url, string name = "fw-2", object? extra = null) =>
-        _api.PostAsync("CreateOTAFirmware", Merge(new { ProductKey = ConsoleHost.ProductKey, FirmwareName = name, DestVersion = "2.0.0", FirmwareUrl = url }, extra));
-
-    private static Dictionary<string, object?> Merge(object a, object? b)
-    {
-        var all = new Dictionary<string, object?>();
-        foreach (var o in new[] { a, b }.Where(o => o is not null))
-            foreach (var p in o!.GetType().GetProperties())
-                all[p.Name] = p.GetValue(o);
-        return all;
-    }
+        Api.PostAsync("CreateOTAFirmware", AlibabaRpc.With(new { ProductKey = ConsoleHost.ProductKey, FirmwareName = name, DestVersion = "2.0.0", FirmwareUrl = url }, extra));
 
     [Fact]
     public async Task An_uploaded_file_becomes_a_package_whose_size_and_MD5_are_the_files()
@@ -49,7 +32,7 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
 
         var created = (await CreateAsync(url, extra: new { FirmwareSign = md5, FirmwareSize = content.Length, FirmwareDesc = "fixes", Udi = "{\"k\":1}" })).Ok().Data;
 
-        var package = (await _c.Packages.FindAsync(created.GetProperty("FirmwareId").GetString()!))!;
+        var package = (await C.Packages.FindAsync(created.GetProperty("FirmwareId").GetString()!))!;
         Assert.Equal(content.Length, package.TotalSize);
         Assert.Equal(md5, package.Sign);
         Assert.Equal("fixes", package.Description);
@@ -64,7 +47,7 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
         var content = Firmware();
         var id = (await CreateAsync(await UploadedAsync(content), extra: new { NeedToVerify = false })).Ok().Data.GetProperty("FirmwareId").GetString()!;
 
-        var info = (await _api.GetAsync("QueryOTAFirmware", new { FirmwareId = id })).Ok()["FirmwareInfo"];
+        var info = (await Api.GetAsync("QueryOTAFirmware", new { FirmwareId = id })).Ok()["FirmwareInfo"];
 
         Assert.Equal("fw-2", info.GetProperty("FirmwareName").GetString());
         Assert.Equal("2.0.0", info.GetProperty("DestVersion").GetString());
@@ -74,9 +57,9 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
         Assert.Equal("default", info.GetProperty("ModuleName").GetString());
         Assert.Equal("Test product", info.GetProperty("ProductName").GetString());
         Assert.Equal(content.Length, info.GetProperty("FirmwareSize").GetInt64());
-        Assert.Equal(content, await _c.Http.GetByteArrayAsync(info.GetProperty("FirmwareUrl").GetString()));
-        (await _api.GetAsync("QueryOTAFirmware", new { FirmwareId = "nope" })).Refused(404, "FirmwareNotFound");
-        (await _api.GetAsync("QueryOTAFirmware")).Refused(400, "MissingFirmwareId");
+        Assert.Equal(content, await C.Http.GetByteArrayAsync(info.GetProperty("FirmwareUrl").GetString()));
+        (await Api.GetAsync("QueryOTAFirmware", new { FirmwareId = "nope" })).Refused(404, "FirmwareNotFound");
+        (await Api.GetAsync("QueryOTAFirmware")).Refused(400, "MissingFirmwareId");
     }
 
     [Fact]
@@ -90,13 +73,13 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
             new { Name = "app.bin", Url = await UploadedAsync(b), Size = b.Length, SignValue = Convert.ToHexStringLower(MD5.HashData(b)) },
         };
 
-        var id = (await _api.PostAsync("CreateOTAFirmware", new { ProductKey = ConsoleHost.ProductKey, FirmwareName = "multi", DestVersion = "2.0.0", MultiFiles = files }))
+        var id = (await Api.PostAsync("CreateOTAFirmware", new { ProductKey = ConsoleHost.ProductKey, FirmwareName = "multi", DestVersion = "2.0.0", MultiFiles = files }))
             .Ok().Data.GetProperty("FirmwareId").GetString()!;
 
-        var info = (await _api.GetAsync("QueryOTAFirmware", new { FirmwareId = id })).Ok()["FirmwareInfo"];
+        var info = (await Api.GetAsync("QueryOTAFirmware", new { FirmwareId = id })).Ok()["FirmwareInfo"];
         var listed = info.GetProperty("MultiFiles").EnumerateArray().ToList();
         Assert.Equal(["boot.bin", "app.bin"], listed.Select(f => f.GetProperty("Name").GetString()));
-        Assert.Equal(b, await _c.Http.GetByteArrayAsync(listed[1].GetProperty("Url").GetString()));
+        Assert.Equal(b, await C.Http.GetByteArrayAsync(listed[1].GetProperty("Url").GetString()));
     }
 
     [Fact]
@@ -109,8 +92,8 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
         (await CreateAsync(url.Replace(url[^10..], "0000000.bin", StringComparison.Ordinal))).Refused(400, "InvalidFirmwareUrl");
         (await CreateAsync(url, extra: new { FirmwareSize = content.Length + 1 })).Refused(400, "InvalidFirmwareSize");
         Assert.Equal(400, (await CreateAsync(url, extra: new { FirmwareSign = new string('0', 32) })).Status);
-        (await _api.PostAsync("CreateOTAFirmware", new { ProductKey = ConsoleHost.ProductKey, FirmwareName = "x", DestVersion = "2.0.0" })).Refused(400, "MissingFirmwareUrl");
-        Assert.Empty(await _c.Packages.ListAsync());
+        (await Api.PostAsync("CreateOTAFirmware", new { ProductKey = ConsoleHost.ProductKey, FirmwareName = "x", DestVersion = "2.0.0" })).Refused(400, "MissingFirmwareUrl");
+        Assert.Empty(await C.Packages.ListAsync());
 
         (await CreateAsync(url)).Ok();
         // The upload became the package; it cannot be used twice.
@@ -121,17 +104,17 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
     public async Task An_upload_with_an_altered_policy_or_key_or_an_expired_ticket_is_refused_and_nothing_is_kept()
     {
         var content = Firmware();
-        var (badSignature, status1) = await _api.UploadAsync(content, tamper: f => f["Signature"] = Convert.ToBase64String(new byte[20]));
-        var (otherKey, status2) = await _api.UploadAsync(content, tamper: f => f["key"] = "ota/" + new string('a', 32) + ".bin");
-        var (badSuffix, status3) = await _api.UploadAsync(content, tamper: f => f["key"] = f["key"] + "/../../x");
+        var (badSignature, status1) = await Api.UploadAsync(content, tamper: f => f["Signature"] = Convert.ToBase64String(new byte[20]));
+        var (otherKey, status2) = await Api.UploadAsync(content, tamper: f => f["key"] = "ota/" + new string('a', 32) + ".bin");
+        var (badSuffix, status3) = await Api.UploadAsync(content, tamper: f => f["key"] = f["key"] + "/../../x");
 
         Assert.Equal([403, 403, 403], new[] { status1, status2, status3 });
         foreach (var url in new[] { badSignature, otherKey, badSuffix })
             (await CreateAsync(url)).Refused(400, "InvalidFirmwareUrl");
-        Assert.Empty(Directory.Exists(Path.Combine(_c.Folder, "uploads")) ? Directory.GetFiles(Path.Combine(_c.Folder, "uploads")) : []);
+        Assert.Empty(Directory.Exists(Path.Combine(C.Folder, "uploads")) ? Directory.GetFiles(Path.Combine(C.Folder, "uploads")) : []);
 
-        var ticketed = await _api.PostAsync("GenerateOTAUploadURL");
-        _c.Time.Advance(TimeSpan.FromHours(2));
+        var ticketed = await Api.PostAsync("GenerateOTAUploadURL");
+        C.Time.Advance(TimeSpan.FromHours(2));
         using var form = new MultipartFormDataContent
         {
             { new StringContent(ticketed.Data.GetProperty("Key").GetString()!), "key" },
@@ -139,7 +122,7 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
             { new StringContent(ticketed.Data.GetProperty("Signature").GetString()!), "Signature" },
             { new ByteArrayContent(content), "file", "fw.bin" },
         };
-        using var expired = await _c.Http.PostAsync(ticketed.Data.GetProperty("Host").GetString(), form);
+        using var expired = await C.Http.PostAsync(ticketed.Data.GetProperty("Host").GetString(), form);
         Assert.Equal(403, (int)expired.StatusCode);
         Assert.Contains("expired", await expired.Content.ReadAsStringAsync());
     }
@@ -147,7 +130,7 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
     [Fact]
     public async Task An_upload_larger_than_the_limit_is_refused_and_the_console_goes_on()
     {
-        var (url, status) = await _api.UploadAsync(Firmware(1024 * 1024 + 1));
+        var (url, status) = await Api.UploadAsync(Firmware(1024 * 1024 + 1));
 
         Assert.Equal(413, status);
         (await CreateAsync(url)).Refused(400, "InvalidFirmwareUrl");
@@ -157,8 +140,8 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
     [Fact]
     public async Task An_upload_answers_as_OSS_does_for_success_action_status()
     {
-        var (_, created) = await _api.UploadAsync(Firmware(), tamper: f => f["success_action_status"] = "201");
-        var (_, none) = await _api.UploadAsync(Firmware(), tamper: f => f.Remove("success_action_status"));
+        var (_, created) = await Api.UploadAsync(Firmware(), tamper: f => f["success_action_status"] = "201");
+        var (_, none) = await Api.UploadAsync(Firmware(), tamper: f => f.Remove("success_action_status"));
 
         Assert.Equal(201, created);
         Assert.Equal(204, none);
@@ -167,13 +150,13 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
     [Fact]
     public async Task GenerateOTAUploadURL_answers_an_OSS_style_ticket_and_refuses_an_unknown_suffix()
     {
-        var ticket = (await _api.PostAsync("GenerateOTAUploadURL", new { FileSuffix = "tar.gz" })).Ok().Data;
+        var ticket = (await Api.PostAsync("GenerateOTAUploadURL", new { FileSuffix = "tar.gz" })).Ok().Data;
 
         Assert.Equal("OSS", ticket.GetProperty("ObjectStorage").GetString());
         Assert.Matches(@"^ota/[0-9a-f]{32}\.tar\.gz$", ticket.GetProperty("Key").GetString());
-        Assert.Equal(_c.BaseUrl + "/api/uploads", ticket.GetProperty("Host").GetString());
+        Assert.Equal(C.BaseUrl + "/api/uploads", ticket.GetProperty("Host").GetString());
         Assert.Equal(ticket.GetProperty("Host").GetString() + "/" + ticket.GetProperty("Key").GetString(), ticket.GetProperty("FirmwareUrl").GetString());
-        (await _api.PostAsync("GenerateOTAUploadURL", new { FileSuffix = "exe" })).Refused(400, "InvalidFileSuffix");
+        (await Api.PostAsync("GenerateOTAUploadURL", new { FileSuffix = "exe" })).Refused(400, "InvalidFileSuffix");
     }
 
     [Fact]
@@ -182,18 +165,18 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
         for (var i = 0; i < 3; i++)
         {
             (await CreateAsync(await UploadedAsync(Firmware()), name: $"fw-{i}", extra: new { DestVersion = i == 2 ? "3.0.0" : "2.0.0" })).Ok();
-            _c.Time.Advance(TimeSpan.FromSeconds(1));
+            C.Time.Advance(TimeSpan.FromSeconds(1));
         }
 
-        var page = (await _api.GetAsync("ListOTAFirmware", new { CurrentPage = 1, PageSize = 2, ProductKey = ConsoleHost.ProductKey })).Ok();
-        var byVersion = (await _api.GetAsync("ListOTAFirmware", new { CurrentPage = 1, PageSize = 10, DestVersion = "2.0.0" })).Ok();
+        var page = (await Api.GetAsync("ListOTAFirmware", new { CurrentPage = 1, PageSize = 2, ProductKey = ConsoleHost.ProductKey })).Ok();
+        var byVersion = (await Api.GetAsync("ListOTAFirmware", new { CurrentPage = 1, PageSize = 10, DestVersion = "2.0.0" })).Ok();
 
         Assert.Equal(3, page["Total"].GetInt32());
         Assert.Equal(2, page["PageCount"].GetInt32());
         Assert.Equal(["fw-2", "fw-1"], page["FirmwareInfo"].GetProperty("SimpleFirmwareInfo").EnumerateArray().Select(f => f.GetProperty("FirmwareName").GetString()));
         Assert.Equal(2, byVersion["Total"].GetInt32());
-        (await _api.GetAsync("ListOTAFirmware", new { CurrentPage = 1, PageSize = 101 })).Refused(400, "InvalidPageSize");
-        (await _api.GetAsync("ListOTAFirmware", new { PageSize = 10 })).Refused(400, "MissingCurrentPage");
+        (await Api.GetAsync("ListOTAFirmware", new { CurrentPage = 1, PageSize = 101 })).Refused(400, "InvalidPageSize");
+        (await Api.GetAsync("ListOTAFirmware", new { PageSize = 10 })).Refused(400, "MissingCurrentPage");
     }
 
     [Fact]
@@ -201,14 +184,14 @@ public sealed class ApiFirmwareTests : IAsyncLifetime
     {
         var id = (await CreateAsync(await UploadedAsync(Firmware()), extra: new { NeedToVerify = false })).Ok().Data.GetProperty("FirmwareId").GetString()!;
         var busyId = (await CreateAsync(await UploadedAsync(Firmware()), name: "busy", extra: new { NeedToVerify = false })).Ok().Data.GetProperty("FirmwareId").GetString()!;
-        await _c.ReportedDevicesAsync(1);
-        (await _api.PostAsync("CreateOTAStaticUpgradeJob", new { FirmwareId = busyId, ProductKey = ConsoleHost.ProductKey, TargetSelection = "ALL" })).Ok();
+        await C.ReportedDevicesAsync(1);
+        (await Api.PostAsync("CreateOTAStaticUpgradeJob", new { FirmwareId = busyId, ProductKey = ConsoleHost.ProductKey, TargetSelection = "ALL" })).Ok();
 
-        (await _api.PostAsync("DeleteOTAFirmware", new { FirmwareId = id })).Ok();
-        Assert.Equal(400, (await _api.PostAsync("DeleteOTAFirmware", new { FirmwareId = busyId })).Status);
+        (await Api.PostAsync("DeleteOTAFirmware", new { FirmwareId = id })).Ok();
+        Assert.Equal(400, (await Api.PostAsync("DeleteOTAFirmware", new { FirmwareId = busyId })).Status);
 
-        Assert.Null(await _c.Packages.FindAsync(id));
-        Assert.NotNull(await _c.Packages.FindAsync(busyId));
-        (await _api.PostAsync("DeleteOTAFirmware", new { FirmwareId = id })).Refused(404, "FirmwareNotFound");
+        Assert.Null(await C.Packages.FindAsync(id));
+        Assert.NotNull(await C.Packages.FindAsync(busyId));
+        (await Api.PostAsync("DeleteOTAFirmware", new { FirmwareId = id })).Refused(404, "FirmwareNotFound");
     }
 }

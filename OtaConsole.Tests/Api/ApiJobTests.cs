@@ -8,38 +8,30 @@ using OtaConsole.Tests.Support;
 namespace OtaConsole.Tests.Api;
 
 /// <summary>Batches ("jobs") through the API, each answer checked against the batch and tasks the engine holds.</summary>
-public sealed class ApiJobTests : IAsyncLifetime
+public sealed class ApiJobTests : ApiTestBase
 {
-    private ConsoleHost _c = null!;
-    private AlibabaRpc _api = null!;
     private UpdatePackage _package = null!;
 
-    public async ValueTask InitializeAsync()
+    protected override async Task SetUpAsync()
     {
-        _c = await ConsoleHost.StartAsync(ConsoleHost.ApiKeys());
-        _api = _c.Rpc();
-        await _c.ProductAsync();
-        await _c.ReportedDevicesAsync(6);
-        _package = await _c.PackageAsync();
+        await C.ProductAsync();
+        await C.ReportedDevicesAsync(6);
+        _package = await C.PackageAsync();
     }
 
-    public async ValueTask DisposeAsync() => await _c.DisposeAsync();
-
-    private Task<Batch?> BatchAsync(string id) => _c.Services.GetRequiredService<BatchQueries>().FindAsync(id);
+    private Task<Batch?> BatchAsync(string id) => C.Services.GetRequiredService<BatchQueries>().FindAsync(id);
 
     private async Task<List<UpdateTask>> TasksAsync(string batchId)
     {
-        await using var db = _c.Db();
+        await using var db = C.Db();
         return await db.Tasks.AsNoTracking().Where(t => t.BatchId == batchId).OrderBy(t => t.DeviceName).ToListAsync();
     }
 
-    private async Task<string> StaticJobAsync(object? extra = null)
-    {
-        var p = new Dictionary<string, object?> { ["FirmwareId"] = _package.Id, ["ProductKey"] = ConsoleHost.ProductKey, ["TargetSelection"] = "ALL" };
-        foreach (var prop in extra?.GetType().GetProperties() ?? [])
-            p[prop.Name] = prop.GetValue(extra);
-        return (await _api.PostAsync("CreateOTAStaticUpgradeJob", p)).Ok().Data.GetProperty("JobId").GetString()!;
-    }
+    private Task<RpcAnswer> CreateStaticAsync(object? extra) =>
+        Api.PostAsync("CreateOTAStaticUpgradeJob", AlibabaRpc.With(new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, TargetSelection = "ALL" }, extra));
+
+    private async Task<string> StaticJobAsync(object? extra = null) =>
+        (await CreateStaticAsync(extra)).Ok().Data.GetProperty("JobId").GetString()!;
 
     [Fact]
     public async Task A_static_job_takes_every_option_and_QueryOTAJob_answers_them_in_Alibabas_shape()
@@ -59,7 +51,7 @@ public sealed class ApiJobTests : IAsyncLifetime
             Tag = new[] { new { Key = "region", Value = "eu" }, new { Key = "ring", Value = "1" } },
         });
 
-        var job = (await _api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        var job = (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
         var batch = (await BatchAsync(jobId))!;
 
         Assert.Equal(3, (await TasksAsync(jobId)).Count);
@@ -88,13 +80,7 @@ public sealed class ApiJobTests : IAsyncLifetime
     [Fact]
     public async Task A_job_with_an_option_out_of_range_is_refused_with_the_parameters_name_and_nothing_is_created()
     {
-        async Task RefusedAsync(object extra, string code)
-        {
-            var p = new Dictionary<string, object?> { ["FirmwareId"] = _package.Id, ["ProductKey"] = ConsoleHost.ProductKey, ["TargetSelection"] = "ALL" };
-            foreach (var prop in extra.GetType().GetProperties())
-                p[prop.Name] = prop.GetValue(extra);
-            (await _api.PostAsync("CreateOTAStaticUpgradeJob", p)).Refused(400, code);
-        }
+        async Task RefusedAsync(object extra, string code) => (await CreateStaticAsync(extra)).Refused(400, code);
 
         await RefusedAsync(new { MaximumPerMinute = 9 }, "InvalidMaximumPerMinute");
         await RefusedAsync(new { MaximumPerMinute = 100_001 }, "InvalidMaximumPerMinute");
@@ -106,49 +92,49 @@ public sealed class ApiJobTests : IAsyncLifetime
         await RefusedAsync(new { TargetSelection = "SPECIFIC", TargetDeviceName = Enumerable.Range(0, 201).Select(i => $"d{i}").ToArray() }, "InvalidTargetDeviceName");
         await RefusedAsync(new { Tag = new[] { new { Key = "bad key!", Value = "v" } } }, "InvalidTagKey");
         await RefusedAsync(new { DnListFileUrl = "http://example.com/list.csv" }, "InvalidDnListFileUrl");
-        (await _api.PostAsync("CreateOTAStaticUpgradeJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey })).Refused(400, "MissingTargetSelection");
-        (await _api.PostAsync("CreateOTAStaticUpgradeJob", new { FirmwareId = _package.Id, ProductKey = "other", TargetSelection = "ALL" })).Refused(400, "InvalidProductKey");
+        (await Api.PostAsync("CreateOTAStaticUpgradeJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey })).Refused(400, "MissingTargetSelection");
+        (await Api.PostAsync("CreateOTAStaticUpgradeJob", new { FirmwareId = _package.Id, ProductKey = "other", TargetSelection = "ALL" })).Refused(400, "InvalidProductKey");
 
-        Assert.Equal(0, (await _c.Services.GetRequiredService<BatchQueries>().PageOfPackageAsync(_package.Id, 0, 10)).Total);
+        Assert.Equal(0, (await C.Services.GetRequiredService<BatchQueries>().PageOfPackageAsync(_package.Id, 0, 10)).Total);
     }
 
     [Fact]
     public async Task A_verify_job_names_up_to_10_devices_and_is_reported_as_Alibaba_spells_it()
     {
-        var jobId = (await _api.PostAsync("CreateOTAVerifyJob", new
+        var jobId = (await Api.PostAsync("CreateOTAVerifyJob", new
         {
             FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, TargetDeviceName = new[] { "dev-000" }, TimeoutInMinutes = 5,
         })).Ok().Data.GetProperty("JobId").GetString()!;
 
-        var job = (await _api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        var job = (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
         Assert.Equal("VERFIY_FIRMWARE", job.GetProperty("JobType").GetString());
         Assert.Equal(["dev-000"], (await TasksAsync(jobId)).Select(t => t.DeviceName));
-        (await _api.PostAsync("CreateOTAVerifyJob", new
+        (await Api.PostAsync("CreateOTAVerifyJob", new
         {
             FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, TargetDeviceName = Enumerable.Range(0, 11).Select(i => $"dev-{i:D3}").ToArray(),
         })).Refused(400, "InvalidTargetDeviceName");
-        (await _api.PostAsync("CreateOTAVerifyJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey })).Refused(400, "MissingTargetDeviceName");
+        (await Api.PostAsync("CreateOTAVerifyJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey })).Refused(400, "MissingTargetDeviceName");
     }
 
     [Fact]
     public async Task A_dynamic_job_follows_its_source_versions_and_CancelOTAStrategyByJob_ends_it()
     {
-        var jobId = (await _api.PostAsync("CreateOTADynamicUpgradeJob", new
+        var jobId = (await Api.PostAsync("CreateOTADynamicUpgradeJob", new
         {
             FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, SrcVersion = new[] { "1.0.0" }, DynamicMode = 1,
         })).Ok().Data.GetProperty("JobId").GetString()!;
 
-        var job = (await _api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        var job = (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
         Assert.Equal("DYNAMIC", job.GetProperty("SelectionType").GetString());
         Assert.Equal(1, job.GetProperty("DynamicMode").GetInt32());
         Assert.Equal(6, (await TasksAsync(jobId)).Count);
         // One dynamic job per package, as at Alibaba.
-        Assert.Equal(400, (await _api.PostAsync("CreateOTADynamicUpgradeJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, SrcVersion = new[] { "1.0.0" } })).Status);
+        Assert.Equal(400, (await Api.PostAsync("CreateOTADynamicUpgradeJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, SrcVersion = new[] { "1.0.0" } })).Status);
 
-        (await _api.PostAsync("CancelOTAStrategyByJob", new { JobId = jobId })).Ok();
+        (await Api.PostAsync("CancelOTAStrategyByJob", new { JobId = jobId })).Ok();
         Assert.Equal(BatchStatus.Canceled, (await BatchAsync(jobId))!.Status);
         var staticJob = await StaticJobAsync(new { OverwriteMode = 2 });
-        (await _api.PostAsync("CancelOTAStrategyByJob", new { JobId = staticJob })).Refused(400, "InvalidJobId");
+        (await Api.PostAsync("CancelOTAStrategyByJob", new { JobId = staticJob })).Refused(400, "InvalidJobId");
     }
 
     [Fact]
@@ -156,7 +142,7 @@ public sealed class ApiJobTests : IAsyncLifetime
     {
         var jobId = await StaticJobAsync(new { MaximumPerMinute = 100 });
 
-        (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 500, Tags = new[] { new { Key = "wave", Value = "2" } } })).Ok();
+        (await Api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 500, Tags = new[] { new { Key = "wave", Value = "2" } } })).Ok();
 
         var batch = (await BatchAsync(jobId))!;
         Assert.Equal(PushRate.Constant(500), batch.PushRate);
@@ -168,10 +154,10 @@ public sealed class ApiJobTests : IAsyncLifetime
     {
         var jobId = await StaticJobAsync();
 
-        (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId, BaseRatePerMinute = 20, IncrementFactor = 2, NumberOfSucceedDevices = 10, MaximumPerMinute = 1000 })).Ok();
+        (await Api.PostAsync("UpdateOTAJob", new { JobId = jobId, BaseRatePerMinute = 20, IncrementFactor = 2, NumberOfSucceedDevices = 10, MaximumPerMinute = 1000 })).Ok();
 
         Assert.Equal(PushRate.Variable(20, 2, 10, RampCriterion.Succeeded, 1000), (await BatchAsync(jobId))!.PushRate);
-        var job = (await _api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        var job = (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
         Assert.Equal(20, job.GetProperty("BaseRatePerMinute").GetInt32());
         Assert.Equal(10, job.GetProperty("NumberOfSucceedDevices").GetInt32());
         Assert.Equal(1000, job.GetProperty("MaximumPerMinute").GetInt32());
@@ -183,11 +169,11 @@ public sealed class ApiJobTests : IAsyncLifetime
         var jobId = await StaticJobAsync(new { MaximumPerMinute = 100, Tag = new[] { new { Key = "wave", Value = "1" } } });
         var before = (await BatchAsync(jobId))!;
 
-        (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 5 })).Refused(400, "InvalidMaximumPerMinute");
+        (await Api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 5 })).Refused(400, "InvalidMaximumPerMinute");
         // A valid rate with source versions a static job cannot take: refused as a whole.
-        Assert.Equal(400, (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 500, SrcVersionList = new[] { "1.0.0" } })).Status);
-        (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 500, Tags = new[] { new { Key = "bad key!", Value = "v" } } })).Refused(400, "InvalidTagKey");
-        (await _api.PostAsync("UpdateOTAJob", new { JobId = jobId })).Refused(400, "MissingMaximumPerMinute");
+        Assert.Equal(400, (await Api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 500, SrcVersionList = new[] { "1.0.0" } })).Status);
+        (await Api.PostAsync("UpdateOTAJob", new { JobId = jobId, MaximumPerMinute = 500, Tags = new[] { new { Key = "bad key!", Value = "v" } } })).Refused(400, "InvalidTagKey");
+        (await Api.PostAsync("UpdateOTAJob", new { JobId = jobId })).Refused(400, "MissingMaximumPerMinute");
 
         var after = (await BatchAsync(jobId))!;
         Assert.Equal(before.PushRate, after.PushRate);
@@ -202,11 +188,11 @@ public sealed class ApiJobTests : IAsyncLifetime
         for (var i = 0; i < 3; i++)
         {
             ids.Add(await StaticJobAsync(new { OverwriteMode = 2 }));
-            _c.Time.Advance(TimeSpan.FromSeconds(1));
+            C.Time.Advance(TimeSpan.FromSeconds(1));
         }
 
-        var first = (await _api.GetAsync("ListOTAJobByFirmware", new { FirmwareId = _package.Id, CurrentPage = 1, PageSize = 2 })).Ok();
-        var second = (await _api.GetAsync("ListOTAJobByFirmware", new { FirmwareId = _package.Id, CurrentPage = 2, PageSize = 2 })).Ok();
+        var first = (await Api.GetAsync("ListOTAJobByFirmware", new { FirmwareId = _package.Id, CurrentPage = 1, PageSize = 2 })).Ok();
+        var second = (await Api.GetAsync("ListOTAJobByFirmware", new { FirmwareId = _package.Id, CurrentPage = 2, PageSize = 2 })).Ok();
 
         Assert.Equal(3, first["Total"].GetInt32());
         Assert.Equal(2, first["PageCount"].GetInt32());
@@ -215,7 +201,7 @@ public sealed class ApiJobTests : IAsyncLifetime
         var info = first.Data.GetProperty("SimpleOTAJobInfo")[0];
         Assert.Equal("UPGRADE_FIRMWARE", info.GetProperty("JobType").GetString());
         Assert.Equal(JsonValueKind.Array, info.GetProperty("Tags").GetProperty("OtaTagDTO").ValueKind);
-        (await _api.GetAsync("ListOTAJobByFirmware", new { FirmwareId = _package.Id, CurrentPage = 1, PageSize = 201 })).Refused(400, "InvalidPageSize");
+        (await Api.GetAsync("ListOTAJobByFirmware", new { FirmwareId = _package.Id, CurrentPage = 1, PageSize = 201 })).Refused(400, "InvalidPageSize");
     }
 
     [Fact]
@@ -224,13 +210,13 @@ public sealed class ApiJobTests : IAsyncLifetime
         var both = await StaticJobAsync(new { TargetSelection = "SPECIFIC", TargetDeviceName = new[] { "dev-000", "dev-001" } });
         var other = await StaticJobAsync(new { TargetSelection = "SPECIFIC", TargetDeviceName = new[] { "dev-002" } });
 
-        var forDevice = (await _api.GetAsync("ListOTAJobByDevice", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-001", CurrentPage = 1, PageSize = 10 })).Ok();
-        var none = (await _api.GetAsync("ListOTAJobByDevice", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-005", CurrentPage = 1, PageSize = 10 })).Ok();
+        var forDevice = (await Api.GetAsync("ListOTAJobByDevice", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-001", CurrentPage = 1, PageSize = 10 })).Ok();
+        var none = (await Api.GetAsync("ListOTAJobByDevice", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-005", CurrentPage = 1, PageSize = 10 })).Ok();
 
         Assert.Equal([both], JobIds(forDevice));
         Assert.Equal(0, none["Total"].GetInt32());
         Assert.NotEqual(both, other);
-        (await _api.GetAsync("ListOTAJobByDevice", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-001", CurrentPage = 1, PageSize = 101 })).Refused(400, "InvalidPageSize");
+        (await Api.GetAsync("ListOTAJobByDevice", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-001", CurrentPage = 1, PageSize = 101 })).Refused(400, "InvalidPageSize");
     }
 
     [Fact]
@@ -239,10 +225,10 @@ public sealed class ApiJobTests : IAsyncLifetime
         var jobId = await StaticJobAsync(new { NeedConfirm = true });
         Assert.All(await TasksAsync(jobId), t => Assert.Equal(OtaTaskStatus.Confirm, t.Status));
 
-        (await _api.PostAsync("CancelOTATaskByJob", new { JobId = jobId })).Refused(400, "InvalidCancelQueuedTask");
+        (await Api.PostAsync("CancelOTATaskByJob", new { JobId = jobId })).Refused(400, "InvalidCancelQueuedTask");
         Assert.All(await TasksAsync(jobId), t => Assert.Equal(OtaTaskStatus.Confirm, t.Status));
 
-        (await _api.PostAsync("CancelOTATaskByJob", new { JobId = jobId, CancelUnconfirmedTask = true })).Ok();
+        (await Api.PostAsync("CancelOTATaskByJob", new { JobId = jobId, CancelUnconfirmedTask = true })).Ok();
         Assert.All(await TasksAsync(jobId), t => Assert.Equal(OtaTaskStatus.Canceled, t.Status));
     }
 

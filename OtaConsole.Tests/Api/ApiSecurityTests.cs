@@ -7,28 +7,20 @@ namespace OtaConsole.Tests.Api;
 /// Who may call the API: every refusal answers Alibaba's code and HTTP status and changes nothing. The write used
 /// is CreateOTAModule; that the module does not exist afterwards is the proof.
 /// </summary>
-public sealed class ApiSecurityTests : IAsyncLifetime
+public sealed class ApiSecurityTests : ApiTestBase
 {
-    private ConsoleHost _c = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _c = await ConsoleHost.StartAsync(ConsoleHost.ApiKeys());
-        await _c.ProductAsync();
-    }
-
-    public async ValueTask DisposeAsync() => await _c.DisposeAsync();
+    protected override Task SetUpAsync() => C.ProductAsync();
 
     private static object NewModule => new { ProductKey = ConsoleHost.ProductKey, ModuleName = "wifi" };
 
     private async Task AssertNoModuleAsync() =>
-        Assert.DoesNotContain(await _c.Catalog.ListModulesAsync(ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
+        Assert.DoesNotContain(await C.Catalog.ListModulesAsync(ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
 
     [Fact]
     public async Task A_signed_call_with_a_full_key_is_answered()
     {
-        (await _c.Rpc().PostAsync("CreateOTAModule", NewModule)).Ok();
-        Assert.Contains(await _c.Catalog.ListModulesAsync(ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
+        (await C.Rpc().PostAsync("CreateOTAModule", NewModule)).Ok();
+        Assert.Contains(await C.Catalog.ListModulesAsync(ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
     }
 
     [Fact]
@@ -48,14 +40,14 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [Fact]
     public async Task An_unknown_access_key_is_refused_with_404()
     {
-        (await _c.Rpc("LTAI-nobody", "whatever").PostAsync("CreateOTAModule", NewModule)).Refused(404, "InvalidAccessKeyId.NotFound");
+        (await C.Rpc("LTAI-nobody", "whatever").PostAsync("CreateOTAModule", NewModule)).Refused(404, "InvalidAccessKeyId.NotFound");
         await AssertNoModuleAsync();
     }
 
     [Fact]
     public async Task A_wrong_secret_is_refused_and_the_answer_shows_the_string_the_server_signed()
     {
-        var answer = (await _c.Rpc(ConsoleHost.FullKeyId, "not-the-secret").PostAsync("CreateOTAModule", NewModule)).Refused(400, "SignatureDoesNotMatch");
+        var answer = (await C.Rpc(ConsoleHost.FullKeyId, "not-the-secret").PostAsync("CreateOTAModule", NewModule)).Refused(400, "SignatureDoesNotMatch");
         Assert.Contains("POST&%2F&AccessKeyId%3D", answer.Message);
         await AssertNoModuleAsync();
     }
@@ -63,7 +55,7 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [Fact]
     public async Task A_parameter_changed_after_signing_is_refused()
     {
-        var rpc = _c.Rpc();
+        var rpc = C.Rpc();
         var p = rpc.Signed("POST", "CreateOTAModule", new { ProductKey = ConsoleHost.ProductKey, ModuleName = "wifj" });
         p["ModuleName"] = "wifi";
         (await rpc.SendAsync("POST", p)).Refused(400, "SignatureDoesNotMatch");
@@ -73,7 +65,7 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [Fact]
     public async Task A_request_signed_for_GET_and_sent_as_POST_is_refused()
     {
-        var rpc = _c.Rpc();
+        var rpc = C.Rpc();
         (await rpc.SendAsync("POST", rpc.Signed("GET", "CreateOTAModule", NewModule))).Refused(400, "SignatureDoesNotMatch");
         await AssertNoModuleAsync();
     }
@@ -81,10 +73,10 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [Fact]
     public async Task A_replayed_request_is_refused_for_its_nonce_and_runs_only_once()
     {
-        var rpc = _c.Rpc();
+        var rpc = C.Rpc();
         var p = rpc.Signed("POST", "CreateOTAModule", NewModule);
         (await rpc.SendAsync("POST", p)).Ok();
-        await _c.Catalog.DeleteModuleAsync(ConsoleHost.ProductKey, "wifi");
+        await C.Catalog.DeleteModuleAsync(ConsoleHost.ProductKey, "wifi");
 
         (await rpc.SendAsync("POST", p)).Refused(400, "SignatureNonceUsed");
         await AssertNoModuleAsync();
@@ -96,8 +88,8 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [InlineData(-600)]
     public async Task A_timestamp_more_than_15_minutes_off_is_refused(int minutes)
     {
-        var rpc = _c.Rpc();
-        var at = _c.Time.GetUtcNow().AddMinutes(minutes).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var rpc = C.Rpc();
+        var at = C.Time.GetUtcNow().AddMinutes(minutes).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         var p = rpc.Signed("POST", "CreateOTAModule", NewModule, p => p["Timestamp"] = at);
         (await rpc.SendAsync("POST", p)).Refused(400, "InvalidTimeStamp.Expired");
         await AssertNoModuleAsync();
@@ -106,15 +98,15 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [Fact]
     public async Task A_timestamp_14_minutes_off_is_taken()
     {
-        var rpc = _c.Rpc();
-        var at = _c.Time.GetUtcNow().AddMinutes(-14).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var rpc = C.Rpc();
+        var at = C.Time.GetUtcNow().AddMinutes(-14).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         (await rpc.SendAsync("POST", rpc.Signed("POST", "CreateOTAModule", NewModule, p => p["Timestamp"] = at))).Ok();
     }
 
     [Fact]
     public async Task A_malformed_timestamp_is_refused()
     {
-        var rpc = _c.Rpc();
+        var rpc = C.Rpc();
         (await rpc.SendAsync("GET", rpc.Signed("GET", "ListOTAModuleByProduct", new { ProductKey = ConsoleHost.ProductKey }, p => p["Timestamp"] = "yesterday")))
             .Refused(400, "InvalidTimeStamp.Format");
     }
@@ -122,7 +114,7 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [Fact]
     public async Task A_read_only_key_may_read_but_not_write()
     {
-        var rpc = _c.Rpc(ConsoleHost.ReadOnlyKeyId, ConsoleHost.ReadOnlyKeySecret);
+        var rpc = C.Rpc(ConsoleHost.ReadOnlyKeyId, ConsoleHost.ReadOnlyKeySecret);
         (await rpc.GetAsync("ListOTAModuleByProduct", new { ProductKey = ConsoleHost.ProductKey })).Ok();
         var answer = (await rpc.PostAsync("CreateOTAModule", NewModule)).Refused(403, "Forbidden.RAM");
         Assert.Contains("read-only", answer.Message);
@@ -137,7 +129,7 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [InlineData("Version", "MissingVersion")]
     public async Task A_missing_common_parameter_is_named(string name, string code)
     {
-        var rpc = _c.Rpc();
+        var rpc = C.Rpc();
         var p = rpc.Signed("POST", "CreateOTAModule", NewModule);
         p.Remove(name);
         (await rpc.SendAsync("POST", p)).Refused(400, code);
@@ -147,7 +139,7 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [Fact]
     public async Task Another_API_version_or_signature_method_is_refused()
     {
-        var rpc = _c.Rpc();
+        var rpc = C.Rpc();
         (await rpc.SendAsync("GET", rpc.Signed("GET", "ListOTAModuleByProduct", new { ProductKey = ConsoleHost.ProductKey }, p => p["Version"] = "2017-04-20")))
             .Refused(400, "InvalidVersion");
         (await rpc.SendAsync("GET", rpc.Signed("GET", "ListOTAModuleByProduct", new { ProductKey = ConsoleHost.ProductKey }, p => p["SignatureMethod"] = "HMAC-SHA256")))
@@ -157,13 +149,13 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [Fact]
     public async Task An_unknown_action_is_404()
     {
-        (await _c.Rpc().GetAsync("DeleteEverything")).Refused(404, "InvalidApi.NotFound");
+        (await C.Rpc().GetAsync("DeleteEverything")).Refused(404, "InvalidApi.NotFound");
     }
 
     [Fact]
     public async Task A_parameter_given_twice_is_refused_not_guessed_at()
     {
-        var rpc = _c.Rpc();
+        var rpc = C.Rpc();
         var p = rpc.Signed("POST", "CreateOTAModule", NewModule).ToList();
         p.Add(new("ModuleName", "other"));
         (await rpc.SendAsync("POST", p)).Refused(400, "InvalidParameter");
@@ -173,7 +165,7 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     [Fact]
     public async Task ConfirmOTATask_is_taken_by_POST_only()
     {
-        (await _c.Rpc().GetAsync("ConfirmOTATask", new { TaskId = new[] { "1" } })).Refused(400, "UnsupportedHTTPMethod");
+        (await C.Rpc().GetAsync("ConfirmOTATask", new { TaskId = new[] { "1" } })).Refused(400, "UnsupportedHTTPMethod");
     }
 
     [Fact]
@@ -181,7 +173,7 @@ public sealed class ApiSecurityTests : IAsyncLifetime
     {
         using var content = new ByteArrayContent(new byte[2 * 1024 * 1024]);
         content.Headers.ContentType = new("application/x-www-form-urlencoded");
-        using var response = await _c.Http.PostAsync(_c.BaseUrl + "/api/", content);
+        using var response = await C.Http.PostAsync(C.BaseUrl + "/api/", content);
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.True((int)response.StatusCode is 400 or 413, body);

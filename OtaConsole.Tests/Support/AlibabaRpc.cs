@@ -94,6 +94,16 @@ public sealed class AlibabaRpc(HttpClient http, string endpoint, string accessKe
         return Convert.ToBase64String(hmac.ComputeHash(Encoding.UTF8.GetBytes(StringToSign(method, p))));
     }
 
+    /// <summary>The parameters of <paramref name="first"/>, then those of <paramref name="then"/>, which win when both name one.</summary>
+    public static Dictionary<string, object?> With(object first, object? then)
+    {
+        var all = new Dictionary<string, object?>();
+        foreach (var o in new[] { first, then })
+            foreach (var p in o?.GetType().GetProperties() ?? [])
+                all[p.Name] = p.GetValue(o);
+        return all;
+    }
+
     /// <summary>
     /// pop-core's flatParams: a list becomes Name.1, Name.2…; a list of objects Name.1.Field; booleans true/false;
     /// properties of an anonymous object are the parameter names.

@@ -268,13 +268,8 @@ internal static class JobOperations
         return JobPage(result, page, size);
     }
 
-    private static object JobPage(Queries.Page<Batch> result, int page, int size) => new
-    {
-        CurrentPage = page,
-        PageSize = size,
-        PageCount = Lookups.PageCount(result.Total, size),
-        Total = result.Total,
-        Data = new
+    private static object JobPage(Queries.Page<Batch> result, int page, int size) =>
+        Lookups.Paged(page, size, result.Total, new
         {
             SimpleOTAJobInfo = result.Items.Select(b => new
             {
@@ -291,8 +286,7 @@ internal static class JobOperations
                 UtcModified = ApiNames.Utc(b.ModifiedAt),
                 UtcStartTime = ApiNames.Utc(b.StartedAt),
             }).ToList(),
-        },
-    };
+        });
 
     private static object TagList(Batch b) => new { OtaTagDTO = b.Tags.Select(t => new { t.Key, t.Value }).ToList() };
 

@@ -50,4 +50,8 @@ internal static class Lookups
     }
 
     public static int PageCount(int total, int size) => (total + size - 1) / size;
+
+    /// <summary>A page in Alibaba's envelope: CurrentPage, PageSize, PageCount, Total, and the items under Data.</summary>
+    public static object Paged(int page, int size, int total, object data) =>
+        new { CurrentPage = page, PageSize = size, PageCount = PageCount(total, size), Total = total, Data = data };
 }

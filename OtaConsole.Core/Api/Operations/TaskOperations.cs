@@ -93,34 +93,27 @@ internal static class TaskOperations
             PageSize = size,
         }, c.Ct);
         var productName = (await c.S.Catalog.FindProductAsync(job.ProductKey, c.Ct))?.Name;
-        return new
+        return Lookups.Paged(page, size, result.Total, new
         {
-            CurrentPage = page,
-            PageSize = size,
-            PageCount = Lookups.PageCount(result.Total, size),
-            Total = result.Total,
-            Data = new
+            SimpleOTATaskInfo = result.Items.Select(t => new
             {
-                SimpleOTATaskInfo = result.Items.Select(t => new
-                {
-                    t.Task.DestVersion,
-                    t.Task.DeviceName,
-                    FirmwareId = t.Task.PackageId,
-                    t.IotId,
-                    JobId = t.Task.BatchId,
-                    t.Task.ProductKey,
-                    ProductName = productName,
-                    Progress = t.Task.Progress.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    t.Task.SrcVersion,
-                    TaskDesc = t.Task.FailureReason ?? "",
-                    TaskId = t.Task.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    TaskStatus = ApiNames.Task(t.Task.Status),
-                    Timeout = t.Task.TimeoutMinutes?.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    UtcCreate = ApiNames.Utc(t.Task.CreatedAt),
-                    UtcModified = ApiNames.Utc(t.Task.ModifiedAt),
-                }).ToList(),
-            },
-        };
+                t.Task.DestVersion,
+                t.Task.DeviceName,
+                FirmwareId = t.Task.PackageId,
+                t.IotId,
+                JobId = t.Task.BatchId,
+                t.Task.ProductKey,
+                ProductName = productName,
+                Progress = t.Task.Progress.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                t.Task.SrcVersion,
+                TaskDesc = t.Task.FailureReason ?? "",
+                TaskId = t.Task.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                TaskStatus = ApiNames.Task(t.Task.Status),
+                Timeout = t.Task.TimeoutMinutes?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                UtcCreate = ApiNames.Utc(t.Task.CreatedAt),
+                UtcModified = ApiNames.Utc(t.Task.ModifiedAt),
+            }).ToList(),
+        });
     }
 
     private static async Task<object> ListUnfinishedAsync(ApiCall c)
@@ -176,23 +169,16 @@ internal static class TaskOperations
         var device = await Lookups.DeviceAsync(c);
         var (page, size) = Lookups.Paging(c, maxPageSize: 200);
         var all = device.ModuleVersions.OrderBy(v => v.ModuleName, StringComparer.Ordinal).ToList();
-        return new
+        return Lookups.Paged(page, size, all.Count, new
         {
-            CurrentPage = page,
-            PageSize = size,
-            PageCount = Lookups.PageCount(all.Count, size),
-            Total = all.Count,
-            Data = new
+            SimpleOTAModuleInfo = all.Skip((page - 1) * size).Take(size).Select(v => new
             {
-                SimpleOTAModuleInfo = all.Skip((page - 1) * size).Take(size).Select(v => new
-                {
-                    device.DeviceName,
-                    device.IotId,
-                    v.ModuleName,
-                    ModuleVersion = v.Version,
-                    device.ProductKey,
-                }).ToList(),
-            },
-        };
+                device.DeviceName,
+                device.IotId,
+                v.ModuleName,
+                ModuleVersion = v.Version,
+                device.ProductKey,
+            }).ToList(),
+        });
     }
 }
