@@ -150,6 +150,22 @@ public sealed class ApiJobTests : ApiTestBase
     }
 
     [Fact]
+    public async Task UpdateOTAJob_changes_a_dynamic_jobs_source_versions_and_timeout()
+    {
+        var jobId = (await Api.PostAsync("CreateOTADynamicUpgradeJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey, SrcVersion = new[] { "1.0.0" } }))
+            .Ok().Data.GetProperty("JobId").GetString()!;
+
+        (await Api.PostAsync("UpdateOTAJob", new { JobId = jobId, SrcVersionList = new[] { "1.0.0", "1.1.0" }, TimeoutInMinutes = 90 })).Ok();
+        (await Api.PostAsync("UpdateOTAJob", new { JobId = jobId, TimeoutInMinutes = 1441 })).Refused(400, "InvalidTimeoutInMinutes");
+
+        var batch = (await BatchAsync(jobId))!;
+        Assert.Equal(["1.0.0", "1.1.0"], batch.SrcVersions);
+        Assert.Equal(90, batch.TimeoutMinutes);
+        var job = (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        Assert.Equal(["1.0.0", "1.1.0"], job.GetProperty("SrcVersions").GetProperty("SrcVersion").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
     public async Task UpdateOTAJob_takes_a_variable_rate_and_QueryOTAJob_reports_it()
     {
         var jobId = await StaticJobAsync();
