@@ -28,11 +28,15 @@ public sealed class EmbeddedBroker(
 {
     private const string DeviceItem = "ota.device";
     private const string ServerSubscribesItem = "ota.ss";
+    private const string SignInOrderItem = "ota.order";
     /// <summary>The client id the console's own messages carry.</summary>
     public const string ServerClientId = "otaconsole";
 
-    // The client id of each device's current connection; a device signing in again under another id replaces it.
-    private readonly ConcurrentDictionary<DeviceKey, string> _current = new();
+    // Each device's current connection: its client id and sign-in number. A device signing in again under another
+    // id replaces it. Sign-ins are numbered when they are accepted, because connect events may be raised out of
+    // order: a later event of an earlier sign-in must not replace the newer connection.
+    private readonly ConcurrentDictionary<DeviceKey, (string ClientId, long Order)> _current = new();
+    private long _signIns;
     private MqttServer? _server;
     private MqttServerOptions? _serverOptions;
 
@@ -114,6 +118,7 @@ public sealed class EmbeddedBroker(
             }
             e.SessionItems[DeviceItem] = device;
             e.SessionItems[ServerSubscribesItem] = parsed!.WantsServerSubscription;
+            e.SessionItems[SignInOrderItem] = Interlocked.Increment(ref _signIns);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -130,12 +135,24 @@ public sealed class EmbeddedBroker(
         try
         {
             // Alibaba keeps one connection per device: a new sign-in under another client id replaces the old one.
+            var order = e.SessionItems[SignInOrderItem] is long n ? n : 0;
             string? previous = null;
-            _current.AddOrUpdate(device, e.ClientId, (_, old) =>
+            string? newer = null;
+            _current.AddOrUpdate(device, (e.ClientId, order), (_, old) =>
             {
-                previous = old;
-                return e.ClientId;
+                var superseded = old.Order > order;
+                newer = superseded ? old.ClientId : null;
+                previous = superseded ? null : old.ClientId;
+                return superseded ? old : (e.ClientId, order);
             });
+            if (newer is not null)
+            {
+                // A newer sign-in of this device is already connected: this one is the one to go (unless the newer
+                // one took over this very client id, and this connection is gone already).
+                if (newer != e.ClientId)
+                    await DisconnectQuietlyAsync(e.ClientId);
+                return;
+            }
             if (previous is not null && previous != e.ClientId)
                 await DisconnectQuietlyAsync(previous);
             if (e.SessionItems[ServerSubscribesItem] is true)
@@ -157,7 +174,7 @@ public sealed class EmbeddedBroker(
         // A takeover (same client id) is followed by the new connection's own connect event.
         if (e.DisconnectType == MqttClientDisconnectType.Takeover || !TryDevice(e.SessionItems, out var device))
             return;
-        if (_current.TryRemove(new KeyValuePair<DeviceKey, string>(device, e.ClientId)))
+        if (_current.TryGetValue(device, out var current) && current.ClientId == e.ClientId && _current.TryRemove(new(device, current)))
             await events.EnqueueAsync(new DeviceDisconnected(device));
     }
 
