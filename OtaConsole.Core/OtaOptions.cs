@@ -11,6 +11,8 @@ public sealed class OtaOptions
     /// <summary>Largest package file accepted, in megabytes (Alibaba: 1000 MB over HTTPS).</summary>
     public int MaxPackageFileMegabytes { get; set; } = 1000;
 
+    public long MaxPackageFileBytes => MaxPackageFileMegabytes * 1024L * 1024L;
+
     public string DataPath => Path.GetFullPath(DataDirectory);
     public string DatabasePath => Path.Combine(DataPath, "ota.db");
     public string PackagesPath => Path.Combine(DataPath, "packages");

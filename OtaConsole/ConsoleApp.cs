@@ -25,8 +25,8 @@ public static class ConsoleApp
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Ota:Console");
         builder.Services.AddSingleton<LiveUpdates>();
         builder.Services.AddScoped<Operator>();
-        builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(
-            Path.GetFullPath(builder.Configuration[$"{OtaOptions.Section}:DataDirectory"] ?? "data"), "keys")));
+        var ota = builder.Configuration.GetSection(OtaOptions.Section).Get<OtaOptions>() ?? new OtaOptions();
+        builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(ota.DataPath, "keys")));
         builder.Services.AddOtaCore();
         builder.Services.AddOtaMqtt(builder.Configuration);
         builder.Services.AddOtaApi();

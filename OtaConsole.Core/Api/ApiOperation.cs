@@ -22,7 +22,7 @@ public sealed record ApiOperation(string Action, string Group, bool Writes, stri
 public sealed record ApiCall(ApiParameters P, ApiServices S, CancellationToken Ct);
 
 public sealed class ApiServices(CatalogService catalog, PackageService packages, RolloutEngine engine, BatchQueries batches,
-    PackageQueries packageQueries, DeviceQueries devices, UploadStore uploads, DownloadLinks links, TimeProvider time)
+    PackageQueries packageQueries, DeviceQueries devices, UploadStore uploads, DownloadLinks links)
 {
     public CatalogService Catalog { get; } = catalog;
     public PackageService Packages { get; } = packages;
@@ -32,5 +32,4 @@ public sealed class ApiServices(CatalogService catalog, PackageService packages,
     public DeviceQueries Devices { get; } = devices;
     public UploadStore Uploads { get; } = uploads;
     public DownloadLinks Links { get; } = links;
-    public TimeProvider Time { get; } = time;
 }

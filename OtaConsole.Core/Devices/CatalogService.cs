@@ -122,6 +122,12 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         return group;
     }
 
+    public async Task<DeviceGroup?> FindGroupAsync(string groupId, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.Groups.AsNoTracking().FirstOrDefaultAsync(g => g.GroupId == groupId, ct);
+    }
+
     public async Task<List<DeviceGroup>> ListGroupsAsync(CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
@@ -240,7 +246,7 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
             throw OtaException.NotFound("Product", productKey);
     }
 
-    private static string Printable(string s) => new(s.Take(40).Select(ch => char.IsControl(ch) ? '?' : ch).ToArray());
+    private static string Printable(string? s) => Validation.NameRules.Printable(s, 40);
 
     private void Changed() => feed.Publish(new OtaChange(new HashSet<string>(), new HashSet<string>(), DevicesChanged: true, CatalogChanged: true));
 }

@@ -124,11 +124,11 @@ public static class AlinkCodec
         return new FirmwareRequested(device, module, RawId(root));
     }
 
-    /// <summary>The request id as its JSON text (a number or a quoted string), echoed in the reply; "0" when missing.</summary>
-    private static string RawId(JsonElement root) =>
+    /// <summary>The request id as its JSON text (a number or a quoted string), echoed in the reply; <paramref name="missing"/> when absent.</summary>
+    internal static string RawId(JsonElement root, string missing = "0") =>
         root.TryGetProperty("id", out var id) && id.ValueKind is JsonValueKind.Number or JsonValueKind.String && id.GetRawText().Length <= 64
             ? id.GetRawText()
-            : "0";
+            : missing;
 
     private static bool Params(JsonElement root, out JsonElement p)
     {

@@ -75,8 +75,11 @@ public static class AlinkTopics
     }
 
     /// <summary>A device may publish to its own inform, progress and /sys topics only.</summary>
-    public static bool MayPublish(DeviceKey device, string topic) =>
-        TryParse(topic, out var t) && t.Device == device && !topic.Contains('+', StringComparison.Ordinal) && !topic.Contains('#', StringComparison.Ordinal);
+    public static bool MayPublish(DeviceKey device, string topic) => TryParse(topic, out var t) && MayPublish(device, t, topic);
+
+    /// <summary>The same rule for a topic already parsed: the receive path parses each topic once.</summary>
+    public static bool MayPublish(DeviceKey device, AlinkTopic parsed, string topic) =>
+        parsed.Device == device && !topic.Contains('+', StringComparison.Ordinal) && !topic.Contains('#', StringComparison.Ordinal);
 
     /// <summary>
     /// A device may subscribe to its own downlink topics: upgrade, the legacy request topic, and its /sys

@@ -231,5 +231,5 @@ public sealed class EmbeddedBroker(
         return false;
     }
 
-    private static string Printable(string? s) => s is null ? "(none)" : new(s.Take(160).Select(ch => char.IsControl(ch) ? '?' : ch).ToArray());
+    private static string Printable(string? s) => Validation.NameRules.Printable(s, 160);
 }

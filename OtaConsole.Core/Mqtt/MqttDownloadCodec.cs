@@ -39,7 +39,7 @@ public static class MqttDownloadCodec
                 || !Number(block, "size", out var size) || !Number(block, "offset", out var offset)
                 || size is < 1 or > MaxBlock || offset < 0)
                 return null;
-            var id = root.TryGetProperty("id", out var i) && i.ValueKind is JsonValueKind.String or JsonValueKind.Number && i.GetRawText().Length <= 64 ? i.GetRawText() : "\"0\"";
+            var id = AlinkCodec.RawId(root, missing: "\"0\"");
             return new FileBlockRequest(device, id, token, stream, file, (int)size, offset);
         }
         catch (JsonException)

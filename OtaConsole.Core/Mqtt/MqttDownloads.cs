@@ -27,6 +27,8 @@ public sealed class MqttDownloads(
         new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     // Which device may read which file, checked once a minute rather than per 5 KB block.
     private readonly ConcurrentDictionary<(DeviceKey, long), (PackageFile File, DateTimeOffset Until)> _grants = new();
+    // Expired grants of devices that stopped asking are swept once per grant lifetime, so the map stays the size of the downloads in flight.
+    private DateTimeOffset _nextSweep;
 
     /// <summary>Hands a request over; false when the queue is full (the device asks again after 10 s).</summary>
     public bool TryEnqueue(FileBlockRequest request) => _requests.Writer.TryWrite(request);
@@ -74,6 +76,13 @@ public sealed class MqttDownloads(
         var now = time.GetUtcNow();
         if (_grants.TryGetValue((r.Device, r.StreamId), out var grant) && grant.Until > now)
             return grant.File;
+        if (now >= _nextSweep)
+        {
+            foreach (var (key, g) in _grants)
+                if (g.Until <= now)
+                    _grants.TryRemove(key, out _);
+            _nextSweep = now + GrantLifetime;
+        }
         await using var db = await dbs.CreateDbContextAsync(ct);
         var file = await db.PackageFiles.AsNoTracking().FirstOrDefaultAsync(f => f.Id == r.StreamId, ct);
         if (file is null)

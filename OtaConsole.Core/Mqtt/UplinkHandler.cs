@@ -25,7 +25,7 @@ public sealed class UplinkHandler(DeviceEventQueue queue, MqttDownloads download
     /// <param name="sender">The signed-in device (embedded broker), or null when the broker vouches for the topic (external mode).</param>
     public async ValueTask<UplinkResult> HandleAsync(DeviceKey? sender, string topic, ReadOnlySequence<byte> payload, CancellationToken ct = default)
     {
-        if (!AlinkTopics.TryParse(topic, out var t) || (sender is DeviceKey me && !AlinkTopics.MayPublish(me, topic)))
+        if (!AlinkTopics.TryParse(topic, out var t) || (sender is DeviceKey me && !AlinkTopics.MayPublish(me, t, topic)))
         {
             stats.PublishRefused();
             log.LogInformation("Refused a publish from {Device} to {Topic}", sender?.ToString() ?? "the broker", Printable(topic));
@@ -59,5 +59,5 @@ public sealed class UplinkHandler(DeviceEventQueue queue, MqttDownloads download
         return UplinkResult.Accepted;
     }
 
-    private static string Printable(string s) => new(s.Take(128).Select(ch => char.IsControl(ch) ? '?' : ch).ToArray());
+    private static string Printable(string? s) => Validation.NameRules.Printable(s, 128);
 }

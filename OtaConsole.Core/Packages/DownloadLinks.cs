@@ -25,6 +25,9 @@ public sealed class DownloadOptions
 
     /// <summary>Key for signing links. Empty: a random key is made once and kept in the data folder.</summary>
     public string? SigningKey { get; set; }
+
+    /// <summary>The base of every link the console hands out, read when used: the web host may fill PublicBaseUrl in after start.</summary>
+    public string BaseUrl => string.IsNullOrWhiteSpace(PublicBaseUrl) ? "http://localhost:5080" : PublicBaseUrl.TrimEnd('/');
 }
 
 /// <summary>
@@ -49,8 +52,7 @@ public sealed class DownloadLinks
     public string For(string packageId, NoticeFile file)
     {
         var expires = (_time.GetUtcNow() + _options.LinkLifetime).ToUnixTimeSeconds();
-        var baseUrl = string.IsNullOrWhiteSpace(_options.PublicBaseUrl) ? "http://localhost:5080" : _options.PublicBaseUrl.TrimEnd('/');
-        return $"{baseUrl}{PathPrefix}{Uri.EscapeDataString(packageId)}/{file.Index}/{Uri.EscapeDataString(file.Name)}?expires={expires}&sig={Sign(packageId, file.Index, expires)}";
+        return $"{_options.BaseUrl}{PathPrefix}{Uri.EscapeDataString(packageId)}/{file.Index}/{Uri.EscapeDataString(file.Name)}?expires={expires}&sig={Sign(packageId, file.Index, expires)}";
     }
 
     /// <summary>Whether a link's parts are the ones this console signed, and not expired.</summary>

@@ -14,44 +14,26 @@ public sealed class PackageFileStore(IOptions<OtaOptions> options)
 {
     private readonly OtaOptions _options = options.Value;
 
-    public long MaxFileBytes => _options.MaxPackageFileMegabytes * 1024L * 1024L;
+    public long MaxFileBytes => _options.MaxPackageFileBytes;
 
     public async Task<StoredFile> SaveAsync(string packageId, int index, Stream content, CancellationToken ct)
     {
-        var folder = Path.Combine(_options.PackagesPath, packageId);
-        Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(Path.Combine(_options.PackagesPath, packageId));
         var relative = Path.Combine(packageId, $"{index}.bin");
-        var final = Path.Combine(_options.PackagesPath, relative);
-        var temp = final + ".part";
-
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long size = 0;
-        var buffer = new byte[81920];
-        try
-        {
-            await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        var size = await PartFile.WriteAsync(content, Path.Combine(_options.PackagesPath, relative), MaxFileBytes,
+            () => new OtaValidationException([new FieldError("FirmwareSize", $"a package file is at most {_options.MaxPackageFileMegabytes} MB.")]),
+            (buffer, count) =>
             {
-                int read;
-                while ((read = await content.ReadAsync(buffer, ct)) > 0)
-                {
-                    size += read;
-                    if (size > MaxFileBytes)
-                        throw new OtaValidationException([new FieldError("FirmwareSize", $"a package file is at most {_options.MaxPackageFileMegabytes} MB.")]);
-                    md5.AppendData(buffer, 0, read);
-                    sha.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
-                }
-            }
-            if (size == 0)
-                throw new OtaValidationException([new FieldError("FirmwareSize", "the file is empty.")]);
-            File.Move(temp, final, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+                md5.AppendData(buffer, 0, count);
+                sha.AppendData(buffer, 0, count);
+            },
+            written =>
+            {
+                if (written == 0)
+                    throw new OtaValidationException([new FieldError("FirmwareSize", "the file is empty.")]);
+            }, ct);
         return new StoredFile(relative, size, Convert.ToHexStringLower(md5.GetHashAndReset()), Convert.ToHexStringLower(sha.GetHashAndReset()));
     }
 

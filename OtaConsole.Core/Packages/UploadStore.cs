@@ -44,7 +44,7 @@ public sealed partial class UploadStore
     }
 
     public string Folder => Path.Combine(_ota.DataPath, "uploads");
-    public long MaxFileBytes => _ota.MaxPackageFileMegabytes * 1024L * 1024L;
+    public long MaxFileBytes => _ota.MaxPackageFileBytes;
 
     public UploadTicket Issue(string suffix)
     {
@@ -58,7 +58,7 @@ public sealed partial class UploadStore
             expiration = (now + TicketLifetime).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
             conditions = new object[] { new object[] { "eq", "$key", key }, new object[] { "content-length-range", 0, MaxFileBytes } },
         }));
-        var host = BaseUrl + PathPrefix;
+        var host = _downloads.BaseUrl + PathPrefix;
         return new UploadTicket(key, host, $"{host}/{key}", policy, SignPolicy(policy), now);
     }
 
@@ -76,30 +76,8 @@ public sealed partial class UploadStore
             throw new UploadRefusedException(403, "The key is not the one the ticket was issued for.");
 
         Directory.CreateDirectory(Folder);
-        var path = PathOf(key);
-        var partial = path + ".part";
-        long size = 0;
-        try
-        {
-            await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
-            {
-                var buffer = new byte[81920];
-                int read;
-                while ((read = await content.ReadAsync(buffer, ct)) > 0)
-                {
-                    size += read;
-                    if (size > MaxFileBytes)
-                        throw new UploadRefusedException(413, $"The file is larger than {_ota.MaxPackageFileMegabytes} MB (Ota:MaxPackageFileMegabytes).");
-                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
-                }
-            }
-            File.Move(partial, path, overwrite: true);
-            return size;
-        }
-        finally
-        {
-            File.Delete(partial);
-        }
+        return await PartFile.WriteAsync(content, PathOf(key), MaxFileBytes,
+            () => new UploadRefusedException(413, $"The file is larger than {_ota.MaxPackageFileMegabytes} MB (Ota:MaxPackageFileMegabytes)."), null, null, ct);
     }
 
     /// <summary>The stored file a FirmwareUrl of this store names, or null (not ours, never uploaded, or gone).</summary>
@@ -124,8 +102,6 @@ public sealed partial class UploadStore
         if (Path.GetDirectoryName(Path.GetFullPath(file)) == Path.GetFullPath(Folder))
             File.Delete(file);
     }
-
-    private string BaseUrl => string.IsNullOrWhiteSpace(_downloads.PublicBaseUrl) ? "http://localhost:5080" : _downloads.PublicBaseUrl.TrimEnd('/');
 
     private string PathOf(string key) => Path.Combine(Folder, key["ota/".Length..]);
 

@@ -51,10 +51,4 @@ public sealed class DeviceQueries(IDbContextFactory<OtaDbContext> dbs)
         }
         return await q.OrderBy(d => d.DeviceName).Select(d => d.DeviceName).Take(Math.Clamp(max, 1, 200)).ToListAsync(ct);
     }
-
-    public async Task<int> CountOnlineAsync(string productKey, CancellationToken ct = default)
-    {
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.Devices.CountAsync(d => d.ProductKey == productKey && d.IsOnline, ct);
-    }
 }

@@ -31,7 +31,7 @@ public sealed class OverviewQueries(IDbContextFactory<OtaDbContext> dbs)
     {
         var list = await batches.ToListAsync(ct);
         var ids = list.Select(b => b.PackageId).Distinct().ToList();
-        var names = await db.Packages.AsNoTracking().Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.Name, ct);
+        var names = await db.Packages.AsNoTracking().Where(p => ids.Contains(p.Id)).Select(p => new { p.Id, p.Name }).ToDictionaryAsync(p => p.Id, p => p.Name, ct);
         return list.Select(b => new BatchWithPackage(BatchQueries.Row(b), names.GetValueOrDefault(b.PackageId, "?"), b.ProductKey, b.DestVersion)).ToList();
     }
 }

@@ -76,12 +76,4 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
         int Of(OtaTaskStatus s) => byStatus.FirstOrDefault(x => x.Key == s)?.Count ?? 0;
         return new PackageDeviceCounts(byStatus.Sum(x => x.Count), Of(OtaTaskStatus.Succeeded), Of(OtaTaskStatus.Failed), Of(OtaTaskStatus.Canceled));
     }
-
-    /// <summary>Whether any batch of the package is still running (a package's own actions depend on it).</summary>
-    public async Task<bool> HasUnfinishedWorkAsync(string packageId, CancellationToken ct = default)
-    {
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        var statuses = TaskStateMachine.UnfinishedStatuses;
-        return await db.Tasks.AnyAsync(t => t.PackageId == packageId && statuses.Contains(t.Status), ct);
-    }
 }

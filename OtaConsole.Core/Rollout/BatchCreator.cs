@@ -59,7 +59,7 @@ internal static class BatchCreator
             package.VerifyProgress = 0;
             package.ModifiedAt = scope.Now;
         }
-        return new BatchCreated(batch.Id, preview);
+        return new BatchCreated(batch.Id, preview, batch.CreatedAt);
     }
 
     /// <summary>The new task for one device, carrying the batch's policy as it is now.</summary>

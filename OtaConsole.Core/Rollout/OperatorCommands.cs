@@ -156,35 +156,52 @@ internal static class OperatorCommands
     }
 
     /// <summary>A running batch's push rate, constant or variable, changed; it holds from the next tick (a second).</summary>
-    public static async Task UpdatePushRateAsync(WriteScope scope, string batchId, PushRate rate, int? expectedEditVersion, CancellationToken ct)
-    {
-        var errors = new List<FieldError>();
-        BatchRules.ValidatePushRate(rate, errors);
-        OtaValidationException.ThrowIfAny(errors);
-        var batch = await EditableAsync(scope, batchId, expectedEditVersion, ct);
-        batch.PushRate = rate;
-        PushScheduler.RestartStretch(batch, scope.Now, rate.RateAfter(PushScheduler.CountedForRamp(batch)));
-        Edited(scope, batch);
-    }
+    public static Task UpdatePushRateAsync(WriteScope scope, string batchId, PushRate rate, int? expectedEditVersion, CancellationToken ct) =>
+        EditBatchAsync(scope, batchId, new BatchEdit { PushRate = rate }, expectedEditVersion, ct);
 
     /// <summary>A running batch's tags replaced; later notices carry them.</summary>
-    public static async Task UpdateTagsAsync(WriteScope scope, string batchId, IReadOnlyList<BatchTag> tags, int? expectedEditVersion, CancellationToken ct)
-    {
-        var errors = new List<FieldError>();
-        BatchRules.ValidateTags(tags, errors);
-        OtaValidationException.ThrowIfAny(errors);
-        var batch = await EditableAsync(scope, batchId, expectedEditVersion, ct);
-        batch.Tags = tags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList();
-        Edited(scope, batch);
-    }
+    public static Task UpdateTagsAsync(WriteScope scope, string batchId, IReadOnlyList<BatchTag> tags, int? expectedEditVersion, CancellationToken ct) =>
+        EditBatchAsync(scope, batchId, new BatchEdit { Tags = tags }, expectedEditVersion, ct);
 
     /// <summary>
     /// A dynamic batch's policy: its timeout (new tasks only, as a task keeps the policy it was made with)
     /// and its source versions.
     /// </summary>
-    public static async Task UpdateDynamicPolicyAsync(WriteScope scope, string batchId, int? timeoutMinutes, IReadOnlyList<string>? srcVersions, int? expectedEditVersion, CancellationToken ct)
+    public static Task UpdateDynamicPolicyAsync(WriteScope scope, string batchId, int? timeoutMinutes, IReadOnlyList<string>? srcVersions, int? expectedEditVersion, CancellationToken ct) =>
+        EditBatchAsync(scope, batchId, new BatchEdit { TimeoutMinutes = timeoutMinutes, SrcVersions = srcVersions }, expectedEditVersion, ct);
+
+    /// <summary>
+    /// Changes to a running batch: every value is checked first, then all are made, as one edit; a refused value
+    /// changes nothing.
+    /// </summary>
+    public static async Task EditBatchAsync(WriteScope scope, string batchId, BatchEdit edit, int? expectedEditVersion, CancellationToken ct)
     {
+        var errors = new List<FieldError>();
+        if (edit.PushRate is { } rate)
+            BatchRules.ValidatePushRate(rate, errors);
+        if (edit.Tags is { } tags)
+            BatchRules.ValidateTags(tags, errors);
+        OtaValidationException.ThrowIfAny(errors);
         var batch = await EditableAsync(scope, batchId, expectedEditVersion, ct);
+        if (edit.TimeoutMinutes is not null || edit.SrcVersions is not null)
+            await ValidatePolicyAsync(scope, batch, edit.TimeoutMinutes, edit.SrcVersions, ct);
+
+        if (edit.PushRate is { } newRate)
+        {
+            batch.PushRate = newRate;
+            PushScheduler.RestartStretch(batch, scope.Now, newRate.RateAfter(PushScheduler.CountedForRamp(batch)));
+        }
+        if (edit.TimeoutMinutes is not null)
+            batch.TimeoutMinutes = edit.TimeoutMinutes;
+        if (edit.SrcVersions is { } srcVersions)
+            batch.SrcVersions = [.. srcVersions];
+        if (edit.Tags is { } newTags)
+            batch.Tags = newTags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList();
+        Edited(scope, batch);
+    }
+
+    private static async Task ValidatePolicyAsync(WriteScope scope, Batch batch, int? timeoutMinutes, IReadOnlyList<string>? srcVersions, CancellationToken ct)
+    {
         var errors = new List<FieldError>();
         BatchRules.ValidateTimeout(timeoutMinutes, errors);
         if (srcVersions is not null)
@@ -201,11 +218,6 @@ internal static class OperatorCommands
         if (timeoutMinutes is int t && batch.RetryIntervalMinutes is int interval && interval >= t)
             errors.Add(new("TimeoutInMinutes", $"the timeout must stay longer than the retry interval ({interval} min)."));
         OtaValidationException.ThrowIfAny(errors);
-        if (timeoutMinutes is not null)
-            batch.TimeoutMinutes = timeoutMinutes;
-        if (srcVersions is not null)
-            batch.SrcVersions = [.. srcVersions];
-        Edited(scope, batch);
     }
 
     private static async Task<Batch> EditableAsync(WriteScope scope, string batchId, int? expectedEditVersion, CancellationToken ct)

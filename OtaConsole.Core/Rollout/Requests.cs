@@ -91,7 +91,7 @@ public sealed record BatchPreview
     public TimeSpan? PushDuration { get; init; }
 }
 
-public sealed record BatchCreated(string BatchId, BatchPreview Preview);
+public sealed record BatchCreated(string BatchId, BatchPreview Preview, DateTimeOffset CreatedAt);
 
 /// <summary>CancelOTATaskByJob's flags. <see cref="CancelUnconfirmed"/> null means "not given".</summary>
 public sealed record CancelTasksByJob

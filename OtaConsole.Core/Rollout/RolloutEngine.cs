@@ -52,27 +52,9 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
     public Task UpdateDynamicPolicyAsync(string batchId, int? timeoutMinutes, IReadOnlyList<string>? srcVersions, int? expectedEditVersion = null, CancellationToken ct = default) =>
         writer.RunAsync((s, c) => OperatorCommands.UpdateDynamicPolicyAsync(s, batchId, timeoutMinutes, srcVersions, expectedEditVersion, c), ct);
 
-    /// <summary>
-    /// Several changes to a running batch in one step: all of them are made or, when any is refused, none. The
-    /// expected edit version is checked once, before the first.
-    /// </summary>
+    /// <summary>Several changes to a running batch in one step: all of them are made or, when any is refused, none.</summary>
     public Task EditBatchAsync(string batchId, BatchEdit edit, int? expectedEditVersion = null, CancellationToken ct = default) =>
-        writer.RunAsync(async (s, c) =>
-        {
-            var expected = expectedEditVersion;
-            if (edit.PushRate is { } rate)
-            {
-                await OperatorCommands.UpdatePushRateAsync(s, batchId, rate, expected, c);
-                expected = null;
-            }
-            if (edit.TimeoutMinutes is not null || edit.SrcVersions is not null)
-            {
-                await OperatorCommands.UpdateDynamicPolicyAsync(s, batchId, edit.TimeoutMinutes, edit.SrcVersions, expected, c);
-                expected = null;
-            }
-            if (edit.Tags is { } tags)
-                await OperatorCommands.UpdateTagsAsync(s, batchId, tags, expected, c);
-        }, ct);
+        writer.RunAsync((s, c) => OperatorCommands.EditBatchAsync(s, batchId, edit, expectedEditVersion, c), ct);
 
     /// <summary>Applies device events, in order, in one step. Returns how many named an unknown device (dropped).</summary>
     public Task<int> ApplyDeviceEventsAsync(IReadOnlyList<DeviceEvent> events, CancellationToken ct = default) =>

@@ -26,7 +26,7 @@ public sealed record UpdateNotice(
         package.DestVersion,
         package.Type == PackageType.Differential,
         package.SignMethod,
-        package.Files.OrderBy(f => f.Index).Select(f => new NoticeFile(f.Index, f.Name, f.Size, f.Md5, f.Sha256, f.Sign, f.Id)).ToList(),
+        package.Files.OrderBy(f => f.Index).Select(NoticeFile.From).ToList(),
         batch.Tags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList(),
         package.Udi,
         batch.DownloadProtocol,
@@ -34,7 +34,10 @@ public sealed record UpdateNotice(
 }
 
 /// <param name="FileId">The file's row id: its MQTT-download stream id.</param>
-public sealed record NoticeFile(int Index, string Name, long Size, string Md5, string Sha256, string Sign, int FileId = 0);
+public sealed record NoticeFile(int Index, string Name, long Size, string Md5, string Sha256, string Sign, int FileId = 0)
+{
+    public static NoticeFile From(PackageFile f) => new(f.Index, f.Name, f.Size, f.Md5, f.Sha256, f.Sign, f.Id);
+}
 
 /// <summary>The answer to a device's thing/ota/firmware/get: its pending notice, or none.</summary>
 public sealed record FirmwareReply(DeviceKey Device, string RequestId, UpdateNotice? Notice);

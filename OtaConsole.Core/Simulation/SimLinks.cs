@@ -28,7 +28,6 @@ public sealed class MqttSimLink(string host, int port, string clientId, string u
 
     public bool IsConnected => _client.IsConnected;
     public Func<string, byte[], Task>? OnMessage { get; set; }
-    public MqttClientConnectResultCode LastResult { get; private set; }
 
     private static IMqttClient CreateClient() => new MqttClientFactory().CreateMqttClient();
 
@@ -46,7 +45,6 @@ public sealed class MqttSimLink(string host, int port, string clientId, string u
             .WithTimeout(TimeSpan.FromSeconds(30))
             .Build();
         var result = await _client.ConnectAsync(options, ct);
-        LastResult = result.ResultCode;
         return result.ResultCode == MqttClientConnectResultCode.Success;
     }
 

@@ -63,6 +63,8 @@ public sealed class SimulatedDevice : IAsyncDisposable
     private int _messageId;
     private int _updating;
     private (long Offset, TaskCompletionSource<byte[]> Reply)? _blockWait;
+    // The downlink topics it acts on, made once: every message is compared with them.
+    private readonly string _fileDownloadReply, _upgrade, _firmwareGetReply;
 
     public SimulatedDevice(SimDeviceSpec spec, ISimLink link, HttpClient http, TimeSpan downloadTime)
     {
@@ -71,6 +73,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
         _http = http;
         _downloadTime = downloadTime;
         Versions = new ConcurrentDictionary<string, string>(spec.Versions);
+        (_fileDownloadReply, _upgrade, _firmwareGetReply) = (AlinkTopics.FileDownloadReply(spec.Key), AlinkTopics.Upgrade(spec.Key), AlinkTopics.FirmwareGetReply(spec.Key));
         _link.OnMessage = OnMessageAsync;
     }
 
@@ -143,7 +146,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
 
     private Task OnMessageAsync(string topic, byte[] payload)
     {
-        if (topic == AlinkTopics.FileDownloadReply(Key))
+        if (topic == _fileDownloadReply)
         {
             if (_blockWait is var (offset, reply) && MqttDownloadCodec.DecodeReply(payload) is var (data, block)
                 && data.GetProperty("bOffset").GetInt64() == offset)
@@ -151,7 +154,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
             return Task.CompletedTask;
         }
         _received.Enqueue(Encoding.UTF8.GetString(payload));
-        if (topic != AlinkTopics.Upgrade(Key) && topic != AlinkTopics.FirmwareGetReply(Key))
+        if (topic != _upgrade && topic != _firmwareGetReply)
             return Task.CompletedTask;
         // Like an SDK, take one update at a time; the work happens off the receive path.
         if (Interlocked.CompareExchange(ref _updating, 1, 0) != 0)

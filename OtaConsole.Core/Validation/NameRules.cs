@@ -6,6 +6,9 @@ namespace OtaConsole.Core.Validation;
 /// <summary>Character and length rules for the names Alibaba's OTA model uses (reference §3.1, §3.2).</summary>
 public static partial class NameRules
 {
+    /// <summary>Untrusted text made safe to log or show: control characters as '?', at most <paramref name="max"/> characters.</summary>
+    public static string Printable(string? s, int max) => s is null ? "(none)" : new(s.Take(max).Select(ch => char.IsControl(ch) ? '?' : ch).ToArray());
+
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
     private static partial Regex VersionPattern();
 

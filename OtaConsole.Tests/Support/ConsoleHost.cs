@@ -106,7 +106,7 @@ public sealed class ConsoleHost : IAsyncDisposable
     /// <summary>Registers devices that have reported a version and are online, without MQTT (the engine takes the events directly).</summary>
     public async Task<List<string>> ReportedDevicesAsync(int count, string version = "1.0.0", string prefix = "dev")
     {
-        var names = Enumerable.Range(0, count).Select(i => $"{prefix}-{i:D3}").ToList();
+        var names = Names(count, prefix);
         Assert.Empty((await Catalog.RegisterDevicesAsync(ProductKey, names.Select(n => new DeviceRegistration(n)).ToList())).Rejected);
         await Engine.ApplyDeviceEventsAsync(names.SelectMany(n => new DeviceEvent[]
         {
@@ -115,6 +115,8 @@ public sealed class ConsoleHost : IAsyncDisposable
         }).ToList());
         return names;
     }
+
+    private static List<string> Names(int count, string prefix) => Enumerable.Range(0, count).Select(i => $"{prefix}-{i:D3}").ToList();
 
     public async Task ProductAsync(string productKey = ProductKey)
     {
@@ -125,7 +127,7 @@ public sealed class ConsoleHost : IAsyncDisposable
     /// <summary>Registers devices and returns how to simulate them (not yet connected).</summary>
     public async Task<List<SimDeviceSpec>> RegisterAsync(int count, string prefix = "dev", string version = "1.0.0", SimSdkStyle style = SimSdkStyle.LinkSdk4)
     {
-        var names = Enumerable.Range(0, count).Select(i => $"{prefix}-{i:D3}").ToList();
+        var names = Names(count, prefix);
         var result = await Catalog.RegisterDevicesAsync(ProductKey, names.Select(n => new DeviceRegistration(n)).ToList());
         Assert.Empty(result.Rejected);
         return result.Registered.Select(d => new SimDeviceSpec(new DeviceKey(ProductKey, d.DeviceName), d.DeviceSecret)

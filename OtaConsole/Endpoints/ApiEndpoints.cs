@@ -145,6 +145,6 @@ public static class ApiEndpoints
 
     private static string Xml(string text) => System.Security.SecurityElement.Escape(text) ?? "";
 
-    /// <summary>API clients get the API's own answers, never the console's error page.</summary>
-    private static void PlainAnswers(HttpContext context) => context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
+    /// <summary>Machines (API clients, devices) get the endpoint's own answers, never the console's error page.</summary>
+    internal static void PlainAnswers(HttpContext context) => context.Features.Get<IStatusCodePagesFeature>()?.Enabled = false;
 }

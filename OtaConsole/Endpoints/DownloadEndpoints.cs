@@ -21,7 +21,7 @@ public static class DownloadEndpoints
         DownloadLinks links, PackageService packages, PackageFileStore store, HttpContext context, CancellationToken ct)
     {
         // A device gets a bare status, never the console's error page.
-        context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>()?.Enabled = false;
+        ApiEndpoints.PlainAnswers(context);
         if (!links.IsValid(packageId, index, expires, sig))
             return Results.StatusCode(StatusCodes.Status403Forbidden);
         var file = await packages.FindFileAsync(packageId, index, ct);

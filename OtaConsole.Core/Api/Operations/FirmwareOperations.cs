@@ -138,7 +138,8 @@ internal static class FirmwareOperations
     {
         var f = await Lookups.FirmwareAsync(c);
         var product = await Lookups.ProductAsync(c, f.ProductKey);
-        var links = f.Files.OrderBy(x => x.Index).Select(x => c.S.Links.For(f.Id, new NoticeFile(x.Index, x.Name, x.Size, x.Md5, x.Sha256, x.Sign, x.Id))).ToList();
+        var files = f.Files.OrderBy(x => x.Index).ToList();
+        var links = files.Select(x => c.S.Links.For(f.Id, NoticeFile.From(x))).ToList();
         return new
         {
             FirmwareInfo = new
@@ -152,7 +153,7 @@ internal static class FirmwareOperations
                 FirmwareUrl = links.FirstOrDefault(),
                 f.ModuleName,
                 MultiFiles = f.IsMultiFile
-                    ? f.Files.OrderBy(x => x.Index).Select((x, i) => new { FileMd5 = x.Md5, x.Name, SignValue = x.Sign, x.Size, Url = links[i] }).ToList()
+                    ? files.Select((x, i) => new { FileMd5 = x.Md5, x.Name, SignValue = x.Sign, x.Size, Url = links[i] }).ToList()
                     : null,
                 f.ProductKey,
                 ProductName = product.Name,

@@ -162,8 +162,7 @@ internal static class JobOperations
     private static async Task<object> CreateAsync(ApiCall c, CreateBatchRequest request)
     {
         var created = await c.S.Engine.CreateBatchAsync(request, c.Ct);
-        var job = await c.S.Batches.FindAsync(created.BatchId, c.Ct);
-        return new { Data = new { JobId = created.BatchId, UtcCreate = ApiNames.Utc(job?.CreatedAt) } };
+        return new { Data = new { JobId = created.BatchId, UtcCreate = ApiNames.Utc(created.CreatedAt) } };
     }
 
     private static void RequireGroupType(ApiCall c, string expected)
@@ -292,7 +291,7 @@ internal static class JobOperations
 
     private static async Task<object> JobInfoAsync(ApiCall c, Batch b)
     {
-        var groupName = b.GroupId is null ? null : (await c.S.Catalog.ListGroupsAsync(c.Ct)).FirstOrDefault(g => g.GroupId == b.GroupId)?.Name;
+        var groupName = b.GroupId is null ? null : (await c.S.Catalog.FindGroupAsync(b.GroupId, c.Ct))?.Name;
         var ramp = b.PushRate.Kind == PushRateKind.Variable ? b.PushRate : null;
         return new
         {

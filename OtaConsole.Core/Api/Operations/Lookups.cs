@@ -42,10 +42,10 @@ internal static class Lookups
         await c.S.Catalog.FindProductAsync(productKey, c.Ct) ?? throw OtaException.NotFound("Product", productKey);
 
     /// <summary>CurrentPage (from 1) and PageSize (1 to <paramref name="maxPageSize"/>), as the list operations take them.</summary>
-    public static (int Page, int Size) Paging(ApiCall c, int maxPageSize, bool required = true, int defaultSize = 10, string pageName = "CurrentPage")
+    public static (int Page, int Size) Paging(ApiCall c, int maxPageSize, bool required = true)
     {
-        var page = required ? c.P.RequiredInt(pageName, 1, int.MaxValue) : c.P.Int(pageName, 1, int.MaxValue) ?? 1;
-        var size = required ? c.P.RequiredInt("PageSize", 1, maxPageSize) : c.P.Int("PageSize", 1, maxPageSize) ?? defaultSize;
+        var page = required ? c.P.RequiredInt("CurrentPage", 1, int.MaxValue) : c.P.Int("CurrentPage", 1, int.MaxValue) ?? 1;
+        var size = required ? c.P.RequiredInt("PageSize", 1, maxPageSize) : c.P.Int("PageSize", 1, maxPageSize) ?? 10;
         return (page, size);
     }
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using OtaConsole.Core.Model;
 
 namespace OtaConsole.Core.Api.Operations;
@@ -63,7 +62,7 @@ internal static class ProductOperations
     private static async Task<object> RegisterDeviceAsync(ApiCall c)
     {
         var productKey = c.P.Required("ProductKey");
-        var deviceName = c.P.Optional("DeviceName") ?? NewDeviceName();
+        var deviceName = c.P.Optional("DeviceName") ?? OtaIds.NewDeviceName();
         var device = await c.S.Catalog.RegisterDeviceAsync(productKey, deviceName, c.P.Optional("DeviceSecret"), c.P.Optional("Nickname"), ct: c.Ct);
         return new
         {
@@ -131,15 +130,4 @@ internal static class ProductOperations
 
     /// <summary>Alibaba's device status: UNACTIVE until the device first connects.</summary>
     private static string Status(Device d) => d.IsOnline ? "ONLINE" : d.LastSeenAt is null ? "UNACTIVE" : "OFFLINE";
-
-    /// <summary>A name like Alibaba generates when none is given: 20 letters and digits.</summary>
-    private static string NewDeviceName()
-    {
-        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        return string.Create(20, 0, (span, _) =>
-        {
-            for (var i = 0; i < span.Length; i++)
-                span[i] = alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
-        });
-    }
 }

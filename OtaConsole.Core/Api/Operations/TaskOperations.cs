@@ -12,8 +12,7 @@ internal static class TaskOperations
     public const int MaxTaskDepth = 100_000;
 
     private static readonly IReadOnlyDictionary<string, OtaTaskStatus> Unfinished =
-        ApiNames.TaskStatuses.Where(kv => kv.Value is OtaTaskStatus.Confirm or OtaTaskStatus.Queued or OtaTaskStatus.Notified or OtaTaskStatus.InProgress)
-            .ToDictionary(kv => kv.Key, kv => kv.Value);
+        ApiNames.TaskStatuses.Where(kv => Tasks.TaskStateMachine.IsUnfinished(kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value);
 
     public static IEnumerable<ApiOperation> All =>
     [
@@ -152,11 +151,8 @@ internal static class TaskOperations
     private static async Task<object> CancelByDeviceAsync(ApiCall c)
     {
         var package = await Lookups.FirmwareOfProductAsync(c);
-        var names = c.P.List("DeviceName", 200);
-        if (names.Count == 0)
-            throw ApiException.Missing("DeviceName.N");
-        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count)
-            throw ApiException.Invalid("DeviceName.N", "each device once.");
+        // The engine checks the list (1-200 names, each once), as it does for the console.
+        var names = c.P.List("DeviceName", OtaConsole.Core.Rollout.OperatorCommands.MaxDevicesPerCancel);
         var jobId = c.P.Optional("JobId");
         if (jobId is not null)
             await Lookups.JobAsync(c);

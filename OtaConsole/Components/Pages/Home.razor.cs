@@ -4,32 +4,17 @@ using OtaConsole.Core.Queries;
 
 namespace OtaConsole.Components.Pages;
 
-public sealed partial class Home : IDisposable
+public sealed partial class Home
 {
     private Overview? _overview;
-    private IDisposable? _live;
 
     [Inject] public required OverviewQueries Overviews { get; init; }
-    [Inject] public required LiveUpdates Live { get; init; }
 
     protected override async Task OnInitializedAsync()
     {
-        _overview = await Overviews.GetAsync();
-        _live = Live.Subscribe(_ => true, () => InvokeAsync(RefreshAsync));
+        await LoadAsync();
+        Follow(_ => true, LoadAsync);
     }
 
-    private async Task RefreshAsync()
-    {
-        try
-        {
-            _overview = await Overviews.GetAsync();
-            StateHasChanged();
-        }
-        catch (Exception e)
-        {
-            await DispatchExceptionAsync(e);
-        }
-    }
-
-    public void Dispose() => _live?.Dispose();
+    private async Task LoadAsync() => _overview = await Overviews.GetAsync();
 }

@@ -9,24 +9,22 @@ using OtaConsole.Core.Queries;
 namespace OtaConsole.Components.Pages;
 
 /// <summary>Maintenance › OTA Update: the Update Packages tab.</summary>
-public sealed partial class OtaUpdate : IDisposable
+public sealed partial class OtaUpdate
 {
     private readonly List<BreadcrumbItem> _crumbs = [new("Maintenance", null, disabled: true), new("OTA Update", "/ota")];
     private MudTable<UpdatePackage>? _table;
     private List<Product> _products = [];
     private string? _productKey;
     private string? _search;
-    private IDisposable? _live;
 
     [Inject] public required PackageQueries Packages { get; init; }
     [Inject] public required CatalogService Catalog { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
-    [Inject] public required LiveUpdates Live { get; init; }
 
     protected override async Task OnInitializedAsync()
     {
         _products = await Catalog.ListProductsAsync();
-        _live = Live.Subscribe(c => c.PackageIds.Count > 0 || c.CatalogChanged, () => InvokeAsync(ReloadAsync));
+        Follow(c => c.PackageIds.Count > 0 || c.CatalogChanged, ReloadTableAsync);
     }
 
     private async Task<TableData<UpdatePackage>> LoadAsync(TableState state, CancellationToken ct)
@@ -35,29 +33,18 @@ public sealed partial class OtaUpdate : IDisposable
         return new TableData<UpdatePackage> { Items = page.Items, TotalItems = page.Total };
     }
 
-    private async Task ReloadAsync()
-    {
-        try
-        {
-            if (_table is not null)
-                await _table.ReloadServerData();
-        }
-        catch (Exception e)
-        {
-            await DispatchExceptionAsync(e);
-        }
-    }
+    private Task ReloadTableAsync() => _table?.ReloadServerData() ?? Task.CompletedTask;
 
     private Task ProductChangedAsync(string? productKey)
     {
         _productKey = productKey;
-        return ReloadAsync();
+        return ReloadAsync(ReloadTableAsync);
     }
 
     private Task SearchAsync(string? text)
     {
         _search = text;
-        return ReloadAsync();
+        return ReloadAsync(ReloadTableAsync);
     }
 
     private async Task AddPackageAsync()
@@ -65,15 +52,14 @@ public sealed partial class OtaUpdate : IDisposable
         var dialog = await Dialogs.ShowAsync<AddPackageDialog>("Add update package",
             new DialogParameters<AddPackageDialog> { { d => d.ProductKey, _productKey } }, new DialogOptions { MaxWidth = MaxWidth.Large, BackdropClick = false });
         if (await dialog.Result is { Canceled: false })
-            await ReloadAsync();
+            await ReloadAsync(ReloadTableAsync);
     }
 
     private async Task VerifyAsync(UpdatePackage package)
     {
         var dialog = await Dialogs.ShowAsync<VerifyPackageDialog>($"Verify {package.Name}", new DialogParameters<VerifyPackageDialog> { { d => d.Package, package } });
         if (await dialog.Result is { Canceled: false })
-            await ReloadAsync();
+            await ReloadAsync(ReloadTableAsync);
     }
 
-    public void Dispose() => _live?.Dispose();
 }

@@ -8,14 +8,13 @@ using OtaConsole.Core.Queries;
 
 namespace OtaConsole.Components.Pages;
 
-public sealed partial class Products : IDisposable
+public sealed partial class Products
 {
     private List<Product> _products = [];
     private Product? _product;
     private MudTable<DeviceRow>? _devices;
     private string? _search;
     private string _presence = "all";
-    private IDisposable? _live;
 
     [SupplyParameterFromQuery(Name = "product")] public string? ProductKey { get; set; }
 
@@ -23,27 +22,28 @@ public sealed partial class Products : IDisposable
     [Inject] public required DeviceQueries Devices { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
     [Inject] public required Operator Operator { get; init; }
-    [Inject] public required LiveUpdates Live { get; init; }
     [Inject] public required NavigationManager Navigation { get; init; }
 
     protected override async Task OnInitializedAsync()
     {
-        _live = Live.Subscribe(c => c.DevicesChanged, () => InvokeAsync(RefreshDevicesAsync));
+        Follow(c => c.DevicesChanged, ReloadDevicesAsync);
         await LoadProductsAsync();
     }
 
-    protected override void OnParametersSet() => _product = _products.FirstOrDefault(p => p.ProductKey == ProductKey) ?? _products.FirstOrDefault();
+    protected override void OnParametersSet() => _product = Selected(ProductKey) ?? _products.FirstOrDefault();
+
+    private Product? Selected(string? productKey) => _products.FirstOrDefault(p => p.ProductKey == productKey);
 
     private async Task LoadProductsAsync()
     {
         _products = await Catalog.ListProductsAsync();
-        _product = _products.FirstOrDefault(p => p.ProductKey == ProductKey) ?? _products.FirstOrDefault();
+        _product = Selected(ProductKey) ?? _products.FirstOrDefault();
     }
 
     private async Task SelectProductAsync(string productKey)
     {
         Navigation.NavigateTo($"/products?product={Uri.EscapeDataString(productKey)}");
-        _product = _products.FirstOrDefault(p => p.ProductKey == productKey);
+        _product = Selected(productKey);
         if (_devices is not null)
             await _devices.ReloadServerData();
     }
@@ -71,18 +71,7 @@ public sealed partial class Products : IDisposable
             await _devices.ReloadServerData();
     }
 
-    private async Task RefreshDevicesAsync()
-    {
-        try
-        {
-            if (_devices is not null)
-                await _devices.ReloadServerData();
-        }
-        catch (Exception e)
-        {
-            await DispatchExceptionAsync(e);
-        }
-    }
+    private Task ReloadDevicesAsync() => _devices?.ReloadServerData() ?? Task.CompletedTask;
 
     private async Task CreateProductAsync()
     {
@@ -117,6 +106,4 @@ public sealed partial class Products : IDisposable
         if (await Operator.RunAsync(() => Catalog.DeleteModuleAsync(_product!.ProductKey, module), $"Module {module} deleted"))
             await LoadProductsAsync();
     }
-
-    public void Dispose() => _live?.Dispose();
 }

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Components;
+using OtaConsole.Core.Rollout;
+
+namespace OtaConsole.Components.Shared;
+
+/// <summary>
+/// A page or tab that follows the engine's changes. <see cref="Follow"/> says which changes matter and what to
+/// reload; the reload runs on the component's dispatcher, throttled by <see cref="LiveUpdates"/>, then renders; a
+/// failure goes to the error boundary. The subscription ends with the component.
+/// </summary>
+public abstract class LiveComponent : ComponentBase, IDisposable
+{
+    private IDisposable? _live;
+
+    [Inject] public required LiveUpdates Live { get; init; }
+
+    protected void Follow(Func<OtaChange, bool> relevant, Func<Task> reload) =>
+        _live = Live.Subscribe(relevant, () => InvokeAsync(() => ReloadAsync(reload)));
+
+    /// <summary>Reloads and renders; also what a page calls after its own actions.</summary>
+    protected async Task ReloadAsync(Func<Task> reload)
+    {
+        try
+        {
+            await reload();
+            StateHasChanged();
+        }
+        catch (Exception e)
+        {
+            await DispatchExceptionAsync(e);
+        }
+    }
+
+    public void Dispose()
+    {
+        _live?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
