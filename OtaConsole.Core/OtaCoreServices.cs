@@ -36,6 +36,7 @@ public static class OtaCoreServices
         services.AddSingleton<Analytics.AnalyticsService>();
 
         services.AddHostedService<DatabaseInitializer>();
+        services.AddHostedService<PresenceReset>();
         services.AddHostedService<DeviceEventPump>();
         services.AddHostedService<RolloutScheduler>();
         return services;

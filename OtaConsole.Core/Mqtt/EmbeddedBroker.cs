@@ -15,7 +15,7 @@ namespace OtaConsole.Core.Mqtt;
 
 /// <summary>
 /// The broker devices connect to in embedded mode (MQTTnet, MQTT 3.1.1 and 5): Alibaba sign-in, one connection
-/// per device, the device's own topics only, server-side subscription for _ss=1 devices, and presence.
+/// per device, the device's own topics only, server-side subscription of every device to its downlink topics, and presence.
 /// Handlers only check, parse and enqueue; the engine does the work.
 /// </summary>
 public sealed class EmbeddedBroker(
@@ -155,12 +155,14 @@ public sealed class EmbeddedBroker(
             }
             if (previous is not null && previous != e.ClientId)
                 await DisconnectQuietlyAsync(previous);
-            if (e.SessionItems[ServerSubscribesItem] is true)
-            {
-                var filters = AlinkTopics.ServerSubscriptions(device)
-                    .Select(t => new MqttTopicFilterBuilder().WithTopic(t).WithAtLeastOnceQoS().Build()).ToList();
-                await _server!.SubscribeAsync(e.ClientId, filters);
-            }
+            // Every device is subscribed to its own downlink topics before the engine hears of it, whatever its
+            // clientId says: Link SDK 4.x (_ss=1) never subscribes, and C SDK 3.0.1 subscribes once with clean
+            // session 0 and relies on the broker to remember, which an in-memory broker forgets on restart. So no
+            // notice depends on session state, and a push right after the first connect is not lost. A device's own
+            // SUBSCRIBE to the same topics then changes nothing.
+            var filters = AlinkTopics.ServerSubscriptions(device)
+                .Select(t => new MqttTopicFilterBuilder().WithTopic(t).WithAtLeastOnceQoS().Build()).ToList();
+            await _server!.SubscribeAsync(e.ClientId, filters);
             await events.EnqueueAsync(new DeviceConnected(device));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -17,62 +17,148 @@ public sealed class DeviceEventQueue
         new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private long _enqueued;
     private long _applied;
+    private long _dropped;
+    private long _refused;
 
     public ChannelReader<DeviceEvent> Reader => _channel.Reader;
     public long Enqueued => Interlocked.Read(ref _enqueued);
     public long Applied => Interlocked.Read(ref _applied);
+    /// <summary>Events that were invalid in themselves: dropped, logged and counted.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+    /// <summary>Events that arrived after the queue was closed for shutdown.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+    /// <summary>Events waiting to be applied.</summary>
+    public long Depth => Enqueued - Applied - Dropped;
 
-    public ValueTask EnqueueAsync(DeviceEvent e, CancellationToken ct = default)
+    public async ValueTask EnqueueAsync(DeviceEvent e, CancellationToken ct = default)
     {
+        if (!_channel.Writer.TryWrite(e))
+        {
+            try
+            {
+                await _channel.Writer.WriteAsync(e, ct);
+            }
+            catch (ChannelClosedException)
+            {
+                // The console is stopping and the broker has already let its devices go: they report again on reconnect.
+                Interlocked.Increment(ref _refused);
+                return;
+            }
+        }
         Interlocked.Increment(ref _enqueued);
-        return _channel.Writer.TryWrite(e) ? ValueTask.CompletedTask : _channel.Writer.WriteAsync(e, ct);
     }
 
+    /// <summary>Stop accepting events; those already queued stay to be applied.</summary>
+    public void Close() => _channel.Writer.TryComplete();
+
     internal void MarkApplied(int count) => Interlocked.Add(ref _applied, count);
+    internal void MarkDropped() => Interlocked.Increment(ref _dropped);
 }
 
-/// <summary>Drains the device event queue into the engine, up to <see cref="MaxPerStep"/> events a step.</summary>
-public sealed class DeviceEventPump(DeviceEventQueue queue, RolloutEngine engine, ILogger<DeviceEventPump> log) : BackgroundService
+/// <summary>
+/// Drains the device event queue into the engine, up to <see cref="MaxPerStep"/> events a step. Devices were
+/// acknowledged for every queued event and will not send it again, so nothing queued is given up lightly: on
+/// stop the queue closes and what it holds is applied before the pump exits (within the host's shutdown
+/// timeout); a transient failure (a locked or busy database, an I/O error, a full disk) is waited out with
+/// back-off; only an event that fails in itself is dropped, logged and counted.
+/// </summary>
+public sealed class DeviceEventPump(DeviceEventQueue queue, RolloutEngine engine, TimeProvider time, ILogger<DeviceEventPump> log) : BackgroundService
 {
     public const int MaxPerStep = 2000;
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+
+    // Cancelled only when the host's shutdown timeout runs out: the stopping token merely closes the queue.
+    private readonly CancellationTokenSource _abandon = new();
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        queue.Close();
+        await using var giveUp = cancellationToken.Register(() => _abandon.Cancel());
+        await base.StopAsync(cancellationToken);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Also when the host is disposed without being stopped: drain what is there, then end.
+        await using var close = stoppingToken.Register(queue.Close);
+        var ct = _abandon.Token;
         var batch = new List<DeviceEvent>(MaxPerStep);
-        while (await queue.Reader.WaitToReadAsync(stoppingToken))
+        while (await queue.Reader.WaitToReadAsync(ct))
         {
             while (batch.Count < MaxPerStep && queue.Reader.TryRead(out var e))
                 batch.Add(e);
-            await ApplyAsync(batch, stoppingToken);
-            queue.MarkApplied(batch.Count);
+            await ApplyAsync(batch, ct);
             batch.Clear();
         }
     }
 
     private async Task ApplyAsync(List<DeviceEvent> batch, CancellationToken ct)
     {
-        try
+        if (await TryApplyAsync(batch, ct))
         {
-            var unknown = await engine.ApplyDeviceEventsAsync(batch, ct);
-            if (unknown > 0)
-                log.LogDebug("{Count} events from unknown devices dropped", unknown);
+            queue.MarkApplied(batch.Count);
+            return;
         }
-        catch (Exception e) when (!ct.IsCancellationRequested)
+        // Something in the step fails in itself: apply the events one by one and drop only the culprits.
+        foreach (var single in batch)
         {
-            // One bad event must not take its neighbours with it: apply them one by one and drop only the culprit.
-            log.LogWarning(e, "Applying {Count} device events failed; retrying them one at a time", batch.Count);
-            foreach (var single in batch)
+            if (await TryApplyAsync([single], ct))
             {
-                try
-                {
-                    await engine.ApplyDeviceEventsAsync([single], ct);
-                }
-                catch (Exception inner) when (!ct.IsCancellationRequested)
-                {
-                    log.LogError(inner, "Dropped device event {Event}", single);
-                }
+                queue.MarkApplied(1);
+                continue;
+            }
+            queue.MarkDropped();
+        }
+    }
+
+    /// <summary>Applies the events, waiting out transient failures; false when the failure is in the events themselves.</summary>
+    private async Task<bool> TryApplyAsync(IReadOnlyList<DeviceEvent> events, CancellationToken ct)
+    {
+        var backoff = FirstBackoff;
+        while (true)
+        {
+            try
+            {
+                var unknown = await engine.ApplyDeviceEventsAsync(events, ct);
+                if (unknown > 0)
+                    log.LogDebug("{Count} events from unknown devices dropped", unknown);
+                return true;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && Transient.Is(e))
+            {
+                log.LogWarning("Applying {Count} device events failed for now ({Message}); trying again in {Backoff}", events.Count, e.Message, backoff);
+                await Task.Delay(backoff, time, ct);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                if (events.Count == 1)
+                    log.LogError(e, "Dropped device event {Event}", events[0]);
+                else
+                    log.LogWarning(e, "Applying {Count} device events failed; applying them one at a time", events.Count);
+                return false;
             }
         }
+    }
+}
+
+/// <summary>Failures that pass by themselves: retry the same work later.</summary>
+internal static class Transient
+{
+    // SQLite's primary result codes: BUSY, LOCKED, IOERR, FULL, CANTOPEN.
+    private static readonly int[] SqliteCodes = [5, 6, 10, 13, 14];
+
+    public static bool Is(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is Microsoft.Data.Sqlite.SqliteException s && SqliteCodes.Contains(s.SqliteErrorCode & 0xFF))
+                return true;
+            if (e is IOException or TimeoutException)
+                return true;
+        }
+        return false;
     }
 }
 

@@ -23,6 +23,8 @@ public sealed class EngineWriter(
 
     public async Task<T> RunAsync<T>(Func<WriteScope, CancellationToken, Task<T>> work, CancellationToken ct = default)
     {
+        T result;
+        OtaChange? change = null;
         await _gate.WaitAsync(ct);
         try
         {
@@ -30,7 +32,7 @@ public sealed class EngineWriter(
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var scope = new WriteScope(db, time.GetUtcNow());
 
-            var result = await work(scope, ct);
+            result = await work(scope, ct);
             await BatchLifecycle.SettleAsync(scope, ct);
 
             var store = scope.Store;
@@ -47,15 +49,19 @@ public sealed class EngineWriter(
 
             await tx.CommitAsync(ct);
 
+            // Handed over in step order, inside the lock: a task's notices reach the gateway in the order decided.
             Deliver(notices, scope.Replies);
             if (scope.TouchedBatches.Count > 0 || scope.TouchedPackages.Count > 0 || scope.DevicesChanged)
-                feed.Publish(new OtaChange(scope.TouchedBatches, scope.TouchedPackages, scope.DevicesChanged));
-            return result;
+                change = new OtaChange(scope.TouchedBatches, scope.TouchedPackages, scope.DevicesChanged);
         }
         finally
         {
             _gate.Release();
         }
+        // Pages hear of the step only once the writer is free again (and the feed calls them on their own threads).
+        if (change is not null)
+            feed.Publish(change);
+        return result;
     }
 
     public Task RunAsync(Func<WriteScope, CancellationToken, Task> work, CancellationToken ct = default) =>

@@ -1,53 +1,115 @@
 namespace OtaConsole.Core.Rollout;
 
 /// <summary>What one committed writer step touched, for live pages.</summary>
-public sealed record OtaChange(IReadOnlySet<string> BatchIds, IReadOnlySet<string> PackageIds, bool DevicesChanged, bool CatalogChanged = false);
+public sealed record OtaChange(IReadOnlySet<string> BatchIds, IReadOnlySet<string> PackageIds, bool DevicesChanged, bool CatalogChanged = false)
+{
+    /// <summary>Everything this change and a later one touched together.</summary>
+    public OtaChange Merge(OtaChange later) => new(
+        Union(BatchIds, later.BatchIds),
+        Union(PackageIds, later.PackageIds),
+        DevicesChanged || later.DevicesChanged,
+        CatalogChanged || later.CatalogChanged);
+
+    private static IReadOnlySet<string> Union(IReadOnlySet<string> a, IReadOnlySet<string> b)
+    {
+        if (b.Count == 0 || a.IsSupersetOf(b))
+            return a;
+        if (a.Count == 0)
+            return b;
+        var set = new HashSet<string>(a);
+        set.UnionWith(b);
+        return set;
+    }
+}
 
 /// <summary>
-/// A singleton that tells subscribers (live pages) what changed after each commit. Subscribers are called on
-/// the writer's thread and must return at once: a page marshals to its renderer with InvokeAsync and throttles.
+/// A singleton that tells subscribers (live pages) what changed after each commit. Publishing never runs a
+/// subscriber: each subscriber is called on the thread pool, one call at a time, and changes that arrive while
+/// it is busy are merged into its next call. So a slow or blocked page never holds up the engine, and a page's
+/// reload never runs on the writer's thread.
 /// </summary>
 public sealed class OtaChangeFeed
 {
     private readonly Lock _gate = new();
-    private Action<OtaChange>[] _subscribers = [];
+    private Subscriber[] _subscribers = [];
 
     public IDisposable Subscribe(Action<OtaChange> onChange)
     {
+        var s = new Subscriber(this, onChange);
         lock (_gate)
-            _subscribers = [.. _subscribers, onChange];
-        return new Subscription(this, onChange);
+            _subscribers = [.. _subscribers, s];
+        return s;
     }
 
     public void Publish(OtaChange change)
     {
         foreach (var s in Volatile.Read(ref _subscribers))
-        {
-            try
-            {
-                s(change);
-            }
-            catch (Exception)
-            {
-                // A broken subscriber (a page mid-teardown) must not stop the engine or the other pages.
-            }
-        }
+            s.Post(change);
     }
 
-    private void Unsubscribe(Action<OtaChange> onChange)
+    private void Unsubscribe(Subscriber s)
     {
         lock (_gate)
-            _subscribers = _subscribers.Where(s => s != onChange).ToArray();
+            _subscribers = _subscribers.Where(x => x != s).ToArray();
     }
 
-    private sealed class Subscription(OtaChangeFeed feed, Action<OtaChange> onChange) : IDisposable
+    private sealed class Subscriber(OtaChangeFeed feed, Action<OtaChange> onChange) : IDisposable, IThreadPoolWorkItem
     {
-        private int _disposed;
+        private readonly Lock _gate = new();
+        private OtaChange? _pending;
+        private bool _running;
+        private bool _disposed;
+
+        public void Post(OtaChange change)
+        {
+            lock (_gate)
+            {
+                if (_disposed)
+                    return;
+                _pending = _pending is null ? change : _pending.Merge(change);
+                if (_running)
+                    return;
+                _running = true;
+            }
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
+        public void Execute()
+        {
+            while (true)
+            {
+                OtaChange next;
+                lock (_gate)
+                {
+                    if (_pending is null || _disposed)
+                    {
+                        _pending = null;
+                        _running = false;
+                        return;
+                    }
+                    next = _pending;
+                    _pending = null;
+                }
+                try
+                {
+                    onChange(next);
+                }
+                catch (Exception)
+                {
+                    // A broken subscriber (a page mid-teardown) must not stop the feed for itself or the others.
+                }
+            }
+        }
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-                feed.Unsubscribe(onChange);
+            lock (_gate)
+            {
+                if (_disposed)
+                    return;
+                _disposed = true;
+            }
+            feed.Unsubscribe(this);
         }
     }
 }

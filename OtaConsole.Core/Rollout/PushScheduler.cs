@@ -68,7 +68,9 @@ internal static class PushScheduler
     private static async Task PushAsync(WriteScope scope, CancellationToken ct)
     {
         var now = scope.Now;
-        var batches = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => b.Status == BatchStatus.InProgress && b.NeedPush && b.Counts.Queued > 0), ct);
+        // A dynamic batch whose policy was cancelled without its tasks still pushes them, at its rate, to their end.
+        var batches = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => (b.Status == BatchStatus.InProgress
+            || (b.Status == BatchStatus.Canceled && b.Selection == SelectionType.Dynamic)) && b.NeedPush && b.Counts.Queued > 0), ct);
         foreach (var batch in batches)
         {
             var rate = batch.PushRate.RateAfter(CountedForRamp(batch));

@@ -60,6 +60,9 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
     public Task<int> ApplyDeviceEventsAsync(IReadOnlyList<DeviceEvent> events, CancellationToken ct = default) =>
         events.Count == 0 ? Task.FromResult(0) : writer.RunAsync((s, c) => _events.ApplyAsync(s, events, c), ct);
 
+    /// <summary>At start: every device offline until it connects again. Returns how many were marked online.</summary>
+    public Task<int> ForgetPresenceAsync(CancellationToken ct = default) => writer.RunAsync(PresenceReset.RunAsync, ct);
+
     /// <summary>One scheduler tick: scheduled starts and ends, timeouts, retries, paced pushes.</summary>
     public Task TickAsync(CancellationToken ct = default) => writer.RunAsync(PushScheduler.TickAsync, ct);
 }

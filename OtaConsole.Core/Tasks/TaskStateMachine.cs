@@ -204,9 +204,9 @@ public static class TaskStateMachine
     }
 
     /// <summary>
-    /// A version report for the task's module. The destination version is success. Otherwise a version that
-    /// is neither the source nor the destination fails a task that is pending or pushed, and any version but
-    /// the destination fails a task that is In upgrade; both are retried if the batch says so.
+    /// A version report for the task's module. The destination version is success; the source version changes
+    /// nothing (a device that reconnects mid-update reports the version it still runs); any other version fails
+    /// the task, retried if the batch says so (the seed's rule, for In upgrade tasks as for pending ones).
     /// When the source was unknown (the device never reported), the first version it reports becomes the source.
     /// </summary>
     public static Outcome ReportVersion(UpdateTask t, string version, TaskChangeSet c)
@@ -226,21 +226,16 @@ public static class TaskStateMachine
             return Outcome.Done;
         }
 
-        if (t.Status != OtaTaskStatus.InProgress)
+        if (t.SrcVersion is null)
         {
-            if (t.SrcVersion is null)
-            {
-                t.SrcVersion = version;
-                c.Record(t, TaskEventKind.VersionReport, null, null, $"reported version {version} (taken as the source version)");
-                c.MarkUpdated(t);
-                return Outcome.Done;
-            }
-            if (version == t.SrcVersion)
-                return Outcome.Ignored("still on the source version");
-            return FailOrRetry(t, FailureCodes.UnexpectedVersion, $"reported version {version}, neither source {t.SrcVersion} nor destination {t.DestVersion}", c);
+            t.SrcVersion = version;
+            c.Record(t, TaskEventKind.VersionReport, null, null, $"reported version {version} (taken as the source version)");
+            c.MarkUpdated(t);
+            return Outcome.Done;
         }
-
-        return FailOrRetry(t, FailureCodes.UnexpectedVersion, $"reported version {version} while updating to {t.DestVersion}", c);
+        if (version == t.SrcVersion)
+            return Outcome.Ignored("still on the source version");
+        return FailOrRetry(t, FailureCodes.UnexpectedVersion, $"reported version {version}, neither source {t.SrcVersion} nor destination {t.DestVersion}", c);
     }
 
     /// <summary>A pending retry is due: the notice goes out again; the status shown stays as it was.</summary>

@@ -45,11 +45,13 @@ public sealed class ConsoleHost : IAsyncDisposable
     private readonly List<SimulatedDevice> _devices = [];
 
     private readonly FakeTimeProvider? _time;
+    private readonly bool _ownsFolder;
 
-    private ConsoleHost(WebApplicationFactory<Program> factory, string folder, FakeTimeProvider? time)
+    private ConsoleHost(WebApplicationFactory<Program> factory, string folder, bool ownsFolder, FakeTimeProvider? time)
     {
         _factory = factory;
         Folder = folder;
+        _ownsFolder = ownsFolder;
         _time = time;
         _subscription = Feed.Subscribe(_ => _changed.Release());
     }
@@ -69,10 +71,13 @@ public sealed class ConsoleHost : IAsyncDisposable
     public HttpClient Http { get; } = new();
 
     /// <param name="realTime">Run on the real clock, as browser tests do: a browser cannot wait while a test moves a fake one.</param>
-    public static async Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null, bool realTime = false)
+    /// <param name="folder">The data folder of an earlier console (a restart); it is left in place when this one is disposed.</param>
+    /// <param name="time">The clock, when a restart should carry on from an earlier console's.</param>
+    public static async Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null, bool realTime = false, string? folder = null, FakeTimeProvider? time = null)
     {
-        var folder = Directory.CreateTempSubdirectory("ota-console-").FullName;
-        var time = realTime ? null : new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
+        var ownsFolder = folder is null;
+        folder ??= Directory.CreateTempSubdirectory("ota-console-").FullName;
+        time ??= realTime ? null : new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
         var all = new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
@@ -94,7 +99,7 @@ public sealed class ConsoleHost : IAsyncDisposable
         factory.UseKestrel(0);
         // StartServer blocks; off the test's synchronization context it cannot deadlock with the host's own start.
         await Task.Run(factory.StartServer);
-        var host = new ConsoleHost(factory, folder, time);
+        var host = new ConsoleHost(factory, folder, ownsFolder, time);
         host.BaseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         return host;
     }
@@ -212,7 +217,7 @@ public sealed class ConsoleHost : IAsyncDisposable
     }
 
     /// <summary>Waits until every device event handed to the engine so far has been applied.</summary>
-    public Task DrainAsync() => WaitForAsync(() => Task.FromResult(Queue.Applied >= Queue.Enqueued), advanceClock: false, what: "the device event queue to drain");
+    public Task DrainAsync() => WaitForAsync(() => Task.FromResult(Queue.Applied + Queue.Dropped >= Queue.Enqueued), advanceClock: false, what: "the device event queue to drain");
 
     public async ValueTask DisposeAsync()
     {
@@ -222,6 +227,8 @@ public sealed class ConsoleHost : IAsyncDisposable
         Http.Dispose();
         await _factory.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (!_ownsFolder)
+            return;
         try
         {
             Directory.Delete(Folder, true);

@@ -223,10 +223,22 @@ public sealed class TaskStateMachineTests
     }
 
     [Fact]
-    public void Any_version_but_the_destination_fails_an_updating_task_even_the_source()
+    public void The_source_version_keeps_an_updating_task_In_upgrade()
+    {
+        // The seed: an In upgrade device fails only on a version that is neither source nor destination. A device
+        // that reconnects mid-update reports the version it still runs.
+        var t = Updating();
+        Assert.False(TaskStateMachine.ReportVersion(t, "1.0.0", At(2)).Applied);
+        Assert.Equal(OtaTaskStatus.InProgress, t.Status);
+        Assert.True(TaskStateMachine.ReportVersion(t, "2.0.0", At(3)).Applied);
+        Assert.Equal(OtaTaskStatus.Succeeded, t.Status);
+    }
+
+    [Fact]
+    public void A_version_neither_source_nor_destination_fails_an_updating_task()
     {
         var t = Updating();
-        TaskStateMachine.ReportVersion(t, "1.0.0", At(2));
+        TaskStateMachine.ReportVersion(t, "9.9.9", At(2));
         Assert.Equal((OtaTaskStatus.Failed, FailureCodes.UnexpectedVersion), (t.Status, t.FailureCode));
     }
 

@@ -13,7 +13,7 @@ public sealed partial class Home
     protected override async Task OnInitializedAsync()
     {
         await LoadAsync();
-        Follow(_ => true, LoadAsync);
+        Follow(_ => true, LoadAsync, costly: true);
     }
 
     private async Task LoadAsync() => _overview = await Overviews.GetAsync();

@@ -45,6 +45,15 @@ public static class Labels
         _ => status.ToString(),
     };
 
+    /// <summary>
+    /// A batch's status with what is still going on: a cancelled batch's remaining tasks carry on to their end (a
+    /// dynamic batch's policy stops, its tasks go on at its rate; a static batch's In upgrade tasks finish).
+    /// </summary>
+    public static string Batch(BatchStatus status, SelectionType selection, TaskCounts counts) =>
+        status == BatchStatus.Canceled && counts.Unfinished > 0
+            ? $"{(selection == SelectionType.Dynamic ? "Policy cancelled" : "Canceled")}, {counts.Unfinished} {(counts.Unfinished == 1 ? "task" : "tasks")} still running"
+            : Batch(status);
+
     public static Color BatchColor(BatchStatus status) => status switch
     {
         BatchStatus.InProgress => Color.Info,

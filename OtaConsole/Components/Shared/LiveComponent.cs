@@ -14,8 +14,9 @@ public abstract class LiveComponent : ComponentBase, IDisposable
 
     [Inject] public required LiveUpdates Live { get; init; }
 
-    protected void Follow(Func<OtaChange, bool> relevant, Func<Task> reload) =>
-        _live = Live.Subscribe(relevant, () => InvokeAsync(() => ReloadAsync(reload)));
+    /// <param name="costly">The reload scans the whole fleet: it runs at most once a second.</param>
+    protected void Follow(Func<OtaChange, bool> relevant, Func<Task> reload, bool costly = false) =>
+        _live = Live.Subscribe(relevant, () => InvokeAsync(() => ReloadAsync(reload)), costly);
 
     /// <summary>Reloads and renders; also what a page calls after its own actions.</summary>
     protected async Task ReloadAsync(Func<Task> reload)

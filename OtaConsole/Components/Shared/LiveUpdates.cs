@@ -16,9 +16,16 @@ public sealed class LiveOptions
 /// </summary>
 public sealed class LiveUpdates(OtaChangeFeed feed, TimeProvider time, IOptions<LiveOptions> options)
 {
-    public IDisposable Subscribe(Func<OtaChange, bool> relevant, Func<Task> refresh)
+    /// <summary>Pages whose reload is a fleet-wide query (the Overview's counts, Data analysis' GROUP BYs) re-query at most this often.</summary>
+    public static readonly TimeSpan CostlyInterval = TimeSpan.FromSeconds(1);
+
+    /// <param name="costly">The reload scans the fleet: at most one per <see cref="CostlyInterval"/>.</param>
+    public IDisposable Subscribe(Func<OtaChange, bool> relevant, Func<Task> refresh, bool costly = false)
     {
-        var throttle = new Throttle(refresh, options.Value.MinimumInterval, time);
+        var interval = options.Value.MinimumInterval;
+        if (costly && interval < CostlyInterval)
+            interval = CostlyInterval;
+        var throttle = new Throttle(refresh, interval, time);
         var subscription = feed.Subscribe(change =>
         {
             if (relevant(change))

@@ -1,0 +1,38 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using OtaConsole.Core.Model;
+
+namespace OtaConsole.Core.Rollout;
+
+/// <summary>
+/// At start no device is connected to this console: presence left from before a crash would make counts lie and
+/// push tasks into the void. Every device is marked offline and its waiting tasks wait for it again, until it
+/// connects (embedded broker) or the broker or its messages say it is there (external broker).
+/// Runs after the schema is migrated and before the broker accepts devices (hosted services start in order).
+/// </summary>
+public sealed class PresenceReset(RolloutEngine engine) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => engine.ForgetPresenceAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The writer step: online devices go offline; their queued tasks now wait for them.</summary>
+    internal static async Task<int> RunAsync(WriteScope scope, CancellationToken ct)
+    {
+        var online = await scope.Db.Devices.Where(d => d.IsOnline).Select(d => d.Id).ToListAsync(ct);
+        if (online.Count == 0)
+            return 0;
+        foreach (var id in online)
+            scope.SetPresence(id, false);
+        var batchIds = await scope.Db.Tasks.Where(t => t.Status == OtaTaskStatus.Queued && t.QueueReason != QueueReason.Offline)
+            .Select(t => t.BatchId).Distinct().ToListAsync(ct);
+        foreach (var batchId in batchIds)
+        {
+            var batch = await scope.BatchAsync(batchId, ct);
+            var tasks = await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => t.BatchId == batchId && t.Status == OtaTaskStatus.Queued && t.QueueReason != QueueReason.Offline), ct);
+            foreach (var t in tasks)
+                Tasks.TaskStateMachine.Requeue(t, new Tasks.QueueContext(batch.Status == BatchStatus.Planned, DeviceOnline: false, batch.NeedPush), scope.Changes);
+        }
+        return online.Count;
+    }
+}
