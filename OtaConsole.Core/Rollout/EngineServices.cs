@@ -62,27 +62,48 @@ public sealed class DeviceEventQueue
 /// timeout); a transient failure (a locked or busy database, an I/O error, a full disk) is waited out with
 /// back-off; only an event that fails in itself is dropped, logged and counted.
 /// </summary>
-public sealed class DeviceEventPump(DeviceEventQueue queue, RolloutEngine engine, TimeProvider time, ILogger<DeviceEventPump> log) : BackgroundService
+public sealed class DeviceEventPump(DeviceEventQueue queue, RolloutEngine engine, TimeProvider time, ILogger<DeviceEventPump> log) : IHostedService, IDisposable
 {
     public const int MaxPerStep = 2000;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
-    // Cancelled only when the host's shutdown timeout runs out: the stopping token merely closes the queue.
+    // Cancelled only when the host's shutdown timeout runs out (or the pump is disposed unstopped): stopping
+    // itself only closes the queue, and the loop ends once it has applied what the queue held.
     private readonly CancellationTokenSource _abandon = new();
+    private Task? _loop;
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        queue.Close();
-        await using var giveUp = cancellationToken.Register(() => _abandon.Cancel());
-        await base.StopAsync(cancellationToken);
+        _loop = Task.Run(() => LoopAsync(_abandon.Token), CancellationToken.None);
+        return Task.CompletedTask;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Also when the host is disposed without being stopped: drain what is there, then end.
-        await using var close = stoppingToken.Register(queue.Close);
-        var ct = _abandon.Token;
+        queue.Close();
+        if (_loop is null)
+            return;
+        await using var giveUp = cancellationToken.Register(_abandon.Cancel);
+        try
+        {
+            await _loop;
+        }
+        catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
+        {
+            log.LogWarning("Stopped with {Count} device events not applied: the shutdown timeout ran out", queue.Depth);
+        }
+    }
+
+    public void Dispose()
+    {
+        queue.Close();
+        _abandon.Cancel();
+        _abandon.Dispose();
+    }
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
         var batch = new List<DeviceEvent>(MaxPerStep);
         while (await queue.Reader.WaitToReadAsync(ct))
         {

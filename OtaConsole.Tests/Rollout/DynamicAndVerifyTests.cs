@@ -33,6 +33,31 @@ public sealed class DynamicAndVerifyTests : IDisposable
     }
 
     [Fact]
+    public async Task Tasks_of_a_dynamic_batch_whose_policy_was_cancelled_carry_on_at_its_rate_to_their_end()
+    {
+        await _h.ProductAsync();
+        var devices = await _h.DevicesAsync(30, "1.0.0");
+        var p = await _h.PackageAsync();
+        var created = await _h.BatchAsync(p.Id, r => r with { Selection = SelectionType.Dynamic, SrcVersions = ["1.0.0"], PushRate = PushRate.Constant(60) });
+        await _h.TickAsync(); // one a second
+
+        // Cancel only the policy: its 29 tasks still To Be Pushed go on being pushed, one a second, and end.
+        Assert.Equal(0, await _h.Engine.CancelBatchAsync(created.BatchId, alsoRunningTasks: false));
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(10));
+        var tasks = await _h.TasksAsync(created.BatchId);
+        Assert.InRange(tasks.Count(t => t.Status == OtaTaskStatus.Notified), 10, 12);
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(30));
+        foreach (var d in devices)
+            await _h.VersionAsync(d, "2.0.0");
+
+        var batch = await _h.GetBatchAsync(created.BatchId);
+        Assert.Equal((BatchStatus.Canceled, 30, 0), (batch.Status, batch.Counts.Succeeded, batch.Counts.Unfinished));
+        // The policy is over: a device that reports the source version now is not taken.
+        await _h.DevicesAsync(1, "1.0.0", prefix: "late");
+        Assert.Equal(30, (await _h.TasksAsync(created.BatchId)).Count);
+    }
+
+    [Fact]
     public async Task DynamicMode_2_leaves_out_devices_until_they_report_after_creation()
     {
         await _h.ProductAsync();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using OtaConsole.Core.Devices;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
@@ -53,5 +54,35 @@ public sealed class RestartTests
         Assert.Equal(pushedBefore.Select(n => n.Device.DeviceName).Except(devices.Take(5)).Order(), resent);
         var batch = await second.GetBatchAsync(batchId);
         Assert.Equal((50, 5, 55), (batch.Counts.Succeeded, batch.Counts.Queued, batch.Counts.Total));
+    }
+
+    [Fact]
+    public async Task After_a_crash_devices_are_offline_until_they_connect()
+    {
+        using var database = new TestDatabase();
+        string batchId;
+        using (var crashed = new EngineHarness(database))
+        {
+            await crashed.ProductAsync();
+            await crashed.DevicesAsync(5);
+            var p = await crashed.PackageAsync();
+            batchId = (await crashed.BatchAsync(p.Id, r => r with { PushRate = PushRate.Constant(10) })).BatchId;
+            // The process dies here: nothing marks its devices offline.
+        }
+        await using (var db = database.CreateDbContext())
+            Assert.Equal(5, db.Devices.Count(d => d.IsOnline));
+
+        await using var console = await ConsoleHost.StartAsync(folder: database.Folder);
+        await using (var db = console.Db())
+        {
+            Assert.Equal(0, db.Devices.Count(d => d.IsOnline));
+            Assert.All(db.Tasks.Where(t => t.BatchId == batchId).ToList(), t => Assert.Equal((OtaTaskStatus.Queued, QueueReason.Offline), (t.Status, t.QueueReason)));
+        }
+        var overview = await console.Services.GetRequiredService<Core.Queries.OverviewQueries>().GetAsync();
+        Assert.Equal((5, 0), (overview.Devices, overview.DevicesOnline));
+
+        // A device that connects is online again, and its task goes on.
+        await console.Engine.ApplyDeviceEventsAsync([new DeviceConnected(EngineHarness.Key("dev-000"))]);
+        await console.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Notified);
     }
 }
