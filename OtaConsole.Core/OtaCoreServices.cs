@@ -16,6 +16,8 @@ public static class OtaCoreServices
     public static IServiceCollection AddOtaCore(this IServiceCollection services)
     {
         services.AddOptions<OtaOptions>().BindConfiguration(OtaOptions.Section);
+        services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section)
+            .Validate(o => o.Problem() is null, "Ota:Rollout has a value out of range (see the README's configuration table).").ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddDbContextFactory<OtaDbContext>((sp, o) =>
             OtaDatabase.Configure(o, OtaDatabase.ConnectionString(sp.GetRequiredService<IOptions<OtaOptions>>().Value.DatabasePath)));

@@ -19,5 +19,11 @@ public sealed record VersionReported(DeviceKey Device, string Module, string Ver
 /// <summary>/ota/device/progress: a step of 0..100, or a negative failure code. Module null when the device sent none.</summary>
 public sealed record ProgressReported(DeviceKey Device, string? Module, int Step, string? Desc) : DeviceEvent(Device);
 
+/// <summary>
+/// Not from the device: its notice could not be handed to the broker (a full queue, a broker away). The task is
+/// the one the notice was for, or 0 for whichever of the device's tasks are pushed.
+/// </summary>
+public sealed record NoticeUndelivered(DeviceKey Device, long TaskId, string Reason) : DeviceEvent(Device);
+
 /// <summary>thing/ota/firmware/get: the device asks for its pending package.</summary>
 public sealed record FirmwareRequested(DeviceKey Device, string? Module, string RequestId) : DeviceEvent(Device);

@@ -37,6 +37,8 @@ public sealed class Batch
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ModifiedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
+    /// <summary>A verify batch's end: tasks still unfinished then fail, and with them the verification (Ota:Rollout:VerifyTimeout).</summary>
+    public DateTimeOffset? DeadlineAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
 
     // Kept by the engine, in the same transaction as the tasks they count.

@@ -17,6 +17,8 @@ public sealed class UpdatePackage
     public PackageStatus Status { get; set; }
     /// <summary>0..100: share of the verify batch's tasks that have finished.</summary>
     public int VerifyProgress { get; set; }
+    /// <summary>Why the verification failed (a timeout, devices that failed), shown beside the status.</summary>
+    public string? VerifyFailure { get; set; }
     /// <summary>Custom information, pushed to devices as extData._package_udi.</summary>
     public string? Udi { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

@@ -32,6 +32,21 @@ public sealed class UpdateTask
     public int? RetryCount { get; set; }
 
     public DateTimeOffset? RetryDueAt { get; internal set; }
+    /// <summary>
+    /// When the task's notice goes out again by itself: a reconnect's grace is over, a Pushed task has had no progress
+    /// for a while, or the last notice could not be handed to the broker. Null when nothing is due.
+    /// </summary>
+    public DateTimeOffset? NoticeDueAt { get; internal set; }
+    /// <summary>When the notice was last sent again (not the first push): reconnects re-send at most once per interval.</summary>
+    public DateTimeOffset? LastResentAt { get; internal set; }
+    /// <summary>Notices sent again because a Pushed task showed no progress; bounded.</summary>
+    public int Renotices { get; internal set; }
+    /// <summary>Reconnects since the notice was last sent, folded into the one timeline line of the re-send.</summary>
+    public int ReconnectsSinceNotice { get; internal set; }
+    /// <summary>Notices in a row that could not be handed to the broker; each try waits longer.</summary>
+    public int UndeliveredNotices { get; internal set; }
+    /// <summary>The notice due next is one that could not be delivered (not a re-notice of a silent task).</summary>
+    public bool RedeliveryDue { get; internal set; }
     public DateTimeOffset? TimeoutAt { get; internal set; }
     public DateTimeOffset CreatedAt { get; internal set; }
     public DateTimeOffset? PushedAt { get; internal set; }

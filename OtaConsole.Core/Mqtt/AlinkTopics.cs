@@ -33,7 +33,7 @@ public static class AlinkTopics
     public static string FileDownload(DeviceKey d) => Sys(d, "thing/file/download");
     public static string FileDownloadReply(DeviceKey d) => Sys(d, "thing/file/download_reply");
 
-    /// <summary>Topics the server subscribes a device to when its clientId says _ss=1 (reference §7.2).</summary>
+    /// <summary>Topics the server subscribes every device to on connect (reference §7.2: _ss=1 asks for it; C SDK 3.0.1 needs it after a restart).</summary>
     public static IReadOnlyList<string> ServerSubscriptions(DeviceKey d) =>
         [Upgrade(d), FirmwareGetReply(d), ConfigPush(d), ConfigGetReply(d), FileDownloadReply(d)];
 
@@ -72,6 +72,20 @@ public static class AlinkTopics
             return true;
         }
         return false;
+    }
+
+    /// <summary>The device a downlink upgrade topic (/ota/device/upgrade/pk/dn) is for.</summary>
+    public static bool TryParseUpgrade(string? topic, out DeviceKey device)
+    {
+        device = default;
+        const string prefix = "/ota/device/upgrade/";
+        if (topic is null || !topic.StartsWith(prefix, StringComparison.Ordinal))
+            return false;
+        var parts = topic[prefix.Length..].Split('/');
+        if (parts.Length != 2 || !IsName(parts[0]) || !IsName(parts[1]))
+            return false;
+        device = new DeviceKey(parts[0], parts[1]);
+        return true;
     }
 
     /// <summary>A device may publish to its own inform, progress and /sys topics only.</summary>

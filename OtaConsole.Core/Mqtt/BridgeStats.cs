@@ -3,8 +3,9 @@ namespace OtaConsole.Core.Mqtt;
 /// <summary>What the device bridge accepted and refused, since start. Read by the console and by tests.</summary>
 public sealed class BridgeStats
 {
-    private long _connectsAccepted, _connectsRefused, _publishesRefused, _subscriptionsRefused, _eventsAccepted, _messagesIgnored, _noticesSent, _noticesDropped;
+    private long _connectsAccepted, _connectsRefused, _publishesRefused, _subscriptionsRefused, _eventsAccepted, _messagesIgnored, _noticesFailed;
     private readonly long[] _dropped = new long[Enum.GetValues<DropReason>().Length];
+    private readonly long[] _noticesSent = new long[Enum.GetValues<Tasks.NoticeCause>().Length];
 
     public long ConnectsAccepted => Interlocked.Read(ref _connectsAccepted);
     public long ConnectsRefused => Interlocked.Read(ref _connectsRefused);
@@ -13,9 +14,11 @@ public sealed class BridgeStats
     public long EventsAccepted => Interlocked.Read(ref _eventsAccepted);
     /// <summary>Messages on the device's own topics that are not for OTA (deviceinfo, config, …).</summary>
     public long MessagesIgnored => Interlocked.Read(ref _messagesIgnored);
-    public long NoticesSent => Interlocked.Read(ref _noticesSent);
-    /// <summary>Notices that could not be handed to a broker (the external broker was unreachable).</summary>
-    public long NoticesDropped => Interlocked.Read(ref _noticesDropped);
+    /// <summary>Notices handed to the broker, all causes (first pushes and re-sends).</summary>
+    public long NoticesSent => _noticesSent.Sum(n => Interlocked.Read(ref n));
+    public long NoticesSentFor(Tasks.NoticeCause cause) => Interlocked.Read(ref _noticesSent[(int)cause]);
+    /// <summary>Notices and replies that could not be handed to the broker or that it dropped: not counted as sent.</summary>
+    public long NoticesFailed => Interlocked.Read(ref _noticesFailed);
     public long Dropped(DropReason reason) => Interlocked.Read(ref _dropped[(int)reason]);
     public long DroppedTotal => _dropped.Sum(d => Interlocked.Read(ref d));
 
@@ -25,7 +28,7 @@ public sealed class BridgeStats
     internal void SubscriptionRefused() => Interlocked.Increment(ref _subscriptionsRefused);
     internal void EventAccepted() => Interlocked.Increment(ref _eventsAccepted);
     internal void MessageIgnored() => Interlocked.Increment(ref _messagesIgnored);
-    internal void NoticeSent() => Interlocked.Increment(ref _noticesSent);
-    internal void NoticeDropped() => Interlocked.Increment(ref _noticesDropped);
+    internal void NoticeSent(Tasks.NoticeCause cause) => Interlocked.Increment(ref _noticesSent[(int)cause]);
+    internal void NoticeFailed() => Interlocked.Increment(ref _noticesFailed);
     internal void Drop(DropReason reason) => Interlocked.Increment(ref _dropped[(int)reason]);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OtaConsole.Core.Devices;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Packages;
 using OtaConsole.Core.Rollout;
@@ -29,32 +30,46 @@ public sealed class InProcessDevices
 
 /// <summary>
 /// The engine's gateway to devices over MQTT. The engine hands messages over here after each commit and goes
-/// on; <see cref="DownlinkPublisher"/> encodes and publishes them. A full queue drops the newest message: the
-/// device gets its notice again when it reconnects or asks for it.
+/// on; <see cref="DownlinkPublisher"/> encodes and publishes them. A notice that cannot be handed on (the queue is
+/// full, the broker refuses it) is not counted as sent: the engine hears of it (<see cref="NoticeUndelivered"/>)
+/// and sends it again later.
 /// </summary>
-public sealed class MqttDeviceGateway(BridgeStats stats) : IDeviceGateway
+public sealed class MqttDeviceGateway(BridgeStats stats, DeviceEventQueue events) : IDeviceGateway
 {
     public const int Capacity = 100_000;
 
+    // Written only with TryWrite, which says false when full (DropWrite would say true and drop without a trace).
     private readonly Channel<object> _outbox = Channel.CreateBounded<object>(
-        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     internal ChannelReader<object> Outbox => _outbox.Reader;
 
     public void SendNotice(UpdateNotice notice)
     {
         if (!_outbox.Writer.TryWrite(notice))
-            stats.NoticeDropped();
+            Undelivered(notice, "the outgoing queue is full");
     }
 
     public void SendFirmwareReply(FirmwareReply reply)
     {
+        // A device that gets no reply asks again.
         if (!_outbox.Writer.TryWrite(reply))
-            stats.NoticeDropped();
+            stats.NoticeFailed();
     }
 
     /// <summary>An already encoded downlink message (an MQTT-download block).</summary>
     public bool TrySend(DeviceKey device, string topic, byte[] payload) => _outbox.Writer.TryWrite(new EncodedDownlink(device, topic, payload));
+
+    /// <summary>A notice did not reach the broker, or the broker dropped it: counted, and the engine sends it again later.</summary>
+    internal void Undelivered(UpdateNotice notice, string reason) => Undelivered(notice.Device, notice.TaskId, reason);
+
+    internal void Undelivered(DeviceKey device, long taskId, string reason)
+    {
+        stats.NoticeFailed();
+        // Without waiting: this runs on the writer's hand-over. Should even the event queue be full, the task's
+        // own re-notice timer (Ota:Rollout:RenoticeAfter) still brings the notice.
+        events.TryEnqueue(new NoticeUndelivered(device, taskId, reason));
+    }
 }
 
 internal sealed record EncodedDownlink(DeviceKey Device, string Topic, byte[] Payload);
@@ -75,22 +90,35 @@ public sealed class DownlinkPublisher(
     {
         await foreach (var item in gateway.Outbox.ReadAllAsync(stoppingToken))
         {
-            var (device, topic, payload) = Encode(item);
             try
             {
+                // Encoding is inside: a link that cannot be signed fails this message, never the loop.
+                var (device, topic, payload) = Encode(item);
                 if (inProcess.TryGet(device, out var deliver))
                     await deliver(topic, payload);
                 else
                     await transport.PublishAsync(topic, payload, stoppingToken);
-                stats.NoticeSent();
+                if (item is UpdateNotice n)
+                    stats.NoticeSent(n.Cause);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                stats.NoticeDropped();
-                log.LogWarning("Could not publish to {Device} on {Topic}: {Message}", device, topic, e.Message);
+                if (item is UpdateNotice n)
+                    gateway.Undelivered(n, e.Message);
+                else
+                    stats.NoticeFailed();
+                log.LogWarning("Could not publish a {Kind} to {Device}: {Message}", item.GetType().Name, DeviceOf(item), e.Message);
             }
         }
     }
+
+    private static DeviceKey DeviceOf(object item) => item switch
+    {
+        UpdateNotice n => n.Device,
+        FirmwareReply r => r.Device,
+        EncodedDownlink d => d.Device,
+        _ => default,
+    };
 
     private (DeviceKey Device, string Topic, byte[] Payload) Encode(object item) => item switch
     {

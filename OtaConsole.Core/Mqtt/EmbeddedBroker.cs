@@ -23,6 +23,7 @@ public sealed class EmbeddedBroker(
     DeviceSecrets secrets,
     UplinkHandler uplinks,
     DeviceEventQueue events,
+    MqttDeviceGateway gateway,
     BridgeStats stats,
     ILogger<EmbeddedBroker> log) : IHostedService, IMqttTransport, IDisposable
 {
@@ -49,7 +50,9 @@ public sealed class EmbeddedBroker(
         var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointPort(o.Port)
-            .WithMaxPendingMessagesPerClient(100);
+            .WithMaxPendingMessagesPerClient(100)
+            // A message that finds a device's queue full is the one dropped, and reported: a notice among them is sent again.
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropNewMessage);
         if (o.Host is not ("*" or "" or null))
         {
             var ip = IPAddress.TryParse(o.Host, out var parsed) ? parsed : (await Dns.GetHostAddressesAsync(o.Host, cancellationToken))[0];
@@ -64,6 +67,7 @@ public sealed class EmbeddedBroker(
         _server.ClientDisconnectedAsync += DisconnectedAsync;
         _server.InterceptingPublishAsync += PublishAsync;
         _server.InterceptingSubscriptionAsync += SubscribeAsync;
+        _server.ApplicationMessageEnqueuedOrDroppedAsync += EnqueuedOrDroppedAsync;
         await _server.StartAsync();
         log.LogInformation("MQTT broker listening on port {Port}", Port);
     }
@@ -196,6 +200,14 @@ public sealed class EmbeddedBroker(
         {
             log.LogError(ex, "Handling a message from {Device} failed", device);
         }
+    }
+
+    /// <summary>A notice the broker dropped (the device's queue of pending messages was full) is not delivered: the engine sends it again.</summary>
+    private Task EnqueuedOrDroppedAsync(ApplicationMessageEnqueuedEventArgs e)
+    {
+        if (e.IsDropped && AlinkTopics.TryParseUpgrade(e.ApplicationMessage.Topic, out var device))
+            gateway.Undelivered(device, 0, "the device's queue of pending messages was full");
+        return Task.CompletedTask;
     }
 
     private Task SubscribeAsync(InterceptingSubscriptionEventArgs e)

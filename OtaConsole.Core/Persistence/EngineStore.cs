@@ -20,16 +20,18 @@ internal sealed class EngineStore(OtaDbContext db)
         "\"Id\",\"BatchId\",\"PackageId\",\"DeviceId\",\"ProductKey\",\"DeviceName\",\"ModuleName\",\"SrcVersion\",\"DestVersion\"," +
         "\"Status\",\"QueueReason\",\"Progress\",\"FailureCode\",\"FailureReason\",\"RetryAttempts\"," +
         "\"TimeoutMinutes\",\"RetryIntervalMinutes\",\"RetryCount\",\"RetryDueAt\",\"TimeoutAt\"," +
-        "\"CreatedAt\",\"PushedAt\",\"FirstProgressAt\",\"EndedAt\",\"ModifiedAt\"";
+        "\"CreatedAt\",\"PushedAt\",\"FirstProgressAt\",\"EndedAt\",\"ModifiedAt\"," +
+        "\"NoticeDueAt\",\"LastResentAt\",\"Renotices\",\"ReconnectsSinceNotice\",\"UndeliveredNotices\",\"RedeliveryDue\"";
 
     private const string InsertTaskSql =
-        "INSERT INTO \"Tasks\" (" + TaskColumns + ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)";
+        "INSERT INTO \"Tasks\" (" + TaskColumns + ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31)";
 
     // Only the fields the state machine changes.
     private const string UpdateTaskSql =
         "UPDATE \"Tasks\" SET \"SrcVersion\"=?1,\"Status\"=?2,\"QueueReason\"=?3,\"Progress\"=?4,\"FailureCode\"=?5," +
         "\"FailureReason\"=?6,\"RetryAttempts\"=?7,\"RetryDueAt\"=?8,\"TimeoutAt\"=?9,\"PushedAt\"=?10," +
-        "\"FirstProgressAt\"=?11,\"EndedAt\"=?12,\"ModifiedAt\"=?13 WHERE \"Id\"=?14";
+        "\"FirstProgressAt\"=?11,\"EndedAt\"=?12,\"ModifiedAt\"=?13,\"NoticeDueAt\"=?14,\"LastResentAt\"=?15," +
+        "\"Renotices\"=?16,\"ReconnectsSinceNotice\"=?17,\"UndeliveredNotices\"=?18,\"RedeliveryDue\"=?19 WHERE \"Id\"=?20";
 
     private const string InsertEventSql =
         "INSERT INTO \"TaskEvents\" (\"TaskId\",\"At\",\"Kind\",\"FromStatus\",\"ToStatus\",\"Detail\") VALUES (?1,?2,?3,?4,?5,?6)";
@@ -141,6 +143,7 @@ internal sealed class EngineStore(OtaDbContext db)
             cmd.Bind(23, t.FirstProgressAt);
             cmd.Bind(24, t.EndedAt);
             cmd.Bind(25, t.ModifiedAt);
+            BindNotice(cmd, 26, t);
             cmd.Execute();
         }
     }
@@ -160,7 +163,8 @@ internal sealed class EngineStore(OtaDbContext db)
             cmd.Bind(11, t.FirstProgressAt);
             cmd.Bind(12, t.EndedAt);
             cmd.Bind(13, t.ModifiedAt);
-            cmd.Bind(14, t.Id);
+            BindNotice(cmd, 14, t);
+            cmd.Bind(20, t.Id);
             cmd.Execute();
         }
     }
@@ -221,6 +225,16 @@ internal sealed class EngineStore(OtaDbContext db)
         cmd.Bind(i + 5, t.RetryAttempts);
     }
 
+    private static void BindNotice(NativeStatement cmd, int i, UpdateTask t)
+    {
+        cmd.Bind(i, t.NoticeDueAt);
+        cmd.Bind(i + 1, t.LastResentAt);
+        cmd.Bind(i + 2, t.Renotices);
+        cmd.Bind(i + 3, t.ReconnectsSinceNotice);
+        cmd.Bind(i + 4, t.UndeliveredNotices);
+        cmd.Bind(i + 5, t.RedeliveryDue);
+    }
+
     private static UpdateTask ReadTask(DbDataReader r) => new()
     {
         Id = r.GetInt64(0),
@@ -248,6 +262,12 @@ internal sealed class EngineStore(OtaDbContext db)
         FirstProgressAt = Time(r, 22),
         EndedAt = Time(r, 23),
         ModifiedAt = Time(r, 24)!.Value,
+        NoticeDueAt = Time(r, 25),
+        LastResentAt = Time(r, 26),
+        Renotices = r.GetInt32(27),
+        ReconnectsSinceNotice = r.GetInt32(28),
+        UndeliveredNotices = r.GetInt32(29),
+        RedeliveryDue = r.GetBoolean(30),
     };
 
     private static string? Str(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);

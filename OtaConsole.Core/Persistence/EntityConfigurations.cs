@@ -122,6 +122,7 @@ internal sealed class UpdateTaskConfiguration : IEntityTypeConfiguration<UpdateT
         // The scheduler's due work. Partial: most tasks wait for neither, and a NULL entry would cost every insert.
         b.HasIndex(t => t.TimeoutAt).HasFilter("\"TimeoutAt\" IS NOT NULL");
         b.HasIndex(t => t.RetryDueAt).HasFilter("\"RetryDueAt\" IS NOT NULL");
+        b.HasIndex(t => t.NoticeDueAt).HasFilter("\"NoticeDueAt\" IS NOT NULL");
     }
 }
 

@@ -53,10 +53,13 @@ internal static class BatchCreator
             TaskStateMachine.Start(task, new QueueContext(planned, c.Online, batch.NeedPush), batch.NeedConfirm, verdict.BusyWith, scope.Changes);
         }
 
+        if (batch.Kind == BatchKind.Verify)
+            batch.DeadlineAt = scope.Now + scope.Options.VerifyTimeout;
         if (batch.Kind == BatchKind.Verify && package.Status != PackageStatus.NoVerificationNeeded)
         {
             package.Status = PackageStatus.Verifying;
             package.VerifyProgress = 0;
+            package.VerifyFailure = null;
             package.ModifiedAt = scope.Now;
         }
         return new BatchCreated(batch.Id, preview, batch.CreatedAt);

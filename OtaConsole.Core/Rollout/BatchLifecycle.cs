@@ -81,6 +81,10 @@ internal static class BatchLifecycle
         };
         if (status == PackageStatus.Unverified)
             progress = 0;
+        if (status == PackageStatus.VerificationFailed && package.VerifyFailure is null)
+            package.VerifyFailure = $"{total - batch.Counts.Succeeded} of {total} test devices did not update";
+        else if (status != PackageStatus.VerificationFailed)
+            package.VerifyFailure = null;
         if (package.Status != status || package.VerifyProgress != progress)
         {
             package.Status = status;

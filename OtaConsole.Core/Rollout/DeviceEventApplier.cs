@@ -62,6 +62,10 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
                     await SetOnlineAsync(scope, device, true, resend: false, ct);
                     await AnswerRequestAsync(scope, device, f, ct);
                     break;
+                case NoticeUndelivered u:
+                    foreach (var t in device.Tasks.Where(t => u.TaskId == 0 ? t.Status is OtaTaskStatus.Notified or OtaTaskStatus.InProgress : t.Id == u.TaskId))
+                        TaskStateMachine.NoticeUndelivered(t, u.Reason, scope.Changes);
+                    break;
             }
         }
         return unknown;

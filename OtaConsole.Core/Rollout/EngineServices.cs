@@ -48,6 +48,15 @@ public sealed class DeviceEventQueue
         Interlocked.Increment(ref _enqueued);
     }
 
+    /// <summary>Enqueues without waiting, for callers that must not block (the writer's hand-over); false when full or closed.</summary>
+    public bool TryEnqueue(DeviceEvent e)
+    {
+        if (!_channel.Writer.TryWrite(e))
+            return false;
+        Interlocked.Increment(ref _enqueued);
+        return true;
+    }
+
     /// <summary>Stop accepting events; those already queued stay to be applied.</summary>
     public void Close() => _channel.Writer.TryComplete();
 

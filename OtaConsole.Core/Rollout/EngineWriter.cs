@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OtaConsole.Core.Persistence;
 
 namespace OtaConsole.Core.Rollout;
@@ -15,9 +16,11 @@ public sealed class EngineWriter(
     TimeProvider time,
     IDeviceGateway gateway,
     OtaChangeFeed feed,
-    ILogger<EngineWriter> log)
+    ILogger<EngineWriter> log,
+    IOptions<RolloutOptions>? options = null)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly RolloutOptions _options = options?.Value ?? new RolloutOptions();
 
     public TimeProvider Time => time;
 
@@ -30,7 +33,7 @@ public sealed class EngineWriter(
         {
             await using var db = await dbs.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var scope = new WriteScope(db, time.GetUtcNow());
+            var scope = new WriteScope(db, time.GetUtcNow(), _options);
 
             result = await work(scope, ct);
             await BatchLifecycle.SettleAsync(scope, ct);

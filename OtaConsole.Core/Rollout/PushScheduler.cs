@@ -17,8 +17,10 @@ internal static class PushScheduler
     {
         await StartScheduledAsync(scope, ct);
         await FinishSchedulesAsync(scope, ct);
+        await EndVerificationsAsync(scope, ct);
         await FireTimeoutsAsync(scope, ct);
         await FireRetriesAsync(scope, ct);
+        await FireNoticesAsync(scope, ct);
         await PushAsync(scope, ct);
     }
 
@@ -49,6 +51,29 @@ internal static class PushScheduler
         }
     }
 
+    /// <summary>A verify batch past its deadline: its unfinished tasks fail, and with them the package's verification.</summary>
+    private static async Task EndVerificationsAsync(WriteScope scope, CancellationToken ct)
+    {
+        var now = scope.Now;
+        var due = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => b.Kind == BatchKind.Verify && b.Status == BatchStatus.InProgress && b.DeadlineAt <= now), ct);
+        foreach (var batch in due)
+        {
+            var id = batch.Id;
+            var tasks = await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => t.BatchId == id && TaskStateMachine.UnfinishedStatuses.Contains(t.Status)), ct);
+            if (tasks.Count == 0)
+                continue;
+            var online = await OnlineDevicesAsync(scope, scope.Db.Tasks.Where(t => t.BatchId == id), ct);
+            var minutes = (int)Math.Round((now - (batch.StartedAt ?? batch.CreatedAt)).TotalMinutes);
+            foreach (var t in tasks)
+                TaskStateMachine.VerifyDeadlinePassed(t, online.Contains(t.DeviceId)
+                    ? $"verification timed out after {minutes} min: the device did not report {t.DestVersion}"
+                    : $"verification timed out after {minutes} min: the device was offline", scope.Changes);
+            var offline = tasks.Count(t => !online.Contains(t.DeviceId));
+            var package = await scope.PackageAsync(batch.PackageId, ct);
+            package.VerifyFailure = $"timed out after {minutes} min: {tasks.Count} of {batch.Counts.Total} test devices did not finish" + (offline > 0 ? $" ({offline} offline)" : "");
+        }
+    }
+
     private static async Task FireTimeoutsAsync(WriteScope scope, CancellationToken ct)
     {
         var now = scope.Now;
@@ -63,6 +88,15 @@ internal static class PushScheduler
         var tasks = await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => t.RetryDueAt <= now).OrderBy(t => t.RetryDueAt).Take(MaxDuePerTick), ct);
         foreach (var t in tasks)
             TaskStateMachine.RetryDue(t, scope.Changes);
+    }
+
+    /// <summary>Notices due by themselves: after a reconnect's grace, for silent Pushed tasks, after a failed delivery.</summary>
+    private static async Task FireNoticesAsync(WriteScope scope, CancellationToken ct)
+    {
+        var now = scope.Now;
+        var tasks = await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => t.NoticeDueAt <= now).OrderBy(t => t.NoticeDueAt).Take(MaxDuePerTick), ct);
+        foreach (var t in tasks)
+            TaskStateMachine.NoticeDue(t, scope.Changes);
     }
 
     private static async Task PushAsync(WriteScope scope, CancellationToken ct)

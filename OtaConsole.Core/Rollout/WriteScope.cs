@@ -15,12 +15,15 @@ public sealed class WriteScope
     private readonly Dictionary<string, UpdatePackage?> _packages = [];
     private readonly Dictionary<long, UpdateTask> _tasks = [];
 
-    internal WriteScope(OtaDbContext db, DateTimeOffset now)
+    internal WriteScope(OtaDbContext db, DateTimeOffset now, RolloutOptions options)
     {
         Db = db;
         Store = new EngineStore(db);
-        Changes = new TaskChangeSet(now);
+        Options = options;
+        Changes = new TaskChangeSet(now, options.Timing);
     }
+
+    public RolloutOptions Options { get; }
 
     public OtaDbContext Db { get; }
     internal EngineStore Store { get; }

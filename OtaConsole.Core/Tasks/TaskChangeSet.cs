@@ -11,6 +11,10 @@ public enum NoticeCause
     Reconnect,
     /// <summary>An automatic retry after a failure.</summary>
     Retry,
+    /// <summary>A Pushed task showed no progress for a while.</summary>
+    Renotice,
+    /// <summary>The last notice could not be handed to the broker.</summary>
+    Redeliver,
 }
 
 public readonly record struct NoticeRequest(UpdateTask Task, NoticeCause Cause);
@@ -36,12 +40,14 @@ public sealed class BatchDelta
 /// Everything one writer step changes: new and changed tasks, their timeline lines, the notices to send
 /// once it is committed, and how each batch's counters move. The state machine fills it; the writer stores it.
 /// </summary>
-public sealed class TaskChangeSet(DateTimeOffset now)
+public sealed class TaskChangeSet(DateTimeOffset now, Rollout.NoticeTiming? timing = null)
 {
     private readonly HashSet<UpdateTask> _updated = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, BatchDelta> _batches = [];
 
     public DateTimeOffset Now { get; } = now;
+    /// <summary>When notices go out again by themselves (reconnect grace, re-send interval, re-notice of silent tasks).</summary>
+    public Rollout.NoticeTiming Timing { get; } = timing ?? Rollout.NoticeTiming.Default;
     public List<UpdateTask> Created { get; } = [];
     public IReadOnlyCollection<UpdateTask> Updated => _updated;
     public List<TaskEvent> Events { get; } = [];

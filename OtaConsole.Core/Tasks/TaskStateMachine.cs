@@ -11,6 +11,7 @@ public static class FailureCodes
     public const string Timeout = "TIMEOUT";
     public const string UnexpectedVersion = "UNEXPECTED_VERSION";
     public const string DeviceBusy = "DEVICE_BUSY";
+    public const string VerifyTimeout = "VERIFY_TIMEOUT";
 
     /// <summary>The text Alibaba's console gives for each negative step.</summary>
     public static string DescribeStep(int step) => step switch
@@ -135,9 +136,14 @@ public static class TaskStateMachine
         {
             case OtaTaskStatus.Queued when t.QueueReason != QueueReason.Scheduled:
                 MarkPushed(t, "device asked for its package", c);
+                t.NoticeDueAt = null; // a device that pulls its package asks again; nothing is pushed to it by itself
                 return Outcome.Done;
             case OtaTaskStatus.Notified or OtaTaskStatus.InProgress:
-                c.Record(t, TaskEventKind.NoticeResent, null, null, "notice repeated: device asked for its package");
+                // The device has its notice now; a re-send waiting for it is not needed. A device asking over and over
+                // gets a timeline line at most once per re-send interval.
+                if (t.LastResentAt is not { } last || c.Now - last >= c.Timing.ResendInterval)
+                    c.Record(t, TaskEventKind.NoticeResent, null, null, "notice repeated: device asked for its package");
+                Resent(t, c);
                 return Outcome.Done;
             default:
                 return Outcome.Ignored(t.Status == OtaTaskStatus.Queued ? "batch has not started" : $"task is {t.Status}");
@@ -145,8 +151,11 @@ public static class TaskStateMachine
     }
 
     /// <summary>
-    /// The device came back online. A queued task may now be pushed; a pushed or updating task gets its notice
-    /// again, and its timeout clock is not restarted. While a retry is pending the retry sends it instead.
+    /// The device came back online. A queued task may now be pushed. A pushed or updating task gets its notice
+    /// again, but not at once: first the device has <see cref="NoticeTiming.ReconnectGrace"/> to report its version
+    /// (SDKs do on connect, and one that has just installed the destination needs nothing more), and a task's notice
+    /// is sent again at most once per <see cref="NoticeTiming.ResendInterval"/>, so a reconnect storm costs one
+    /// notice and one timeline line. The timeout clock is not restarted. While a retry is pending the retry sends it.
     /// </summary>
     public static Outcome Reconnected(UpdateTask t, QueueContext q, TaskChangeSet c)
     {
@@ -156,8 +165,82 @@ public static class TaskStateMachine
             return Outcome.Ignored($"task is {t.Status}");
         if (t.RetryDueAt is not null)
             return Outcome.Ignored("a retry is pending");
-        c.Record(t, TaskEventKind.NoticeResent, null, null, "notice re-sent: device reconnected");
-        c.Notices.Add(new NoticeRequest(t, NoticeCause.Reconnect));
+        t.ReconnectsSinceNotice++;
+        var due = c.Now + c.Timing.ReconnectGrace;
+        if (t.LastResentAt is { } last && last + c.Timing.ResendInterval > due)
+            due = last + c.Timing.ResendInterval;
+        if (t.NoticeDueAt is not { } pending || pending > due)
+            t.NoticeDueAt = due;
+        c.MarkUpdated(t);
+        return Outcome.Done;
+    }
+
+    /// <summary>
+    /// A notice is due by itself (<see cref="UpdateTask.NoticeDueAt"/>): after a reconnect, after a notice that
+    /// could not be delivered, or because a Pushed task has shown no progress for <see cref="NoticeTiming.RenoticeAfter"/>
+    /// (at most <see cref="NoticeTiming.MaxRenotices"/> times). Each re-send is one timeline line.
+    /// </summary>
+    public static Outcome NoticeDue(UpdateTask t, TaskChangeSet c)
+    {
+        if (t.NoticeDueAt is not { } due || due > c.Now)
+            return Outcome.Ignored("no notice due");
+        if (t.Status is not (OtaTaskStatus.Notified or OtaTaskStatus.InProgress) || t.RetryDueAt is not null)
+        {
+            t.NoticeDueAt = null;
+            c.MarkUpdated(t);
+            return Outcome.Ignored(t.RetryDueAt is null ? $"task is {t.Status}" : "a retry is pending");
+        }
+        NoticeCause cause;
+        if (t.ReconnectsSinceNotice > 0)
+        {
+            cause = NoticeCause.Reconnect;
+            c.Record(t, TaskEventKind.NoticeResent, null, null,
+                t.ReconnectsSinceNotice == 1 ? "notice re-sent: device reconnected" : $"notice re-sent: device reconnected ({t.ReconnectsSinceNotice} times)");
+        }
+        else if (t.RedeliveryDue)
+        {
+            cause = NoticeCause.Redeliver; // the failure itself is in the timeline
+        }
+        else if (t.Status == OtaTaskStatus.Notified && t.Renotices < c.Timing.MaxRenotices)
+        {
+            // No failure was reported since the last send: it reached the broker, and failures start over.
+            t.UndeliveredNotices = 0;
+            cause = NoticeCause.Renotice;
+            t.Renotices++;
+            c.Record(t, TaskEventKind.NoticeResent, null, null,
+                $"no progress since the notice: notice re-sent ({t.Renotices} of {c.Timing.MaxRenotices})");
+        }
+        else
+        {
+            t.NoticeDueAt = null;
+            c.MarkUpdated(t);
+            return Outcome.Ignored("no re-notice left");
+        }
+        Resent(t, c);
+        c.Notices.Add(new NoticeRequest(t, cause));
+        return Outcome.Done;
+    }
+
+    /// <summary>
+    /// The notice could not be handed to the broker (its queue was full, the external broker was away): it is not
+    /// counted as delivered, and goes out again after a wait that doubles with each failure in a row, up to
+    /// <see cref="NoticeTiming.RenoticeAfter"/>. Timeline lines for the 1st, 2nd, 4th, 8th… failure only.
+    /// </summary>
+    public static Outcome NoticeUndelivered(UpdateTask t, string reason, TaskChangeSet c)
+    {
+        if (t.Status is not (OtaTaskStatus.Notified or OtaTaskStatus.InProgress))
+            return Outcome.Ignored($"task is {t.Status}");
+        t.UndeliveredNotices++;
+        t.RedeliveryDue = true;
+        var wait = TimeSpan.FromTicks(Math.Min(c.Timing.ResendInterval.Ticks << Math.Min(t.UndeliveredNotices - 1, 20), c.Timing.RenoticeAfter.Ticks));
+        var due = c.Now + wait;
+        if (t.NoticeDueAt is not { } pending || pending > due)
+            t.NoticeDueAt = due;
+        if ((t.UndeliveredNotices & (t.UndeliveredNotices - 1)) == 0)
+            c.Record(t, TaskEventKind.NoticeResent, null, null, t.UndeliveredNotices == 1
+                ? $"notice not delivered ({reason}); sent again at {t.NoticeDueAt:u}"
+                : $"notice not delivered ({reason}), {t.UndeliveredNotices} times in a row; sent again at {t.NoticeDueAt:u}");
+        c.MarkUpdated(t);
         return Outcome.Done;
     }
 
@@ -197,8 +280,12 @@ public static class TaskStateMachine
             c.Record(t, TaskEventKind.Progress, null, null, $"progress {step}");
         }
         t.Progress = step;
-        // The device is working again on its own: a pending re-push would only interrupt it.
+        // The device is working on its own: a pending retry or re-send would only interrupt it.
         t.RetryDueAt = null;
+        t.NoticeDueAt = null;
+        t.ReconnectsSinceNotice = 0;
+        t.UndeliveredNotices = 0;
+        t.RedeliveryDue = false;
         c.MarkUpdated(t);
         return Outcome.Done;
     }
@@ -248,6 +335,7 @@ public static class TaskStateMachine
         if (t.Status is not (OtaTaskStatus.Notified or OtaTaskStatus.InProgress))
             return Outcome.Done; // a queued task is simply pushed in its turn
         c.Record(t, TaskEventKind.NoticeResent, null, null, $"retry {t.RetryAttempts} of {t.RetryCount}: notice re-sent");
+        Resent(t, c);
         c.Notices.Add(new NoticeRequest(t, NoticeCause.Retry));
         return Outcome.Done;
     }
@@ -260,6 +348,19 @@ public static class TaskStateMachine
         Move(t, OtaTaskStatus.Failed, "timeout", c);
         t.FailureCode = FailureCodes.Timeout;
         t.FailureReason = $"timeout: no destination version within {t.TimeoutMinutes} min of the first progress report";
+        End(t, c);
+        return Outcome.Done;
+    }
+
+    /// <summary>A verify batch ran out of time (Ota:Rollout:VerifyTimeout): an unfinished task fails, never retried.</summary>
+    public static Outcome VerifyDeadlinePassed(UpdateTask t, string reason, TaskChangeSet c)
+    {
+        if (!IsUnfinished(t.Status))
+            return Outcome.Ignored($"task is {t.Status}");
+        Move(t, OtaTaskStatus.Failed, reason, c);
+        t.FailureCode = FailureCodes.VerifyTimeout;
+        t.FailureReason = reason;
+        t.QueueReason = QueueReason.None;
         End(t, c);
         return Outcome.Done;
     }
@@ -292,6 +393,7 @@ public static class TaskStateMachine
         t.FirstProgressAt = null;
         t.PushedAt = null;
         t.EndedAt = null;
+        ResetNotice(t);
         c.MarkUpdated(t);
         return Outcome.Done;
     }
@@ -309,7 +411,10 @@ public static class TaskStateMachine
             t.FailureReason = reason;
             var pushed = t.Status is OtaTaskStatus.Notified or OtaTaskStatus.InProgress;
             if (pushed)
+            {
                 t.RetryDueAt = c.Now.AddMinutes(t.RetryIntervalMinutes ?? 0);
+                t.NoticeDueAt = null; // the retry sends the notice
+            }
             c.Record(t, TaskEventKind.RetryScheduled, null, null,
                 pushed ? $"{reason}; retry {t.RetryAttempts} of {allowed} at {t.RetryDueAt:u}" : $"{reason}; retry {t.RetryAttempts} of {allowed} when pushed");
             c.MarkUpdated(t);
@@ -329,7 +434,31 @@ public static class TaskStateMachine
         Move(t, OtaTaskStatus.Notified, cause, c);
         t.QueueReason = QueueReason.None;
         t.PushedAt = c.Now;
+        ResetNotice(t);
+        t.NoticeDueAt = c.Timing.MaxRenotices > 0 ? c.Now + c.Timing.RenoticeAfter : null;
         c.MarkUpdated(t);
+    }
+
+    /// <summary>The notice went out again: the next one by itself only if a Pushed task still shows no progress.</summary>
+    private static void Resent(UpdateTask t, TaskChangeSet c)
+    {
+        t.LastResentAt = c.Now;
+        t.ReconnectsSinceNotice = 0;
+        t.RedeliveryDue = false;
+        t.NoticeDueAt = t.Status == OtaTaskStatus.Notified && t.RetryDueAt is null && t.Renotices < c.Timing.MaxRenotices
+            ? c.Now + c.Timing.RenoticeAfter
+            : null;
+        c.MarkUpdated(t);
+    }
+
+    private static void ResetNotice(UpdateTask t)
+    {
+        t.NoticeDueAt = null;
+        t.LastResentAt = null;
+        t.Renotices = 0;
+        t.ReconnectsSinceNotice = 0;
+        t.UndeliveredNotices = 0;
+        t.RedeliveryDue = false;
     }
 
     private static void End(UpdateTask t, TaskChangeSet c)
@@ -337,6 +466,7 @@ public static class TaskStateMachine
         t.EndedAt = c.Now;
         t.RetryDueAt = null;
         t.TimeoutAt = null;
+        t.NoticeDueAt = null;
         c.MarkUpdated(t);
     }
 

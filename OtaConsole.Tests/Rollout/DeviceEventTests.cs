@@ -53,11 +53,14 @@ public sealed class DeviceEventTests : IDisposable
     }
 
     [Fact]
-    public async Task Reconnecting_re_sends_the_notice_of_a_pushed_task()
+    public async Task Reconnecting_re_sends_the_notice_of_a_pushed_task_after_the_grace()
     {
         await PushedBatchAsync();
         await _h.ReportAsync(new DeviceDisconnected(EngineHarness.Key("dev-000")), new DeviceConnected(EngineHarness.Key("dev-000")));
+        await _h.ReportAsync(new VersionReported(EngineHarness.Key("dev-000"), OtaModule.Default, "1.0.0")); // still the source
+        Assert.Equal([NoticeCause.Push], _h.Gateway.Notices.Select(n => n.Cause));
 
+        await _h.AdvanceAsync(NoticeTiming.Default.ReconnectGrace);
         Assert.Equal([NoticeCause.Push, NoticeCause.Reconnect], _h.Gateway.Notices.Select(n => n.Cause));
     }
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using OtaConsole.Core.Model;
+using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Tasks;
 
 namespace OtaConsole.Tests.Tasks;
@@ -144,7 +145,10 @@ public sealed class TaskStateMachineTests
 
         var c = At(20);
         Assert.True(TaskStateMachine.Reconnected(t, OnlinePushing, c).Applied);
-        Assert.Equal(NoticeCause.Reconnect, Assert.Single(c.Notices).Cause);
+        Assert.Empty(c.Notices); // first the device has its grace to report its version
+        var due = new TaskChangeSet(T0.AddMinutes(20) + NoticeTiming.Default.ReconnectGrace);
+        Assert.True(TaskStateMachine.NoticeDue(t, due).Applied);
+        Assert.Equal(NoticeCause.Reconnect, Assert.Single(due.Notices).Cause);
         TaskStateMachine.ReportProgress(t, 0, null, At(21));
         Assert.Equal(timeoutAt, t.TimeoutAt);
         Assert.Equal(T0.AddMinutes(5), t.FirstProgressAt);

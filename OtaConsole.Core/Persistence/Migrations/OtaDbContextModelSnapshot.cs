@@ -26,6 +26,9 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("DeadlineAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Description")
                         .HasColumnType("TEXT");
 
@@ -503,6 +506,9 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.Property<string>("Udi")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("VerifyFailure")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("VerifyProgress")
                         .HasColumnType("INTEGER");
 
@@ -552,12 +558,18 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.Property<long?>("FirstProgressAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("LastResentAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("ModifiedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("ModuleName")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("NoticeDueAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("PackageId")
                         .IsRequired()
@@ -577,6 +589,15 @@ namespace OtaConsole.Core.Persistence.Migrations
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("ReconnectsSinceNotice")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("RedeliveryDue")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Renotices")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("RetryAttempts")
                         .HasColumnType("INTEGER");
@@ -604,7 +625,13 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.Property<int?>("TimeoutMinutes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("UndeliveredNotices")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("NoticeDueAt")
+                        .HasFilter("\"NoticeDueAt\" IS NOT NULL");
 
                     b.HasIndex("RetryDueAt")
                         .HasFilter("\"RetryDueAt\" IS NOT NULL");

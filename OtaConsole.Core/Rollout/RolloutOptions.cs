@@ -1,0 +1,39 @@
+namespace OtaConsole.Core.Rollout;
+
+/// <summary>The "Ota:Rollout" section: when a task's notice goes out again by itself, and how long a verification may take.</summary>
+public sealed class RolloutOptions
+{
+    public const string Section = "Ota:Rollout";
+
+    /// <summary>After a reconnect, how long to wait for the device's version report before its notice is sent again.</summary>
+    public TimeSpan ReconnectGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A task's notice is sent again at most once per interval, however often its device reconnects.</summary>
+    public TimeSpan ResendInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A Pushed task with no progress gets its notice again after this long ...</summary>
+    public TimeSpan RenoticeAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>... at most this many times (then it waits for a reconnect, the device's request, or an operator).</summary>
+    public int MaxRenotices { get; set; } = 3;
+
+    /// <summary>A verify batch's tasks still unfinished this long after it started fail, and so does the verification.</summary>
+    public TimeSpan VerifyTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    public NoticeTiming Timing => new(ReconnectGrace, ResendInterval, RenoticeAfter, MaxRenotices);
+
+    /// <summary>Why the section is unusable, or null.</summary>
+    public string? Problem() =>
+        ReconnectGrace < TimeSpan.Zero || ReconnectGrace > TimeSpan.FromMinutes(10) ? $"{Section}:ReconnectGrace must be from 0 to 10 minutes; got {ReconnectGrace}."
+        : ResendInterval < TimeSpan.FromSeconds(1) || ResendInterval > TimeSpan.FromHours(1) ? $"{Section}:ResendInterval must be from 1 second to 1 hour; got {ResendInterval}."
+        : RenoticeAfter < TimeSpan.FromSeconds(10) || RenoticeAfter > TimeSpan.FromDays(1) ? $"{Section}:RenoticeAfter must be from 10 seconds to 1 day; got {RenoticeAfter}."
+        : MaxRenotices is < 0 or > 100 ? $"{Section}:MaxRenotices must be from 0 to 100; got {MaxRenotices}."
+        : VerifyTimeout < TimeSpan.FromMinutes(1) || VerifyTimeout > TimeSpan.FromDays(7) ? $"{Section}:VerifyTimeout must be from 1 minute to 7 days; got {VerifyTimeout}."
+        : null;
+}
+
+/// <summary>The notice timing the state machine applies (from <see cref="RolloutOptions"/>).</summary>
+public sealed record NoticeTiming(TimeSpan ReconnectGrace, TimeSpan ResendInterval, TimeSpan RenoticeAfter, int MaxRenotices)
+{
+    public static NoticeTiming Default { get; } = new RolloutOptions().Timing;
+}
