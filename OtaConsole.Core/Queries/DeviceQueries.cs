@@ -8,6 +8,9 @@ namespace OtaConsole.Core.Queries;
 public sealed record DeviceRow(long Id, string DeviceName, string IotId, string? GroupId, bool IsOnline, DateTimeOffset? LastSeenAt,
     IReadOnlyDictionary<string, string> Versions, DateTimeOffset CreatedAt);
 
+/// <summary>Whether a device is online and which version of a module it reported (the verify dialog's device list).</summary>
+public sealed record DeviceState(string DeviceName, bool IsOnline, string? Version);
+
 /// <summary>Devices of a product, paged and searchable.</summary>
 public sealed class DeviceQueries(IDbContextFactory<OtaDbContext> dbs)
 {
@@ -37,6 +40,16 @@ public sealed class DeviceQueries(IDbContextFactory<OtaDbContext> dbs)
         var total = await q.CountAsync(ct);
         var devices = await q.OrderByDescending(d => d.Id).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize)).ToListAsync(ct);
         return new Page<Device>(devices, total);
+    }
+
+    /// <summary>The named devices' presence and version of <paramref name="module"/>, in the order given; unknown names are left out.</summary>
+    public async Task<List<DeviceState>> StatesAsync(string productKey, string module, IReadOnlyCollection<string> names, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var rows = await db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey && names.Contains(d.DeviceName))
+            .Select(d => new DeviceState(d.DeviceName, d.IsOnline, d.ModuleVersions.Where(v => v.ModuleName == module).Select(v => v.Version).FirstOrDefault()))
+            .ToListAsync(ct);
+        return names.Select(n => rows.FirstOrDefault(r => r.DeviceName == n)).OfType<DeviceState>().ToList();
     }
 
     /// <summary>Devices by name, for pickers (verify batches, specific devices).</summary>

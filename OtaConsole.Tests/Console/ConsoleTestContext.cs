@@ -41,7 +41,7 @@ public abstract class ConsoleTestContext : BunitContext
         Services.AddSingleton(new AnalyticsService(H.Database));
         Services.AddSingleton(new DownloadLinks(Options.Create(new DownloadOptions { PublicBaseUrl = "http://console.test" }), Options.Create(new OtaOptions { DataDirectory = H.Database.Folder }), H.Time));
         // Live pages re-render on every change in tests; the throttle has its own test.
-        Services.AddSingleton(new LiveUpdates(H.Feed, H.Time, Options.Create(new LiveOptions { MinimumInterval = TimeSpan.Zero })));
+        Services.AddSingleton(new LiveUpdates(H.Feed, H.Time, Options.Create(new LiveOptions { MinimumInterval = TimeSpan.Zero, CostlyMinimumInterval = TimeSpan.Zero })));
         Services.AddScoped<Operator>();
         Services.AddSingleton(new ApiAccess(ApiOptions, H.Time));
         SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));

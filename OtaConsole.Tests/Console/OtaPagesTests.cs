@@ -116,4 +116,28 @@ public sealed class VerifyDialogTests : ConsoleTestContext
 
         page.WaitForAssertion(() => Assert.Equal(PackageStatus.Verifying, H.GetPackageAsync(package.Id).Result.Status));
     }
+
+    [Fact]
+    public async Task The_verify_dialog_shows_each_devices_presence_and_version_and_warns_of_offline_ones()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(1, prefix: "on");
+        await H.DevicesAsync(1, online: false, prefix: "off");
+        var package = await H.PackageAsync(needToVerify: true);
+        var page = RenderInHost<VerifyPackageDialogHost>(p => p.Add(x => x.Package, package));
+        page.WaitForElement("button.open").Click();
+
+        foreach (var name in new[] { "on-000", "off-000" })
+        {
+            page.WaitForElement(".verify-device input").Input(name);
+            H.Time.Advance(TimeSpan.FromMilliseconds(500));
+            page.WaitForElement(".mud-popover-open .mud-list-item").Click();
+        }
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".verify-devices .mud-chip").Count));
+        Assert.Contains("on-000 · online · 1.0.0", page.Find(".verify-devices .online").TextContent, StringComparison.Ordinal);
+        Assert.Contains("off-000 · offline · 1.0.0", page.Find(".verify-devices .offline").TextContent, StringComparison.Ordinal);
+        Assert.Contains("1 of the test devices is offline", page.Find(".verify-offline").TextContent, StringComparison.Ordinal);
+        Assert.Contains("30 min", page.Find(".verify-offline").TextContent, StringComparison.Ordinal);
+    }
 }

@@ -168,6 +168,29 @@ public sealed class DynamicAndVerifyTests : IDisposable
     }
 
     [Fact]
+    public async Task A_verify_batch_on_an_offline_device_ends_by_its_timeout_and_says_why()
+    {
+        await _h.ProductAsync();
+        await _h.DevicesAsync(1, "1.0.0", prefix: "on");
+        await _h.DevicesAsync(1, "1.0.0", online: false, prefix: "off");
+        var p = await _h.PackageAsync(needToVerify: true);
+        var created = await _h.BatchAsync(p.Id, _ => CreateBatchRequest.Verify(p.Id, "on-000", "off-000"));
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(2));
+        await _h.VersionAsync("on-000", "2.0.0");
+        Assert.Equal(PackageStatus.Verifying, (await _h.GetPackageAsync(p.Id)).Status);
+
+        await _h.AdvanceAsync(new RolloutOptions().VerifyTimeout);
+
+        var package = await _h.GetPackageAsync(p.Id);
+        Assert.Equal(PackageStatus.VerificationFailed, package.Status);
+        Assert.Equal("timed out after 30 min: 1 of 2 test devices did not finish (1 offline)", package.VerifyFailure);
+        var off = await _h.TaskAsync(created.BatchId, "off-000");
+        Assert.Equal((OtaTaskStatus.Failed, Core.Tasks.FailureCodes.VerifyTimeout, "verification timed out after 30 min: the device was offline"), (off.Status, off.FailureCode, off.FailureReason));
+        Assert.Equal(BatchStatus.Completed, (await _h.GetBatchAsync(created.BatchId)).Status);
+        Assert.True(package.CanVerify);
+    }
+
+    [Fact]
     public async Task A_verify_batch_takes_at_most_ten_known_devices()
     {
         await _h.ProductAsync();

@@ -7,6 +7,9 @@ namespace OtaConsole.Components.Shared;
 public sealed class LiveOptions
 {
     public TimeSpan MinimumInterval { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Pages whose reload is a fleet-wide query (the Overview's counts, Data analysis' GROUP BYs) re-query at most this often.</summary>
+    public TimeSpan CostlyMinimumInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
@@ -16,15 +19,12 @@ public sealed class LiveOptions
 /// </summary>
 public sealed class LiveUpdates(OtaChangeFeed feed, TimeProvider time, IOptions<LiveOptions> options)
 {
-    /// <summary>Pages whose reload is a fleet-wide query (the Overview's counts, Data analysis' GROUP BYs) re-query at most this often.</summary>
-    public static readonly TimeSpan CostlyInterval = TimeSpan.FromSeconds(1);
-
-    /// <param name="costly">The reload scans the fleet: at most one per <see cref="CostlyInterval"/>.</param>
+    /// <param name="costly">The reload scans the fleet: at most one per <see cref="LiveOptions.CostlyMinimumInterval"/>.</param>
     public IDisposable Subscribe(Func<OtaChange, bool> relevant, Func<Task> refresh, bool costly = false)
     {
         var interval = options.Value.MinimumInterval;
-        if (costly && interval < CostlyInterval)
-            interval = CostlyInterval;
+        if (costly && interval < options.Value.CostlyMinimumInterval)
+            interval = options.Value.CostlyMinimumInterval;
         var throttle = new Throttle(refresh, interval, time);
         var subscription = feed.Subscribe(change =>
         {
