@@ -45,7 +45,7 @@ public static class ConsoleApp
         app.MapOtaExports();
         app.MapOtaApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
-        PublicAddress.UseListeningAddressWhenUnset(app);
+        PublicAddress.FillInAtStart(app);
         return app;
     }
 

@@ -16,6 +16,7 @@ using OtaConsole.Core.Packages;
 using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
+using OtaConsole.Endpoints;
 
 namespace OtaConsole.Tests.Support;
 
@@ -69,7 +70,8 @@ public sealed class ConsoleHost : IAsyncDisposable
     public HttpClient Http { get; } = new();
 
     /// <param name="realTime">Run on the real clock, as browser tests do: a browser cannot wait while a test moves a fake one.</param>
-    public static async Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null, bool realTime = false)
+    /// <param name="ownListeners">Listen where the console's settings say (Urls, the port-80 download listener) rather than on one free port.</param>
+    public static async Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null, bool realTime = false, bool ownListeners = false)
     {
         var folder = Directory.CreateTempSubdirectory("ota-console-").FullName;
         var time = realTime ? null : new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
@@ -91,11 +93,15 @@ public sealed class ConsoleHost : IAsyncDisposable
             if (time is not null)
                 b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(time));
         });
-        factory.UseKestrel(0);
+        if (ownListeners)
+            factory.UseKestrel();
+        else
+            factory.UseKestrel(0);
         // StartServer blocks; off the test's synchronization context it cannot deadlock with the host's own start.
         await Task.Run(factory.StartServer);
         var host = new ConsoleHost(factory, folder, time);
-        host.BaseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        host.BaseUrl = addresses.First(a => new Uri(a).Port != DownloadEndpoints.LegacyPort).TrimEnd('/');
         return host;
     }
 
