@@ -24,7 +24,7 @@ public sealed class EmbeddedBroker(
     UplinkHandler uplinks,
     DeviceEventQueue events,
     BridgeStats stats,
-    ILogger<EmbeddedBroker> log) : IHostedService, IMqttTransport, IDisposable
+    ILogger<EmbeddedBroker> log) : IHostedService, IMqttTransport, IBrokerStatus, IDisposable
 {
     private const string DeviceItem = "ota.device";
     private const string ServerSubscribesItem = "ota.ss";
@@ -42,6 +42,9 @@ public sealed class EmbeddedBroker(
 
     /// <summary>The port devices connect to (the real one when configured as 0).</summary>
     public int Port => _serverOptions?.DefaultEndpointOptions.Port ?? 0;
+
+    public string? NotReadyBecause => _server is { IsStarted: true } ? null : "the embedded MQTT broker is not listening";
+    public int? ConnectedDevices => _current.Count;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -112,7 +115,7 @@ public sealed class EmbeddedBroker(
                     SignInFailure.BadKeepAlive => MqttConnectReasonCode.NotAuthorized,
                     _ => MqttConnectReasonCode.BadUserNameOrPassword,
                 };
-                stats.ConnectRefused();
+                stats.ConnectRefused(failure);
                 log.LogInformation("Refused sign-in from {Endpoint} as {User} ({ClientId}): {Reason}", e.RemoteEndPoint, Printable(e.UserName), Printable(e.ClientId), failure);
                 return;
             }

@@ -20,19 +20,21 @@ public static class MqttServices
         services.AddSingleton<UplinkHandler>();
         services.AddSingleton<InProcessDevices>();
         services.AddSingleton<MqttDeviceGateway>();
-        services.Replace(ServiceDescriptor.Singleton<IDeviceGateway>(sp => sp.GetRequiredService<MqttDeviceGateway>()));
+        services.Replace(ServiceDescriptor.Singleton<IDeviceGateway>(sp => new ResentNoticeCounter(sp.GetRequiredService<MqttDeviceGateway>(), sp.GetRequiredService<BridgeStats>())));
 
         var mode = configuration.GetValue($"{MqttOptions.Section}:Mode", MqttMode.Embedded);
         if (mode == MqttMode.External)
         {
             services.AddSingleton<ExternalBroker>();
             services.AddSingleton<IMqttTransport>(sp => sp.GetRequiredService<ExternalBroker>());
+            services.AddSingleton<IBrokerStatus>(sp => sp.GetRequiredService<ExternalBroker>());
             services.AddHostedService(sp => sp.GetRequiredService<ExternalBroker>());
         }
         else
         {
             services.AddSingleton<EmbeddedBroker>();
             services.AddSingleton<IMqttTransport>(sp => sp.GetRequiredService<EmbeddedBroker>());
+            services.AddSingleton<IBrokerStatus>(sp => sp.GetRequiredService<EmbeddedBroker>());
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         }
         services.AddHostedService<DownlinkPublisher>();

@@ -32,7 +32,7 @@ public sealed class DeviceEventQueue
 }
 
 /// <summary>Drains the device event queue into the engine, up to <see cref="MaxPerStep"/> events a step.</summary>
-public sealed class DeviceEventPump(DeviceEventQueue queue, RolloutEngine engine, ILogger<DeviceEventPump> log) : BackgroundService
+public sealed class DeviceEventPump(DeviceEventQueue queue, RolloutEngine engine, ILogger<DeviceEventPump> log, Diagnostics.OtaMetrics? metrics = null) : BackgroundService
 {
     public const int MaxPerStep = 2000;
 
@@ -43,7 +43,9 @@ public sealed class DeviceEventPump(DeviceEventQueue queue, RolloutEngine engine
         {
             while (batch.Count < MaxPerStep && queue.Reader.TryRead(out var e))
                 batch.Add(e);
+            var started = engine.Time.GetTimestamp();
             await ApplyAsync(batch, stoppingToken);
+            metrics?.EventsApplied(engine.Time.GetElapsedTime(started));
             queue.MarkApplied(batch.Count);
             batch.Clear();
         }

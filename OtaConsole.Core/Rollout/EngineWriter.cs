@@ -15,7 +15,8 @@ public sealed class EngineWriter(
     TimeProvider time,
     IDeviceGateway gateway,
     OtaChangeFeed feed,
-    ILogger<EngineWriter> log)
+    ILogger<EngineWriter> log,
+    Diagnostics.OtaMetrics? metrics = null)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -24,6 +25,7 @@ public sealed class EngineWriter(
     public async Task<T> RunAsync<T>(Func<WriteScope, CancellationToken, Task<T>> work, CancellationToken ct = default)
     {
         await _gate.WaitAsync(ct);
+        var started = time.GetTimestamp();
         try
         {
             await using var db = await dbs.CreateDbContextAsync(ct);
@@ -54,6 +56,7 @@ public sealed class EngineWriter(
         }
         finally
         {
+            metrics?.WriterStep(time.GetElapsedTime(started));
             _gate.Release();
         }
     }

@@ -43,6 +43,15 @@ public sealed class LegacyPortTests
         Assert.StartsWith("http://127.0.0.1/ota/download/", url);
         Assert.Equal(80, new Uri(url).Port);
         Assert.NotEqual(80, new Uri(c.BaseUrl).Port);
+
+        // The operators' endpoints are on the main address only.
+        foreach (var path in new[] { "/metrics", "/healthz", "/readyz" })
+        {
+            using var main = await c.Http.GetAsync(c.BaseUrl + path);
+            Assert.Equal(HttpStatusCode.OK, main.StatusCode);
+            using var legacy = await c.Http.GetAsync("http://127.0.0.1" + path);
+            Assert.Equal(HttpStatusCode.NotFound, legacy.StatusCode);
+        }
     }
 
     [Fact]
