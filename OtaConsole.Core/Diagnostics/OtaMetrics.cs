@@ -39,41 +39,40 @@ public sealed class OtaMetrics
     {
         if (Interlocked.Exchange(ref _observing, 1) != 0)
             return;
-        var meter = _meter;
-        meter.CreateObservableGauge("ota.devices.connected", () => broker.ConnectedDevices is int n ? [new Measurement<int>(n)] : Array.Empty<Measurement<int>>(),
+        _meter.CreateObservableGauge("ota.devices.connected", () => broker.ConnectedDevices is int n ? [new Measurement<int>(n)] : Array.Empty<Measurement<int>>(),
             "{device}", "Devices connected to the embedded broker now (absent with an external broker).");
-        meter.CreateObservableGauge("ota.devices.online", () => figures.Current.OnlineDevices,
+        _meter.CreateObservableGauge("ota.devices.online", () => figures.Current.OnlineDevices,
             "{device}", "Devices the console holds online (presence), read from the database at most every 5 s.");
 
-        meter.CreateObservableCounter("ota.signins", () => SignIns(bridge), "{signin}", "Device sign-ins to the embedded broker, by result and refusal reason.");
-        meter.CreateObservableCounter("ota.messages.received", () => new[]
+        _meter.CreateObservableCounter("ota.signins", () => SignIns(bridge), "{signin}", "Device sign-ins to the embedded broker, by result and refusal reason.");
+        _meter.CreateObservableCounter("ota.messages.received", () => new[]
         {
             Of(bridge.EventsAccepted, "outcome", "accepted"),
             Of(bridge.MessagesIgnored, "outcome", "ignored"),
             Of(bridge.PublishesRefused, "outcome", "refused"),
         }, "{message}", "Device messages: taken for the engine, ignored (non-OTA topics of the device), refused (another device's topic).");
-        meter.CreateObservableCounter("ota.messages.dropped", () => Enum.GetValues<DropReason>().Select(r => Of(bridge.Dropped(r), "reason", Label(r))),
+        _meter.CreateObservableCounter("ota.messages.dropped", () => Enum.GetValues<DropReason>().Select(r => Of(bridge.Dropped(r), "reason", Label(r))),
             "{message}", "Device messages dropped as malformed or over a limit, by reason.");
-        meter.CreateObservableCounter("ota.notices", () => new[]
+        _meter.CreateObservableCounter("ota.notices", () => new[]
         {
             Of(bridge.NoticesSent, "outcome", "sent"),
             Of(bridge.NoticesDropped, "outcome", "failed"),
         }, "{notice}", "Messages to devices (notices, firmware/get replies, MQTT-download blocks): sent, or failed (not handed to a broker).");
-        meter.CreateObservableCounter("ota.notices.resent", () => bridge.NoticesResent,
+        _meter.CreateObservableCounter("ota.notices.resent", () => bridge.NoticesResent,
             "{notice}", "Notices sent again for an already pushed task (a reconnect, a retry).");
 
-        meter.CreateObservableGauge("ota.events.queue.depth", () => Math.Max(0, queue.Enqueued - queue.Applied),
+        _meter.CreateObservableGauge("ota.events.queue.depth", () => Math.Max(0, queue.Enqueued - queue.Applied),
             "{event}", "Device events waiting for the engine.");
-        meter.CreateObservableCounter("ota.events.applied", () => queue.Applied, "{event}", "Device events applied by the engine.");
+        _meter.CreateObservableCounter("ota.events.applied", () => queue.Applied, "{event}", "Device events applied by the engine.");
 
-        meter.CreateObservableGauge("ota.batch.tasks", () => figures.Current.Batches.SelectMany(b => Enum.GetValues<OtaTaskStatus>()
+        _meter.CreateObservableGauge("ota.batch.tasks", () => figures.Current.Batches.SelectMany(b => Enum.GetValues<OtaTaskStatus>()
             .Select(s => new Measurement<int>(b.Counts[s], Tag("batch", b.BatchId), Tag("status", Label(s))))),
             "{task}", "Tasks of each running batch, by status.");
-        meter.CreateObservableCounter("ota.batch.pushed", () => figures.Current.Batches.Select(b => new Measurement<int>(b.Pushed, Tag("batch", b.BatchId))),
+        _meter.CreateObservableCounter("ota.batch.pushed", () => figures.Current.Batches.Select(b => new Measurement<int>(b.Pushed, Tag("batch", b.BatchId))),
             "{task}", "Tasks of each running batch pushed so far.");
-        meter.CreateObservableGauge("ota.batch.push_rate.configured", () => figures.Current.Batches.Select(b => new Measurement<int>(b.RatePerMinute, Tag("batch", b.BatchId))),
+        _meter.CreateObservableGauge("ota.batch.push_rate.configured", () => figures.Current.Batches.Select(b => new Measurement<int>(b.RatePerMinute, Tag("batch", b.BatchId))),
             "{task}/min", "The push rate in force for each running batch (a ramp's current step).");
-        meter.CreateObservableGauge("ota.batch.push_rate.actual", () => figures.Current.Batches.Where(b => b.PushesPerMinute is not null)
+        _meter.CreateObservableGauge("ota.batch.push_rate.actual", () => figures.Current.Batches.Where(b => b.PushesPerMinute is not null)
             .Select(b => new Measurement<double>(b.PushesPerMinute!.Value, Tag("batch", b.BatchId))),
             "{task}/min", "Pushes a minute each running batch achieved over about the last minute, to compare with ota.batch.push_rate.configured.");
     }
