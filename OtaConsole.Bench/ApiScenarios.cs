@@ -93,7 +93,7 @@ internal static class ApiScenarios
         var downloads = Options.Create(new DownloadOptions { PublicBaseUrl = "http://bench.local" });
         var keys = new StaticOptions(new ApiOptions { AccessKeys = [new ApiAccessKey { Id = KeyId, Secret = Secret, Role = ApiRole.ReadOnly }] });
         var services = new ApiServices(w.Catalog, w.Packages, w.Engine, new BatchQueries(w), new PackageQueries(w), new DeviceQueries(w),
-            new UploadStore(ota, downloads, w.Time), new DownloadLinks(downloads, ota, w.Time));
+            new UploadStore(ota, w.Time), new DownloadLinks(downloads, ota, w.Time));
         return new OtaApi(new ApiAccess(keys, w.Time), services, NullLogger<OtaApi>.Instance);
     }
 

@@ -13,6 +13,15 @@ public sealed class OtaOptions
 
     public long MaxPackageFileBytes => MaxPackageFileMegabytes * 1024L * 1024L;
 
+    /// <summary>
+    /// The console's own address as API scripts reach it: upload tickets (GenerateOTAUploadURL) name it. Empty: the
+    /// console's main listening address (the web host fills it in at start).
+    /// </summary>
+    public string PublicUrl { get; set; } = "";
+
+    /// <summary>The base of the console's own API addresses, read when used.</summary>
+    public string BaseUrl => string.IsNullOrWhiteSpace(PublicUrl) ? "http://localhost:5080" : PublicUrl.Trim().TrimEnd('/');
+
     public string DataPath => Path.GetFullPath(DataDirectory);
     public string DatabasePath => Path.Combine(DataPath, "ota.db");
     public string PackagesPath => Path.Combine(DataPath, "packages");

@@ -31,6 +31,7 @@ public static class ConsoleApp
         builder.Services.AddOtaMqtt(builder.Configuration);
         builder.Services.AddOtaApi();
         builder.Services.AddOtaDemo();
+        OpsEndpoints.AddOtaOps(builder);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -44,8 +45,9 @@ public static class ConsoleApp
         app.MapOtaDownloads();
         app.MapOtaExports();
         app.MapOtaApi();
+        app.MapOtaOps();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
-        PublicAddress.UseListeningAddressWhenUnset(app);
+        PublicAddress.FillInAtStart(app);
         return app;
     }
 

@@ -25,7 +25,7 @@ public sealed class EmbeddedBroker(
     DeviceEventQueue events,
     MqttDeviceGateway gateway,
     BridgeStats stats,
-    ILogger<EmbeddedBroker> log) : IHostedService, IMqttTransport, IDisposable
+    ILogger<EmbeddedBroker> log) : IHostedService, IMqttTransport, IBrokerStatus, IDisposable
 {
     private const string DeviceItem = "ota.device";
     private const string ServerSubscribesItem = "ota.ss";
@@ -43,6 +43,9 @@ public sealed class EmbeddedBroker(
 
     /// <summary>The port devices connect to (the real one when configured as 0).</summary>
     public int Port => _serverOptions?.DefaultEndpointOptions.Port ?? 0;
+
+    public string? NotReadyBecause => _server is { IsStarted: true } ? null : "the embedded MQTT broker is not listening";
+    public int? ConnectedDevices => _current.Count;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -116,7 +119,7 @@ public sealed class EmbeddedBroker(
                     SignInFailure.BadKeepAlive => MqttConnectReasonCode.NotAuthorized,
                     _ => MqttConnectReasonCode.BadUserNameOrPassword,
                 };
-                stats.ConnectRefused();
+                stats.ConnectRefused(failure);
                 log.LogInformation("Refused sign-in from {Endpoint} as {User} ({ClientId}): {Reason}", e.RemoteEndPoint, Printable(e.UserName), Printable(e.ClientId), failure);
                 return;
             }

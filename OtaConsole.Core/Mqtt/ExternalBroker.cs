@@ -23,12 +23,16 @@ public sealed class ExternalBroker(
     UplinkHandler uplinks,
     DeviceEventQueue events,
     TimeProvider time,
-    ILogger<ExternalBroker> log) : BackgroundService, IMqttTransport
+    ILogger<ExternalBroker> log) : BackgroundService, IMqttTransport, IBrokerStatus
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
 
     public bool IsConnected => _client.IsConnected;
+
+    public string? NotReadyBecause => _client.IsConnected ? null : $"not connected to the external MQTT broker {options.Value.Host}:{options.Value.Port}";
+    /// <summary>Unknown here: the broker holds the devices' connections.</summary>
+    public int? ConnectedDevices => null;
 
     public async Task PublishAsync(string topic, byte[] payload, CancellationToken ct)
     {

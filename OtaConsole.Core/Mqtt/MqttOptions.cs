@@ -41,3 +41,13 @@ public sealed class MqttOptions
     /// </summary>
     public string? PresenceTopicFilter { get; set; } = "$SYS/brokers/+/clients/+/+";
 }
+
+/// <summary>What readiness and metrics read of the broker, embedded or external.</summary>
+public interface IBrokerStatus
+{
+    /// <summary>Null when devices can reach the console through the broker; otherwise why not.</summary>
+    string? NotReadyBecause { get; }
+
+    /// <summary>Devices connected right now, where the console holds their connections (embedded); null otherwise.</summary>
+    int? ConnectedDevices { get; }
+}

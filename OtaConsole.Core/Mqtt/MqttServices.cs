@@ -27,12 +27,14 @@ public static class MqttServices
         {
             services.AddSingleton<ExternalBroker>();
             services.AddSingleton<IMqttTransport>(sp => sp.GetRequiredService<ExternalBroker>());
+            services.AddSingleton<IBrokerStatus>(sp => sp.GetRequiredService<ExternalBroker>());
             services.AddHostedService(sp => sp.GetRequiredService<ExternalBroker>());
         }
         else
         {
             services.AddSingleton<EmbeddedBroker>();
             services.AddSingleton<IMqttTransport>(sp => sp.GetRequiredService<EmbeddedBroker>());
+            services.AddSingleton<IBrokerStatus>(sp => sp.GetRequiredService<EmbeddedBroker>());
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         }
         services.AddHostedService<DownlinkPublisher>();

@@ -20,14 +20,52 @@ public sealed class DownloadOptions
     /// <summary>How long a link works after it is handed out (Alibaba: 24 h).</summary>
     public TimeSpan LinkLifetime { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>Also listen on port 80 for downloads only: Alibaba's C SDK 3.x ignores the port in the URL (reference §7.4).</summary>
+    /// <summary>
+    /// Also listen on port 80 for downloads only, and hand out links without a port: Alibaba's C SDK 3.0.1 and Link
+    /// SDK 4.1.0 take "host:port" for a host name, fail to resolve it, and then connect to port 80 (3.0.1) or to the
+    /// port the application set (4.x). Only Link SDK 4.2.0 reads the port.
+    /// </summary>
     public bool LegacyPort80 { get; set; }
 
     /// <summary>Key for signing links. Empty: a random key is made once and kept in the data folder.</summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>
+    /// Whether links must suit the SDKs that cannot use a port: then they carry none and are served on the scheme's
+    /// default port (http: the port-80 listener; an https twin on 443 would join here once the console has TLS).
+    /// </summary>
+    public bool PortlessLinks => LegacyPort80;
+
     /// <summary>The base of every link the console hands out, read when used: the web host may fill PublicBaseUrl in after start.</summary>
-    public string BaseUrl => string.IsNullOrWhiteSpace(PublicBaseUrl) ? "http://localhost:5080" : PublicBaseUrl.TrimEnd('/');
+    public string BaseUrl => LinkBase(string.IsNullOrWhiteSpace(PublicBaseUrl) ? "http://localhost:5080" : PublicBaseUrl, PortlessLinks);
+
+    /// <summary>
+    /// An address as links carry it: never the scheme's default port (":80" is what those SDKs fail on too), and no
+    /// port at all when <paramref name="portless"/>. An address that is not absolute is left as given (warned of at start).
+    /// </summary>
+    public static string LinkBase(string address, bool portless)
+    {
+        if (!Uri.TryCreate(address.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            return address.TrimEnd('/');
+        var port = portless || uri.IsDefaultPort ? "" : $":{uri.Port}";
+        return $"{uri.Scheme}://{uri.Host}{port}{uri.AbsolutePath.TrimEnd('/')}";
+    }
+
+    /// <summary>What is wrong with the download address for Alibaba's device SDKs, naming the setting to change; null when nothing is.</summary>
+    public string? AddressProblem()
+    {
+        var address = BaseUrl;
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            return $"Download links start with '{address}', which is not an http:// or https:// address: set {Section}:PublicBaseUrl to one devices can reach.";
+        if (!PortlessLinks && !uri.IsDefaultPort)
+            return $"Download links carry port {uri.Port} ({address}): Alibaba's C SDK 3.0.1 and Link SDK 4.1.0 cannot use a port in a link " +
+                $"(only Link SDK 4.2.0 can). For those devices set {Section}:LegacyPort80=true (links without a port, served on port 80), " +
+                $"or set {Section}:PublicBaseUrl to a port-less http address that serves the console's downloads on port 80.";
+        if (PortlessLinks && uri.Scheme == "https")
+            return $"Download links are https without a port ({address}), so devices connect to port 443, but the console serves downloads " +
+                $"on port 80 (http) only: put a TLS proxy on port 443 or set {Section}:PublicBaseUrl to an http:// address.";
+        return null;
+    }
 }
 
 /// <summary>
@@ -40,13 +78,13 @@ public sealed class DownloadLinks
 
     private readonly DownloadOptions _options;
     private readonly TimeProvider _time;
-    private readonly Lazy<byte[]> _key;
+    private readonly SigningKey _key;
 
     public DownloadLinks(IOptions<DownloadOptions> options, IOptions<OtaOptions> ota, TimeProvider time)
     {
         _options = options.Value;
         _time = time;
-        _key = new Lazy<byte[]>(() => SigningKeys.LoadOrCreate(_options.SigningKey, ota.Value.DataPath, "download-signing.key"));
+        _key = new SigningKey(() => SigningKeys.LoadOrCreate(_options.SigningKey, ota.Value.DataPath, "download-signing.key"));
     }
 
     public string For(string packageId, NoticeFile file)

@@ -23,3 +23,25 @@ internal static class SigningKeys
         return key;
     }
 }
+
+/// <summary>
+/// A signing key loaded at first use and kept. A failed load (an unreadable data folder) is not kept: the next use
+/// tries again, so one bad moment does not break every later link. Loads are serialised so that two first uses
+/// cannot each create a different key.
+/// </summary>
+internal sealed class SigningKey(Func<byte[]> load)
+{
+    private readonly Lock _gate = new();
+    private byte[]? _key;
+
+    public byte[] Value
+    {
+        get
+        {
+            if (Volatile.Read(ref _key) is { } key)
+                return key;
+            lock (_gate)
+                return _key ??= load();
+        }
+    }
+}

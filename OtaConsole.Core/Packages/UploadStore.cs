@@ -31,16 +31,14 @@ public sealed partial class UploadStore
     public static readonly string[] Suffixes = ["bin", "dav", "tar", "gz", "zip", "gzip", "apk", "tar.gz", "tar.xz", "pack"];
 
     private readonly OtaOptions _ota;
-    private readonly DownloadOptions _downloads;
     private readonly TimeProvider _time;
-    private readonly Lazy<byte[]> _key;
+    private readonly SigningKey _key;
 
-    public UploadStore(IOptions<OtaOptions> ota, IOptions<DownloadOptions> downloads, TimeProvider time)
+    public UploadStore(IOptions<OtaOptions> ota, TimeProvider time)
     {
         _ota = ota.Value;
-        _downloads = downloads.Value;
         _time = time;
-        _key = new Lazy<byte[]>(() => SigningKeys.LoadOrCreate(null, _ota.DataPath, "upload-signing.key"));
+        _key = new SigningKey(() => SigningKeys.LoadOrCreate(null, _ota.DataPath, "upload-signing.key"));
     }
 
     public string Folder => Path.Combine(_ota.DataPath, "uploads");
@@ -58,7 +56,8 @@ public sealed partial class UploadStore
             expiration = (now + TicketLifetime).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
             conditions = new object[] { new object[] { "eq", "$key", key }, new object[] { "content-length-range", 0, MaxFileBytes } },
         }));
-        var host = _downloads.BaseUrl + PathPrefix;
+        // The console's own API address: the download address may be a port-80 listener that serves downloads only.
+        var host = _ota.BaseUrl + PathPrefix;
         return new UploadTicket(key, host, $"{host}/{key}", policy, SignPolicy(policy), now);
     }
 

@@ -71,7 +71,8 @@ public sealed class DeviceEventQueue
 /// timeout); a transient failure (a locked or busy database, an I/O error, a full disk) is waited out with
 /// back-off; only an event that fails in itself is dropped, logged and counted.
 /// </summary>
-public sealed class DeviceEventPump(DeviceEventQueue queue, RolloutEngine engine, TimeProvider time, ILogger<DeviceEventPump> log) : IHostedService, IDisposable
+public sealed class DeviceEventPump(DeviceEventQueue queue, RolloutEngine engine, TimeProvider time, ILogger<DeviceEventPump> log, Diagnostics.OtaMetrics? metrics = null)
+    : IHostedService, IDisposable
 {
     public const int MaxPerStep = 2000;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
@@ -118,7 +119,9 @@ public sealed class DeviceEventPump(DeviceEventQueue queue, RolloutEngine engine
         {
             while (batch.Count < MaxPerStep && queue.Reader.TryRead(out var e))
                 batch.Add(e);
+            var started = time.GetTimestamp();
             await ApplyAsync(batch, ct);
+            metrics?.EventsApplied(time.GetElapsedTime(started));
             batch.Clear();
         }
     }

@@ -17,7 +17,8 @@ public sealed class EngineWriter(
     IDeviceGateway gateway,
     OtaChangeFeed feed,
     ILogger<EngineWriter> log,
-    IOptions<RolloutOptions>? options = null)
+    IOptions<RolloutOptions>? options = null,
+    Diagnostics.OtaMetrics? metrics = null)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly RolloutOptions _options = options?.Value ?? new RolloutOptions();
@@ -29,6 +30,7 @@ public sealed class EngineWriter(
         T result;
         OtaChange? change = null;
         await _gate.WaitAsync(ct);
+        var started = time.GetTimestamp();
         try
         {
             await using var db = await dbs.CreateDbContextAsync(ct);
@@ -59,6 +61,7 @@ public sealed class EngineWriter(
         }
         finally
         {
+            metrics?.WriterStep(time.GetElapsedTime(started));
             _gate.Release();
         }
         // Pages hear of the step only once the writer is free again (and the feed calls them on their own threads).

@@ -16,6 +16,7 @@ using OtaConsole.Core.Packages;
 using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
+using OtaConsole.Endpoints;
 
 namespace OtaConsole.Tests.Support;
 
@@ -71,9 +72,11 @@ public sealed class ConsoleHost : IAsyncDisposable
     public HttpClient Http { get; } = new();
 
     /// <param name="realTime">Run on the real clock, as browser tests do: a browser cannot wait while a test moves a fake one.</param>
+    /// <param name="ownListeners">Listen where the console's settings say (Urls, the port-80 download listener) rather than on one free port.</param>
     /// <param name="folder">The data folder of an earlier console (a restart); it is left in place when this one is disposed.</param>
     /// <param name="time">The clock, when a restart should carry on from an earlier console's.</param>
-    public static async Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null, bool realTime = false, string? folder = null, FakeTimeProvider? time = null)
+    public static async Task<ConsoleHost> StartAsync(IDictionary<string, string?>? settings = null, bool realTime = false, bool ownListeners = false,
+        string? folder = null, FakeTimeProvider? time = null)
     {
         var ownsFolder = folder is null;
         folder ??= Directory.CreateTempSubdirectory("ota-console-").FullName;
@@ -96,11 +99,15 @@ public sealed class ConsoleHost : IAsyncDisposable
             if (time is not null)
                 b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(time));
         });
-        factory.UseKestrel(0);
+        if (ownListeners)
+            factory.UseKestrel();
+        else
+            factory.UseKestrel(0);
         // StartServer blocks; off the test's synchronization context it cannot deadlock with the host's own start.
         await Task.Run(factory.StartServer);
         var host = new ConsoleHost(factory, folder, ownsFolder, time);
-        host.BaseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        host.BaseUrl = addresses.First(a => new Uri(a).Port != DownloadEndpoints.LegacyPort).TrimEnd('/');
         return host;
     }
 

@@ -32,8 +32,9 @@ public static class DownloadEndpoints
     }
 
     /// <summary>
-    /// With Ota:Downloads:LegacyPort80, the console also listens on port 80, for downloads only: Alibaba's C SDK
-    /// 3.x connects to port 80 of the URL's host whatever port the URL names (reference §7.4).
+    /// With Ota:Downloads:LegacyPort80, the console also listens on port 80, for downloads only, and links carry no
+    /// port (<see cref="DownloadOptions.PortlessLinks"/>): Alibaba's C SDK 3.0.1 and Link SDK 4.1.0 cannot use a port
+    /// in a link (they take "host:port" for the host name and fail to resolve it).
     /// </summary>
     public static void AddLegacyListener(WebApplicationBuilder builder)
     {
