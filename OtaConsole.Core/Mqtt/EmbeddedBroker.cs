@@ -24,6 +24,7 @@ public sealed class EmbeddedBroker(
     UplinkHandler uplinks,
     DeviceEventQueue events,
     BridgeStats stats,
+    LogThrottle throttle,
     ILogger<EmbeddedBroker> log) : IHostedService, IMqttTransport, IDisposable
 {
     private const string DeviceItem = "ota.device";
@@ -31,6 +32,8 @@ public sealed class EmbeddedBroker(
     private const string SignInOrderItem = "ota.order";
     /// <summary>The client id the console's own messages carry.</summary>
     public const string ServerClientId = "otaconsole";
+    /// <summary>The largest MQTT packet a device may send: Alibaba's largest message and room for its topic and properties.</summary>
+    public const int MaxPacketBytes = AlinkCodec.MaxPayloadBytes + 8 * 1024;
 
     // Each device's current connection: its client id and sign-in number. A device signing in again under another
     // id replaces it. Sign-ins are numbered when they are accepted, because connect events may be raised out of
@@ -113,7 +116,9 @@ public sealed class EmbeddedBroker(
                     _ => MqttConnectReasonCode.BadUserNameOrPassword,
                 };
                 stats.ConnectRefused();
-                log.LogInformation("Refused sign-in from {Endpoint} as {User} ({ClientId}): {Reason}", e.RemoteEndPoint, Printable(e.UserName), Printable(e.ClientId), failure);
+                if (throttle.ShouldLog("sign-in", Printable(e.UserName), out var more))
+                    log.LogInformation("Refused sign-in from {Endpoint} as {User} ({ClientId}): {Reason} ({More} more as this user in the last minute)",
+                        e.RemoteEndPoint, Printable(e.UserName), Printable(e.ClientId), failure, more);
                 return;
             }
             e.SessionItems[DeviceItem] = device;
@@ -203,7 +208,8 @@ public sealed class EmbeddedBroker(
             e.ProcessSubscription = false;
             e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
             stats.SubscriptionRefused();
-            log.LogInformation("Refused a subscription of {Device} to {Filter}", device, Printable(e.TopicFilter.Topic));
+            if (throttle.ShouldLog("subscription", device.ToString(), out var more))
+                log.LogInformation("Refused a subscription of {Device} to {Filter} ({More} more from it in the last minute)", device, Printable(e.TopicFilter.Topic), more);
         }
         return Task.CompletedTask;
     }

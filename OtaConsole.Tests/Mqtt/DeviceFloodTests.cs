@@ -1,0 +1,92 @@
+using System.Buffers;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using OtaConsole.Core.Mqtt;
+using OtaConsole.Core.Simulation;
+using OtaConsole.Tests.Support;
+
+namespace OtaConsole.Tests.Mqtt;
+
+/// <summary>A device that keeps sending bad input: its refusals are counted, the log gets a line a minute, .</summary>
+public sealed class DeviceFloodTests : IAsyncLifetime
+{
+    private ConsoleHost _c = null!;
+    private List<SimDeviceSpec> _specs = null!;
+    private readonly List<IMqttClient> _clients = [];
+
+    public async ValueTask InitializeAsync()
+    {
+        _c = await ConsoleHost.StartAsync();
+        await _c.ProductAsync();
+        _specs = await _c.RegisterAsync(2);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var c in _clients)
+            c.Dispose();
+        await _c.DisposeAsync();
+    }
+
+    private int Lines(string text) => _c.Logs.Lines.Count(l => l.Message.Contains(text, StringComparison.Ordinal));
+
+    private async Task<IMqttClient> ClientAsync(SimDeviceSpec spec, MqttProtocolVersion version = MqttProtocolVersion.V311, string? password = null)
+    {
+        var s = SimulatedDevice.SignIn(spec);
+        var client = new MqttClientFactory().CreateMqttClient();
+        _clients.Add(client);
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", _c.MqttPort).WithClientId(s.ClientId)
+            .WithCredentials(s.Username, password ?? s.Password).WithProtocolVersion(version).WithKeepAlivePeriod(s.KeepAlive).WithTimeout(TimeSpan.FromSeconds(10)).Build());
+        return client;
+    }
+
+    [Fact]
+    public async Task A_device_sending_hundreds_of_malformed_messages_gets_one_log_line_a_minute_with_a_count()
+    {
+        var uplinks = _c.Services.GetRequiredService<UplinkHandler>();
+        var me = _specs[0].Key;
+        var other = _specs[1].Key;
+        for (var i = 0; i < 200; i++)
+        {
+            await uplinks.HandleAsync(me, AlinkTopics.Inform(me), new ReadOnlySequence<byte>("not json"u8.ToArray()));
+            await uplinks.HandleAsync(me, AlinkTopics.Inform(other), new ReadOnlySequence<byte>("{}"u8.ToArray()));
+        }
+        Assert.Equal(1, Lines("Dropped a"));
+        Assert.Equal(1, Lines("Refused a publish"));
+        Assert.Equal(400, _c.Stats.DroppedTotal + _c.Stats.PublishesRefused);
+
+        // Another device still gets its own line.
+        await uplinks.HandleAsync(other, AlinkTopics.Inform(other), new ReadOnlySequence<byte>("not json"u8.ToArray()));
+        Assert.Equal(2, Lines("Dropped a"));
+
+        _c.Time.Advance(TimeSpan.FromSeconds(61));
+        await uplinks.HandleAsync(me, AlinkTopics.Inform(me), new ReadOnlySequence<byte>("not json"u8.ToArray()));
+        Assert.Equal(3, Lines("Dropped a"));
+        Assert.Contains(_c.Logs.Lines, l => l.Message.Contains("Dropped a", StringComparison.Ordinal) && l.Message.Contains("199 more", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Repeated_bad_sign_ins_of_a_device_get_one_log_line_a_minute()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            var client = await ClientAsync(_specs[0], password: "0000");
+            Assert.False(client.IsConnected);
+        }
+        Assert.Equal(20, _c.Stats.ConnectsRefused);
+        Assert.Equal(1, Lines("Refused sign-in"));
+    }
+
+    [Fact]
+    public async Task Repeated_refused_subscriptions_of_a_device_get_one_log_line_a_minute()
+    {
+        var client = await ClientAsync(_specs[0]);
+        for (var i = 0; i < 20; i++)
+            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(AlinkTopics.Upgrade(_specs[1].Key), MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        Assert.Equal(20, _c.Stats.SubscriptionsRefused);
+        Assert.Equal(1, Lines("Refused a subscription"));
+    }
+}
