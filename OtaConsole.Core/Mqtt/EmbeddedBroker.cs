@@ -61,7 +61,8 @@ public sealed class EmbeddedBroker(
                 : builder.WithDefaultEndpointBoundIPAddress(ip).WithDefaultEndpointBoundIPV6Address(IPAddress.None);
         }
         _serverOptions = builder.Build();
-        _server = new MqttServerFactory().CreateMqttServer(_serverOptions);
+        // MQTTnet's options have no maximum packet size: this listener enforces it, before a packet is buffered.
+        _server = new MqttServerFactory().CreateMqttServer(_serverOptions, [new PacketLimitServerAdapter(MaxPacketBytes)]);
         _server.ValidatingConnectionAsync += ValidateAsync;
         _server.ClientConnectedAsync += ConnectedAsync;
         _server.ClientDisconnectedAsync += DisconnectedAsync;

@@ -10,7 +10,7 @@ using OtaConsole.Tests.Support;
 
 namespace OtaConsole.Tests.Mqtt;
 
-/// <summary>A device that keeps sending bad input: its refusals are counted, the log gets a line a minute, .</summary>
+/// <summary>A device that keeps sending bad input: its refusals are counted, the log gets a line a minute, and over-sized packets are cut off.</summary>
 public sealed class DeviceFloodTests : IAsyncLifetime
 {
     private ConsoleHost _c = null!;
@@ -88,5 +88,35 @@ public sealed class DeviceFloodTests : IAsyncLifetime
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(AlinkTopics.Upgrade(_specs[1].Key), MqttQualityOfServiceLevel.AtLeastOnce).Build());
         Assert.Equal(20, _c.Stats.SubscriptionsRefused);
         Assert.Equal(1, Lines("Refused a subscription"));
+    }
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.V311)]
+    [InlineData(MqttProtocolVersion.V500)]
+    public async Task A_publish_over_the_packet_limit_is_cut_off_and_a_normal_one_still_works(MqttProtocolVersion version)
+    {
+        var big = await ClientAsync(_specs[0], version);
+        Assert.True(big.IsConnected);
+        var payload = Encoding.UTF8.GetBytes("{\"params\":{\"version\":\"" + new string('x', EmbeddedBroker.MaxPacketBytes) + "\"}}");
+        try
+        {
+            await big.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(AlinkTopics.Inform(_specs[0].Key)).WithPayload(payload)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        }
+        catch (Exception)
+        {
+            // The broker may close the connection before the client has finished sending.
+        }
+        await _c.UntilAsync(() => Task.FromResult(big.IsConnected), connected => !connected, "the broker to close the connection", advanceClock: false);
+        Assert.Equal(0, _c.Stats.Dropped(DropReason.TooLarge));
+
+        // The broker goes on: a device (the same one again) signs in and is heard.
+        var normal = await ClientAsync(_specs[0], version);
+        var result = await normal.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(AlinkTopics.Inform(_specs[0].Key))
+            .WithPayload("{\"id\":1,\"params\":{\"version\":\"1.2.3\"}}").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        Assert.True(result.IsSuccess);
+        await _c.UntilAsync(async () => await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, _specs[0].Key.DeviceName),
+            d => d!.ModuleVersions.Any(v => v.Version == "1.2.3"), "the normal report", advanceClock: false);
+        Assert.Empty(_c.Logs.Errors);
     }
 }
