@@ -81,7 +81,17 @@ public sealed class ApiBadInputTests : ApiTestBase
     [Fact]
     public async Task No_refusal_echoes_more_than_a_few_hundred_characters_of_what_it_was_sent()
     {
-        var huge = new string('é', 100_000);
+        // Under the API's 1 MB body limit, and names under ASP.NET's 2 KB, so each reaches the code that answers it.
+        var huge = new string('é', 50_000);
+        var longName = new string('x', 1000);
+        var package = await C.PackageAsync();
+        Dictionary<string, object?> Job(params (string Name, string Value)[] extra)
+        {
+            var p = new Dictionary<string, object?> { ["FirmwareId"] = package.Id, ["ProductKey"] = ConsoleHost.ProductKey, ["TargetSelection"] = "ALL" };
+            foreach (var (name, value) in extra)
+                p[name] = value;
+            return p;
+        }
         var answers = new List<RpcAnswer>
         {
             await Api.PostAsync(huge),
@@ -94,7 +104,10 @@ public sealed class ApiBadInputTests : ApiTestBase
             await Api.PostAsync("QueryDeviceDetail", new { ProductKey = ConsoleHost.ProductKey, DeviceName = huge }),
             await Api.PostAsync("QueryOTAFirmware", new { FirmwareId = huge }),
             await Api.PostAsync("CreateOTAModule", new { ProductKey = huge, ModuleName = huge }),
-            await Api.PostAsync("ListOTAFirmware", new Dictionary<string, object?> { ["CurrentPage"] = 1, ["PageSize"] = 10, ["SrcVersion." + huge] = "x" }),
+            await Api.PostAsync("CreateOTAStaticUpgradeJob", Job(("SrcVersion." + longName, "x"))),
+            await Api.PostAsync("CreateOTAStaticUpgradeJob", Job(("Tag." + longName + ".Key", "x"), ("Tag." + longName + ".Value", "v"))),
+            await Api.PostAsync("CreateOTAStaticUpgradeJob", Job(("SrcVersion.1", huge))),
+            await Api.PostAsync("CreateOTAStaticUpgradeJob", Job(("Tag.1.Key", huge), ("Tag.1.Value", huge))),
         };
         foreach (var a in answers)
         {
