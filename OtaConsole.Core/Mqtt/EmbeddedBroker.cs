@@ -62,7 +62,7 @@ public sealed class EmbeddedBroker(
         }
         _serverOptions = builder.Build();
         // MQTTnet's options have no maximum packet size: this listener enforces it, before a packet is buffered.
-        _server = new MqttServerFactory().CreateMqttServer(_serverOptions, [new PacketLimitServerAdapter(MaxPacketBytes)]);
+        _server = new MqttServerFactory().CreateMqttServer(_serverOptions, [new PacketLimitServerAdapter(MaxPacketBytes, CutOff)]);
         _server.ValidatingConnectionAsync += ValidateAsync;
         _server.ClientConnectedAsync += ConnectedAsync;
         _server.ClientDisconnectedAsync += DisconnectedAsync;
@@ -70,6 +70,16 @@ public sealed class EmbeddedBroker(
         _server.InterceptingSubscriptionAsync += SubscribeAsync;
         await _server.StartAsync();
         log.LogInformation("MQTT broker listening on port {Port}", Port);
+    }
+
+    /// <summary>A connection cut off for a packet over <see cref="MaxPacketBytes"/>: counted as too large, and logged as other refusals are.</summary>
+    private void CutOff(EndPoint? remote, long bytes)
+    {
+        stats.Drop(DropReason.TooLarge);
+        var from = (remote as IPEndPoint)?.Address.ToString() ?? "an unknown address";
+        if (throttle.ShouldLog("packet", from, out var more))
+            log.LogInformation("Closed the connection from {Endpoint}: a packet of {Bytes} bytes is over {Limit} ({More} more from this address since the previous line)",
+                remote, bytes, MaxPacketBytes, more);
     }
 
     // Hosts may stop and dispose a service more than once, even concurrently (WebApplicationFactory does);
@@ -118,7 +128,7 @@ public sealed class EmbeddedBroker(
                 };
                 stats.ConnectRefused();
                 if (throttle.ShouldLog("sign-in", Printable(e.UserName), out var more))
-                    log.LogInformation("Refused sign-in from {Endpoint} as {User} ({ClientId}): {Reason} ({More} more as this user in the last minute)",
+                    log.LogInformation("Refused sign-in from {Endpoint} as {User} ({ClientId}): {Reason} ({More} more as this user since the previous line)",
                         e.RemoteEndPoint, Printable(e.UserName), Printable(e.ClientId), failure, more);
                 return;
             }
@@ -210,7 +220,7 @@ public sealed class EmbeddedBroker(
             e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
             stats.SubscriptionRefused();
             if (throttle.ShouldLog("subscription", device.ToString(), out var more))
-                log.LogInformation("Refused a subscription of {Device} to {Filter} ({More} more from it in the last minute)", device, Printable(e.TopicFilter.Topic), more);
+                log.LogInformation("Refused a subscription of {Device} to {Filter} ({More} more from it since the previous line)", device, Printable(e.TopicFilter.Topic), more);
         }
         return Task.CompletedTask;
     }

@@ -115,8 +115,8 @@ public sealed class ExternalBroker(
     /// <summary>EMQX's $SYS/brokers/{node}/clients/{clientid}/connected|disconnected, whose JSON names the username "dn&amp;pk".</summary>
     private async Task PresenceAsync(string topic, ReadOnlySequence<byte> payload)
     {
-        if (ReadPresence(topic, payload) is var (device, online))
-            await events.EnqueueAsync(online ? new DeviceConnected(device) : new DeviceDisconnected(device));
+        if (ReadPresence(topic, payload) is { } p)
+            await events.EnqueueAsync(p.Online ? new DeviceConnected(p.Device) : new DeviceDisconnected(p.Device));
     }
 
     /// <summary>The device a presence event names and whether it came or went; null when it is not one we understand.</summary>
@@ -125,13 +125,13 @@ public sealed class ExternalBroker(
         var online = topic.EndsWith("/connected", StringComparison.Ordinal);
         if (!online && !topic.EndsWith("/disconnected", StringComparison.Ordinal))
             return null;
-        return AlinkCodec.TryRead(payload, PresenceOptions, root =>
-                root.ValueKind == JsonValueKind.Object && root.TryGetProperty("username", out var u) && u.ValueKind == JsonValueKind.String
-                    ? AlibabaSignIn.ParseUsername(u.GetString())
-                    : null, out var device) && device is { } d
-            ? (d, online)
-            : null; // Not a presence event we understand.
+        return AlinkCodec.TryRead(payload, PresenceOptions, Username, out var device) && device is { } d ? (d, online) : null;
     }
+
+    private static DeviceKey? Username(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("username", out var u) && u.ValueKind == JsonValueKind.String
+            ? AlibabaSignIn.ParseUsername(u.GetString())
+            : null;
 
     private static readonly JsonDocumentOptions PresenceOptions = new() { AllowDuplicateProperties = false };
 

@@ -17,7 +17,8 @@ namespace OtaConsole.Core.Mqtt;
 /// through a <see cref="PacketLimitChannel"/>, which closes it as soon as a packet's header announces more than
 /// the limit. Listens where the options' default endpoint says (IPv4 and/or IPv6; port 0 = one the OS picks).
 /// </summary>
-internal sealed class PacketLimitServerAdapter(int maxPacketBytes) : IMqttServerAdapter
+/// <param name="cutOff">Told of each connection cut off, with its remote end and the size its packet announced.</param>
+internal sealed class PacketLimitServerAdapter(int maxPacketBytes, Action<EndPoint?, long> cutOff) : IMqttServerAdapter
 {
     private readonly List<Socket> _listeners = [];
     private CancellationTokenSource? _stop;
@@ -100,7 +101,8 @@ internal sealed class PacketLimitServerAdapter(int maxPacketBytes) : IMqttServer
             if (endpoint.LingerState is { } linger)
                 client.LingerState = linger;
             using var channel = new PacketLimitChannel(
-                new MqttTcpChannel(new NetworkStream(client, ownsSocket: true), client.LocalEndPoint, client.RemoteEndPoint, null), maxPacketBytes);
+                new MqttTcpChannel(new NetworkStream(client, ownsSocket: true), client.LocalEndPoint, client.RemoteEndPoint, null), maxPacketBytes,
+                size => cutOff(client.RemoteEndPoint, size));
             var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(options.WriterBufferSize, options.WriterBufferSizeMax));
             using var adapter = new MqttChannelAdapter(channel, formatter, logger) { AllowPacketFragmentation = endpoint.AllowPacketFragmentation };
             if (ClientHandler is { } handler)
@@ -121,7 +123,7 @@ internal sealed class PacketLimitServerAdapter(int maxPacketBytes) : IMqttServer
 /// A connection's bytes as MQTTnet reads them, followed packet by packet (a type byte, the remaining length in
 /// 1-4 bytes, the body): a packet announced over the limit ends the connection before its body is read.
 /// </summary>
-internal sealed class PacketLimitChannel(IMqttChannel inner, int maxPacketBytes) : IMqttChannel
+internal sealed class PacketLimitChannel(IMqttChannel inner, int maxPacketBytes, Action<long> tooLarge) : IMqttChannel
 {
     private int _lengthBytes = -1; // -1: the next byte is a packet's type; 0-3: bytes of its remaining length read so far
     private long _length;
@@ -172,7 +174,10 @@ internal sealed class PacketLimitChannel(IMqttChannel inner, int maxPacketBytes)
                 continue;
             }
             if (1 + _lengthBytes + _length > maxPacketBytes)
+            {
+                tooLarge(_length);
                 throw new IOException($"An MQTT packet of {_length} bytes is over the limit of {maxPacketBytes}.");
+            }
             _bodyLeft = _length;
             _lengthBytes = -1;
         }

@@ -30,7 +30,7 @@ public sealed class UplinkHandler(DeviceEventQueue queue, MqttDownloads download
             stats.PublishRefused();
             var from = sender?.ToString() ?? "the broker";
             if (throttle.ShouldLog("publish", from, out var more))
-                log.LogInformation("Refused a publish from {Device} to {Topic} ({More} more from it in the last minute)", from, Printable(topic), more);
+                log.LogInformation("Refused a publish from {Device} to {Topic} ({More} more from it since the previous line)", from, Printable(topic), more);
             return UplinkResult.Forbidden;
         }
         if (t.Kind == AlinkTopicKind.OtherSys)
@@ -54,7 +54,7 @@ public sealed class UplinkHandler(DeviceEventQueue queue, MqttDownloads download
         {
             stats.Drop(reason);
             if (throttle.ShouldLog("drop", t.Device.ToString(), out var more))
-                log.LogInformation("Dropped a {Reason} message from {Device} on {Topic} ({Bytes} bytes; {More} more from it in the last minute)", reason, t.Device, Printable(topic), payload.Length, more);
+                log.LogInformation("Dropped a {Reason} message from {Device} on {Topic} ({Bytes} bytes; {More} more from it since the previous line)", reason, t.Device, Printable(topic), payload.Length, more);
             return UplinkResult.Dropped;
         }
         await queue.EnqueueAsync(e, ct);
