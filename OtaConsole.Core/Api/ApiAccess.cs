@@ -34,13 +34,13 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
             if (!p.TryGetValue(name, out var v) || v.Length == 0)
                 throw ApiException.Missing(name);
         if (p["SignatureMethod"] != "HMAC-SHA1")
-            throw new ApiException(400, "InvalidSignatureMethod", $"Specified signature method is not valid: {p["SignatureMethod"]} (HMAC-SHA1 only).");
+            throw new ApiException(400, "InvalidSignatureMethod", $"Specified signature method is not valid: {ApiException.Echo(p["SignatureMethod"])} (HMAC-SHA1 only).");
         if (p.TryGetValue("SignatureVersion", out var sv) && sv != "1.0")
-            throw new ApiException(400, "InvalidSignatureVersion", $"Specified signature version is not valid: {sv} (1.0 only).");
+            throw new ApiException(400, "InvalidSignatureVersion", $"Specified signature version is not valid: {ApiException.Echo(sv)} (1.0 only).");
         if (p["Version"] != Version)
-            throw new ApiException(400, "InvalidVersion", $"Specified parameter Version is not valid: {p["Version"]} (the IoT API version is {Version}).");
+            throw new ApiException(400, "InvalidVersion", $"Specified parameter Version is not valid: {ApiException.Echo(p["Version"])} (the IoT API version is {Version}).");
         if (p.TryGetValue("Format", out var format) && !format.Equals("JSON", StringComparison.OrdinalIgnoreCase))
-            throw new ApiException(400, "InvalidFormat", $"Specified parameter Format is not valid: {format} (OtaConsole answers JSON only).");
+            throw new ApiException(400, "InvalidFormat", $"Specified parameter Format is not valid: {ApiException.Echo(format)} (OtaConsole answers JSON only).");
 
         var key = Keys().FirstOrDefault(k => k.Id == p["AccessKeyId"])
             ?? throw new ApiException(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
@@ -48,7 +48,7 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
         var stringToSign = RpcSignature.StringToSign(httpMethod, p);
         var expected = RpcSignature.Sign(stringToSign, key.Secret);
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(p["Signature"])))
-            throw new ApiException(400, "SignatureDoesNotMatch", $"Specified signature is not matched with our calculation. server string to sign is:{stringToSign}");
+            throw new ApiException(400, "SignatureDoesNotMatch", $"Specified signature is not matched with our calculation. server string to sign is:{ApiException.Echo(stringToSign)}");
 
         if (!DateTimeOffset.TryParseExact(p["Timestamp"], ["yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM-ddTHH:mm:ss.FFFFFFFZ"], CultureInfo.InvariantCulture,
                 DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at))

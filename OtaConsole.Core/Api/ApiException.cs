@@ -9,6 +9,14 @@ public sealed class ApiException(int status, string code, string message) : Exce
     public int Status { get; } = status;
     public string Code { get; } = code;
 
+    /// <summary>At most this much of what a client sent is echoed in a refusal: a huge request must not get a huge answer.</summary>
+    public const int MaxEcho = 200;
+    /// <summary>A refusal's whole message is cut here, whatever the core's messages quote.</summary>
+    public const int MaxMessage = 800;
+
+    /// <summary>Client input as a refusal quotes it.</summary>
+    public static string Echo(string? text) => Validation.NameRules.Excerpt(text, MaxEcho);
+
     /// <summary>Alibaba's wording for a missing parameter: "FirmwareId is mandatory for this action."</summary>
     public static ApiException Missing(string name) => new(400, $"Missing{FieldError.CodeName(name)}", $"{name} is mandatory for this action.");
 

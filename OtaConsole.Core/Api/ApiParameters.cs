@@ -122,8 +122,9 @@ public sealed class ApiParameters(IReadOnlyDictionary<string, string> values)
             var middle = k.AsSpan(prefix.Length, k.Length - prefix.Length - suffix.Length);
             if (middle.Contains('.'))
                 continue; // Tag.1.Key when reading Tag.N, for instance
-            if (!int.TryParse(middle, NumberStyles.None, CultureInfo.InvariantCulture, out var i) || i < 1)
-                throw ApiException.Invalid(prefix + "N" + suffix, $"list items are numbered from 1; got '{Shorten(k)}'.");
+            // Digits only, no leading zero: Name.01 would be read as item 1 but is not the name Name.1 the item is kept under.
+            if (middle[0] == '0' || !int.TryParse(middle, NumberStyles.None, CultureInfo.InvariantCulture, out var i))
+                throw ApiException.Invalid(prefix + "N" + suffix, $"list items are numbered 1, 2, 3… (no leading zeros); got '{Shorten(k)}'.");
             found.Add(i);
         }
         found.Sort();
@@ -133,5 +134,5 @@ public sealed class ApiParameters(IReadOnlyDictionary<string, string> values)
         return found;
     }
 
-    private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
+    private static string Shorten(string s) => Validation.NameRules.Excerpt(s, 40);
 }

@@ -52,12 +52,12 @@ public sealed class OtaApi(ApiAccess access, ApiServices services, ILogger<OtaAp
             var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (name, value) in request)
                 if (!parameters.TryAdd(name, value))
-                    throw new ApiException(400, "InvalidParameter", $"{name} is given more than once; a list is flattened as {name}.1, {name}.2, ….");
+                    throw new ApiException(400, "InvalidParameter", $"{ApiException.Echo(name)} is given more than once; a list is flattened as Name.1, Name.2, ….");
             var key = access.Authenticate(httpMethod, parameters);
             var p = new ApiParameters(parameters);
             var action = p.Action;
             if (!ByAction.TryGetValue(action, out var operation))
-                throw new ApiException(404, "InvalidApi.NotFound", $"Specified api is not found, please check your url and method: {action}.");
+                throw new ApiException(404, "InvalidApi.NotFound", $"Specified api is not found, please check your url and method: {ApiException.Echo(action)}.");
             ApiAccess.Authorize(key, operation);
             if (operation.PostOnly && !httpMethod.Equals("POST", StringComparison.OrdinalIgnoreCase))
                 throw new ApiException(400, "UnsupportedHTTPMethod", $"{action} is taken by POST only.");
@@ -104,10 +104,13 @@ public sealed class OtaApi(ApiAccess access, ApiServices services, ILogger<OtaAp
         ["RequestId"] = requestId,
         ["Success"] = false,
         ["Code"] = e.Code,
-        ["ErrorMessage"] = e.Message,
+        ["ErrorMessage"] = Message(e),
         // Alibaba's RPC clients read Message; IoT's own answers carry ErrorMessage. Both, so every client sees why.
-        ["Message"] = e.Message,
+        ["Message"] = Message(e),
     });
+
+    /// <summary>The refusal's message, cut short: the core's messages may quote names and values as the client sent them.</summary>
+    private static string Message(ApiException e) => Validation.NameRules.Excerpt(e.Message, ApiException.MaxMessage);
 
     /// <summary>An empty success: operations that answer only RequestId and Success.</summary>
     internal static readonly object Done = new { };

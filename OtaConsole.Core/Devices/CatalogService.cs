@@ -17,7 +17,8 @@ public sealed record RegistrationResult(IReadOnlyList<Device> Registered, IReadO
 /// </summary>
 public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProvider time, OtaChangeFeed feed)
 {
-    public async Task<Product> CreateProductAsync(string name, string? productKey = null, string? description = null, CancellationToken ct = default)
+    public async Task<Product> CreateProductAsync(string name, string? productKey = null, string? description = null,
+        ProductNodeType nodeType = ProductNodeType.Device, CancellationToken ct = default)
     {
         var errors = new List<FieldError>();
         if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || !NameRules.IsPlainText(name, 64))
@@ -33,7 +34,7 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         if (await db.Products.AnyAsync(p => p.ProductKey == productKey, ct))
             throw OtaException.Conflict("ProductKeyExists", $"Product {productKey} already exists.");
         var now = time.GetUtcNow();
-        var product = new Product { ProductKey = productKey, Name = name.Trim(), Description = description, CreatedAt = now };
+        var product = new Product { ProductKey = productKey, Name = name.Trim(), Description = description, NodeType = nodeType, CreatedAt = now };
         product.Modules.Add(new OtaModule { ProductKey = productKey, ModuleName = OtaModule.Default, AliasName = "default", Description = "whole-device firmware", CreatedAt = now, ModifiedAt = now });
         db.Products.Add(product);
         await db.SaveChangesAsync(ct);

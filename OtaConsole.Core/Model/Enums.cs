@@ -1,5 +1,12 @@
 namespace OtaConsole.Core.Model;
 
+/// <summary>Alibaba's node type of a product; the API's numbers are 0 (device) and 1 (gateway). Both connect themselves here.</summary>
+public enum ProductNodeType
+{
+    Device = 0,
+    Gateway = 1,
+}
+
 /// <summary>A device's update task status; the API names are CONFIRM, QUEUED, NOTIFIED, IN_PROGRESS, SUCCEEDED, FAILED, CANCELED.</summary>
 public enum OtaTaskStatus
 {

@@ -6,6 +6,7 @@ public sealed class Product
     public required string ProductKey { get; set; }
     public required string Name { get; set; }
     public string? Description { get; set; }
+    public ProductNodeType NodeType { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public List<OtaModule> Modules { get; set; } = [];
 }

@@ -30,7 +30,8 @@ public static class AlinkCodec
     public const int MaxPayloadBytes = 256 * 1024;
     public const int MaxDescLength = 256;
 
-    private static readonly JsonDocumentOptions ReadOptions = new() { MaxDepth = 16, CommentHandling = JsonCommentHandling.Disallow };
+    // A repeated key is refused: which of two "step"s a device meant cannot be told.
+    private static readonly JsonDocumentOptions ReadOptions = new() { MaxDepth = 16, CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false };
     private static readonly JsonWriterOptions WriteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Reads one uplink message into a device event; null with the reason when it must be dropped.</summary>
@@ -42,28 +43,39 @@ public static class AlinkCodec
             reason = DropReason.TooLarge;
             return null;
         }
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(payload, ReadOptions);
-        }
-        catch (JsonException)
+        if (!TryRead(payload, ReadOptions, root => topic.Kind switch
+            {
+                AlinkTopicKind.Inform => DecodeInform(topic.Device, root),
+                AlinkTopicKind.Progress => DecodeProgress(topic.Device, root),
+                AlinkTopicKind.FirmwareGet => DecodeFirmwareGet(topic.Device, root),
+                _ => (DeviceEvent?)null,
+            }, out var e))
         {
             reason = DropReason.NotJson;
             return null;
         }
-        using (doc)
+        if (e is null)
+            reason = topic.Kind is AlinkTopicKind.Inform or AlinkTopicKind.Progress or AlinkTopicKind.FirmwareGet ? DropReason.WrongShape : DropReason.Unsupported;
+        return e;
+    }
+
+    /// <summary>
+    /// Parses device JSON and reads it with <paramref name="read"/>; false when it is not JSON we can read: malformed,
+    /// a repeated key (with options that refuse them), or text that is not valid UTF-8 or UTF-16 (invalid bytes, a lone
+    /// \uD800), which JsonDocument accepts but refuses to turn into a string when it is read.
+    /// </summary>
+    internal static bool TryRead<T>(ReadOnlySequence<byte> payload, JsonDocumentOptions options, Func<JsonElement, T> read, out T value)
+    {
+        try
         {
-            DeviceEvent? e = topic.Kind switch
-            {
-                AlinkTopicKind.Inform => DecodeInform(topic.Device, doc.RootElement),
-                AlinkTopicKind.Progress => DecodeProgress(topic.Device, doc.RootElement),
-                AlinkTopicKind.FirmwareGet => DecodeFirmwareGet(topic.Device, doc.RootElement),
-                _ => null,
-            };
-            if (e is null)
-                reason = topic.Kind is AlinkTopicKind.Inform or AlinkTopicKind.Progress or AlinkTopicKind.FirmwareGet ? DropReason.WrongShape : DropReason.Unsupported;
-            return e;
+            using var doc = JsonDocument.Parse(payload, options);
+            value = read(doc.RootElement);
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            value = default!;
+            return false;
         }
     }
 

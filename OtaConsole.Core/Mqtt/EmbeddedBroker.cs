@@ -25,13 +25,15 @@ public sealed class EmbeddedBroker(
     DeviceEventQueue events,
     MqttDeviceGateway gateway,
     BridgeStats stats,
+    LogThrottle throttle,
     ILogger<EmbeddedBroker> log) : IHostedService, IMqttTransport, IBrokerStatus, IDisposable
 {
     private const string DeviceItem = "ota.device";
-    private const string ServerSubscribesItem = "ota.ss";
     private const string SignInOrderItem = "ota.order";
     /// <summary>The client id the console's own messages carry.</summary>
     public const string ServerClientId = "otaconsole";
+    /// <summary>The largest MQTT packet a device may send: Alibaba's largest message and room for its topic and properties.</summary>
+    public const int MaxPacketBytes = AlinkCodec.MaxPayloadBytes + 8 * 1024;
 
     // Each device's current connection: its client id and sign-in number. A device signing in again under another
     // id replaces it. Sign-ins are numbered when they are accepted, because connect events may be raised out of
@@ -64,7 +66,8 @@ public sealed class EmbeddedBroker(
                 : builder.WithDefaultEndpointBoundIPAddress(ip).WithDefaultEndpointBoundIPV6Address(IPAddress.None);
         }
         _serverOptions = builder.Build();
-        _server = new MqttServerFactory().CreateMqttServer(_serverOptions);
+        // MQTTnet's options have no maximum packet size: this listener enforces it, before a packet is buffered.
+        _server = new MqttServerFactory().CreateMqttServer(_serverOptions, [new PacketLimitServerAdapter(MaxPacketBytes, CutOff)]);
         _server.ValidatingConnectionAsync += ValidateAsync;
         _server.ClientConnectedAsync += ConnectedAsync;
         _server.ClientDisconnectedAsync += DisconnectedAsync;
@@ -73,6 +76,16 @@ public sealed class EmbeddedBroker(
         _server.ApplicationMessageEnqueuedOrDroppedAsync += EnqueuedOrDroppedAsync;
         await _server.StartAsync();
         log.LogInformation("MQTT broker listening on port {Port}", Port);
+    }
+
+    /// <summary>A connection cut off for a packet over <see cref="MaxPacketBytes"/>: counted as too large, and logged as other refusals are.</summary>
+    private void CutOff(EndPoint? remote, long bytes)
+    {
+        stats.Drop(DropReason.TooLarge);
+        var from = (remote as IPEndPoint)?.Address.ToString() ?? "an unknown address";
+        if (throttle.ShouldLog("packet", from, out var more))
+            log.LogInformation("Closed the connection from {Endpoint}: a packet of {Bytes} bytes is over {Limit} ({More} more from this address since the previous line)",
+                remote, bytes, MaxPacketBytes, more);
     }
 
     // Hosts may stop and dispose a service more than once, even concurrently (WebApplicationFactory does);
@@ -120,11 +133,12 @@ public sealed class EmbeddedBroker(
                     _ => MqttConnectReasonCode.BadUserNameOrPassword,
                 };
                 stats.ConnectRefused(failure);
-                log.LogInformation("Refused sign-in from {Endpoint} as {User} ({ClientId}): {Reason}", e.RemoteEndPoint, Printable(e.UserName), Printable(e.ClientId), failure);
+                if (throttle.ShouldLog("sign-in", Printable(e.UserName), out var more))
+                    log.LogInformation("Refused sign-in from {Endpoint} as {User} ({ClientId}): {Reason} ({More} more as this user since the previous line)",
+                        e.RemoteEndPoint, Printable(e.UserName), Printable(e.ClientId), failure, more);
                 return;
             }
             e.SessionItems[DeviceItem] = device;
-            e.SessionItems[ServerSubscribesItem] = parsed!.WantsServerSubscription;
             e.SessionItems[SignInOrderItem] = Interlocked.Increment(ref _signIns);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -220,7 +234,8 @@ public sealed class EmbeddedBroker(
             e.ProcessSubscription = false;
             e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
             stats.SubscriptionRefused();
-            log.LogInformation("Refused a subscription of {Device} to {Filter}", device, Printable(e.TopicFilter.Topic));
+            if (throttle.ShouldLog("subscription", device.ToString(), out var more))
+                log.LogInformation("Refused a subscription of {Device} to {Filter} ({More} more from it since the previous line)", device, Printable(e.TopicFilter.Topic), more);
         }
         return Task.CompletedTask;
     }

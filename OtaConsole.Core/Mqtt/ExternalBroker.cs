@@ -7,6 +7,7 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using OtaConsole.Core.Devices;
+using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
 
 namespace OtaConsole.Core.Mqtt;
@@ -118,21 +119,25 @@ public sealed class ExternalBroker(
     /// <summary>EMQX's $SYS/brokers/{node}/clients/{clientid}/connected|disconnected, whose JSON names the username "dn&amp;pk".</summary>
     private async Task PresenceAsync(string topic, ReadOnlySequence<byte> payload)
     {
+        if (ReadPresence(topic, payload) is { } p)
+            await events.EnqueueAsync(p.Online ? new DeviceConnected(p.Device) : new DeviceDisconnected(p.Device));
+    }
+
+    /// <summary>The device a presence event names and whether it came or went; null when it is not one we understand.</summary>
+    internal static (DeviceKey Device, bool Online)? ReadPresence(string topic, ReadOnlySequence<byte> payload)
+    {
         var online = topic.EndsWith("/connected", StringComparison.Ordinal);
         if (!online && !topic.EndsWith("/disconnected", StringComparison.Ordinal))
-            return;
-        try
-        {
-            using var doc = JsonDocument.Parse(payload);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("username", out var u)
-                && u.ValueKind == JsonValueKind.String && AlibabaSignIn.ParseUsername(u.GetString()) is { } device)
-                await events.EnqueueAsync(online ? new DeviceConnected(device) : new DeviceDisconnected(device));
-        }
-        catch (JsonException)
-        {
-            // Not a presence event we understand.
-        }
+            return null;
+        return AlinkCodec.TryRead(payload, PresenceOptions, Username, out var device) && device is { } d ? (d, online) : null;
     }
+
+    private static DeviceKey? Username(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty("username", out var u) && u.ValueKind == JsonValueKind.String
+            ? AlibabaSignIn.ParseUsername(u.GetString())
+            : null;
+
+    private static readonly JsonDocumentOptions PresenceOptions = new() { AllowDuplicateProperties = false };
 
     public override void Dispose()
     {

@@ -19,33 +19,25 @@ public static class MqttDownloadCodec
     /// <summary>The largest block we send (the SDK asks for 5 KB by default; QuecPython documents up to 128 KB).</summary>
     public const int MaxBlock = 128 * 1024;
 
-    private static readonly JsonDocumentOptions Lenient = new() { MaxDepth = 8, AllowTrailingCommas = true };
+    private static readonly JsonDocumentOptions Lenient = new() { MaxDepth = 8, AllowTrailingCommas = true, AllowDuplicateProperties = false };
 
-    public static FileBlockRequest? DecodeRequest(DeviceKey device, ReadOnlySequence<byte> payload)
+    public static FileBlockRequest? DecodeRequest(DeviceKey device, ReadOnlySequence<byte> payload) =>
+        payload.Length <= 4096 && AlinkCodec.TryRead(payload, Lenient, root => Read(device, root), out var request) ? request : null;
+
+    private static FileBlockRequest? Read(DeviceKey device, JsonElement root)
     {
-        if (payload.Length > 4096)
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("params", out var p) || p.ValueKind != JsonValueKind.Object
+            || !p.TryGetProperty("fileInfo", out var info) || info.ValueKind != JsonValueKind.Object
+            || !p.TryGetProperty("fileBlock", out var block) || block.ValueKind != JsonValueKind.Object)
             return null;
-        try
-        {
-            using var doc = JsonDocument.Parse(payload, Lenient);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("params", out var p) || p.ValueKind != JsonValueKind.Object
-                || !p.TryGetProperty("fileInfo", out var info) || info.ValueKind != JsonValueKind.Object
-                || !p.TryGetProperty("fileBlock", out var block) || block.ValueKind != JsonValueKind.Object)
-                return null;
-            var token = p.TryGetProperty("fileToken", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "default";
-            if (token.Length > 127 || token.Any(char.IsControl)
-                || !Number(info, "streamId", out var stream) || !Number(info, "fileId", out var file)
-                || !Number(block, "size", out var size) || !Number(block, "offset", out var offset)
-                || size is < 1 or > MaxBlock || offset < 0)
-                return null;
-            var id = AlinkCodec.RawId(root, missing: "\"0\"");
-            return new FileBlockRequest(device, id, token, stream, file, (int)size, offset);
-        }
-        catch (JsonException)
-        {
+        var token = p.TryGetProperty("fileToken", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "default";
+        if (token.Length > 127 || token.Any(char.IsControl)
+            || !Number(info, "streamId", out var stream) || !Number(info, "fileId", out var file)
+            || !Number(block, "size", out var size) || !Number(block, "offset", out var offset)
+            || size is < 1 or > MaxBlock || offset < 0)
             return null;
-        }
+        var id = AlinkCodec.RawId(root, missing: "\"0\"");
+        return new FileBlockRequest(device, id, token, stream, file, (int)size, offset);
     }
 
     /// <summary>A uint32 as a JSON number or a string of digits.</summary>

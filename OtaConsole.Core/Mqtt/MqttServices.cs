@@ -17,6 +17,7 @@ public static class MqttServices
         services.AddSingleton<DownloadLinks>();
         services.AddSingleton<DeviceSecrets>();
         services.AddSingleton<BridgeStats>();
+        services.AddSingleton<LogThrottle>();
         services.AddSingleton<UplinkHandler>();
         services.AddSingleton<InProcessDevices>();
         services.AddSingleton<MqttDeviceGateway>();

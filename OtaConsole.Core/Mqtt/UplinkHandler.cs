@@ -20,7 +20,7 @@ public enum UplinkResult
 /// Everything a device sends goes through here, whichever broker it came through: topic rules, decoding,
 /// and the hand-over to the engine's queue. It only parses and enqueues; the engine does the slow work.
 /// </summary>
-public sealed class UplinkHandler(DeviceEventQueue queue, MqttDownloads downloads, BridgeStats stats, ILogger<UplinkHandler> log)
+public sealed class UplinkHandler(DeviceEventQueue queue, MqttDownloads downloads, BridgeStats stats, LogThrottle throttle, ILogger<UplinkHandler> log)
 {
     /// <param name="sender">The signed-in device (embedded broker), or null when the broker vouches for the topic (external mode).</param>
     public async ValueTask<UplinkResult> HandleAsync(DeviceKey? sender, string topic, ReadOnlySequence<byte> payload, CancellationToken ct = default)
@@ -28,7 +28,9 @@ public sealed class UplinkHandler(DeviceEventQueue queue, MqttDownloads download
         if (!AlinkTopics.TryParse(topic, out var t) || (sender is DeviceKey me && !AlinkTopics.MayPublish(me, t, topic)))
         {
             stats.PublishRefused();
-            log.LogInformation("Refused a publish from {Device} to {Topic}", sender?.ToString() ?? "the broker", Printable(topic));
+            var from = sender?.ToString() ?? "the broker";
+            if (throttle.ShouldLog("publish", from, out var more))
+                log.LogInformation("Refused a publish from {Device} to {Topic} ({More} more from it since the previous line)", from, Printable(topic), more);
             return UplinkResult.Forbidden;
         }
         if (t.Kind == AlinkTopicKind.OtherSys)
@@ -51,7 +53,8 @@ public sealed class UplinkHandler(DeviceEventQueue queue, MqttDownloads download
         if (e is null)
         {
             stats.Drop(reason);
-            log.LogInformation("Dropped a {Reason} message from {Device} on {Topic} ({Bytes} bytes)", reason, t.Device, topic, payload.Length);
+            if (throttle.ShouldLog("drop", t.Device.ToString(), out var more))
+                log.LogInformation("Dropped a {Reason} message from {Device} on {Topic} ({Bytes} bytes; {More} more from it since the previous line)", reason, t.Device, Printable(topic), payload.Length, more);
             return UplinkResult.Dropped;
         }
         await queue.EnqueueAsync(e, ct);

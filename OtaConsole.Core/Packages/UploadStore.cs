@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -61,8 +62,8 @@ public sealed partial class UploadStore
         return new UploadTicket(key, host, $"{host}/{key}", policy, SignPolicy(policy), now);
     }
 
-    /// <summary>Takes a PostObject upload: checks the policy's signature, expiry and key, then stores the file within the size limit.</summary>
-    public async Task<long> ReceiveAsync(string? key, string? policy, string? signature, Stream content, CancellationToken ct)
+    /// <summary>Checks a PostObject's ticket: the policy's signature, expiry and key. Throws <see cref="UploadRefusedException"/> to refuse it.</summary>
+    public void Check([NotNull] string? key, [NotNull] string? policy, [NotNull] string? signature)
     {
         if (string.IsNullOrEmpty(key) || string.IsNullOrEmpty(policy) || string.IsNullOrEmpty(signature))
             throw new UploadRefusedException(400, "key, policy and Signature must come before the file in the form.");
@@ -73,7 +74,12 @@ public sealed partial class UploadStore
             throw new UploadRefusedException(403, "The upload ticket has expired: call GenerateOTAUploadURL again.");
         if (policyKey != key || KeyPattern().Match(key) is not { Success: true })
             throw new UploadRefusedException(403, "The key is not the one the ticket was issued for.");
+    }
 
+    /// <summary>Takes a PostObject upload: checks its ticket, then stores the file within the size limit.</summary>
+    public async Task<long> ReceiveAsync(string? key, string? policy, string? signature, Stream content, CancellationToken ct)
+    {
+        Check(key, policy, signature);
         Directory.CreateDirectory(Folder);
         return await PartFile.WriteAsync(content, PathOf(key), MaxFileBytes,
             () => new UploadRefusedException(413, $"The file is larger than {_ota.MaxPackageFileMegabytes} MB (Ota:MaxPackageFileMegabytes)."), null, null, ct);

@@ -32,6 +32,13 @@ public sealed class OtaChangeFeed
 {
     private readonly Lock _gate = new();
     private Subscriber[] _subscribers = [];
+    private long _catalogVersion;
+
+    /// <summary>
+    /// Moves on, at once, with every published catalog change (products, devices): for caches that must not outlive
+    /// one, and cannot wait for their subscriber to be called.
+    /// </summary>
+    public long CatalogVersion => Interlocked.Read(ref _catalogVersion);
 
     public IDisposable Subscribe(Action<OtaChange> onChange)
     {
@@ -43,6 +50,8 @@ public sealed class OtaChangeFeed
 
     public void Publish(OtaChange change)
     {
+        if (change.CatalogChanged)
+            Interlocked.Increment(ref _catalogVersion);
         foreach (var s in Volatile.Read(ref _subscribers))
             s.Post(change);
     }

@@ -9,6 +9,15 @@ public static partial class NameRules
     /// <summary>Untrusted text made safe to log or show: control characters as '?', at most <paramref name="max"/> characters.</summary>
     public static string Printable(string? s, int max) => s is null ? "(none)" : new(s.Take(max).Select(ch => char.IsControl(ch) ? '?' : ch).ToArray());
 
+    /// <summary>The start of untrusted text, at most <paramref name="max"/> characters and "…" when cut (never inside a surrogate pair).</summary>
+    public static string Excerpt(string? s, int max)
+    {
+        if (s is null || s.Length <= max)
+            return s ?? "";
+        var cut = char.IsHighSurrogate(s[max - 1]) ? max - 1 : max;
+        return s[..cut] + "…";
+    }
+
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
     private static partial Regex VersionPattern();
 

@@ -48,9 +48,10 @@ public sealed class ConsoleHost : IAsyncDisposable
     private readonly FakeTimeProvider? _time;
     private readonly bool _ownsFolder;
 
-    private ConsoleHost(WebApplicationFactory<Program> factory, string folder, bool ownsFolder, FakeTimeProvider? time)
+    private ConsoleHost(WebApplicationFactory<Program> factory, string folder, bool ownsFolder, FakeTimeProvider? time, LogCapture logs)
     {
         _factory = factory;
+        Logs = logs;
         Folder = folder;
         _ownsFolder = ownsFolder;
         _time = time;
@@ -58,6 +59,8 @@ public sealed class ConsoleHost : IAsyncDisposable
     }
 
     public string Folder { get; }
+    /// <summary>What the console logged, Information and above.</summary>
+    public LogCapture Logs { get; }
     /// <summary>The console's clock, when it is fake (the default).</summary>
     public FakeTimeProvider Time => _time ?? throw new InvalidOperationException("This console runs on real time.");
     public IServiceProvider Services => _factory.Services;
@@ -92,12 +95,15 @@ public sealed class ConsoleHost : IAsyncDisposable
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
             all[k] = v;
+        var logs = new LogCapture();
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             foreach (var (k, v) in all)
                 b.UseSetting(k, v);
             if (time is not null)
                 b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(time));
+            // The capture sees Information and above whatever the console's own log level says.
+            b.ConfigureLogging(l => l.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Information));
         });
         if (ownListeners)
             factory.UseKestrel();
@@ -105,7 +111,7 @@ public sealed class ConsoleHost : IAsyncDisposable
             factory.UseKestrel(0);
         // StartServer blocks; off the test's synchronization context it cannot deadlock with the host's own start.
         await Task.Run(factory.StartServer);
-        var host = new ConsoleHost(factory, folder, ownsFolder, time);
+        var host = new ConsoleHost(factory, folder, ownsFolder, time, logs);
         var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         host.BaseUrl = addresses.First(a => new Uri(a).Port != DownloadEndpoints.LegacyPort).TrimEnd('/');
         return host;

@@ -78,7 +78,7 @@ public sealed class DemoFleet(
 
     private async Task SeedAsync(int size, CancellationToken ct)
     {
-        await catalog.CreateProductAsync("Smart thermostat (demo)", ProductKey, "Simulated devices", ct);
+        await catalog.CreateProductAsync("Smart thermostat (demo)", ProductKey, "Simulated devices", ct: ct);
         await catalog.CreateModuleAsync(ProductKey, "MCU", "Microcontroller", "Sensor board firmware", ct);
         await catalog.RegisterDevicesAsync(ProductKey, Enumerable.Range(1, size).Select(i => new DeviceRegistration(DeviceName(i))).ToList(), ct);
         await PackageAsync("Thermostat-2_0_0", "2.0.0", OtaModule.Default, needToVerify: false, ct);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 using OtaConsole.Core.Api;
 using OtaConsole.Core.Packages;
+using OtaConsole.Core.Validation;
 
 namespace OtaConsole.Endpoints;
 
@@ -19,6 +20,12 @@ public static class ApiEndpoints
     private const long MaxApiBodyBytes = 1024 * 1024;
     /// <summary>A form field of the upload (key, policy, Signature…) is short.</summary>
     private const int MaxUploadFieldChars = 16 * 1024;
+    /// <summary>OSS's fields before the ticket is known are few (key, policy, OSSAccessKeyId, Signature, success_action_status, Content-Type…).</summary>
+    private const int MaxFieldsBeforeTicket = 16;
+    /// <summary>A form with a valid ticket may carry more (x-oss-meta-*), but not without end.</summary>
+    private const int MaxUploadFields = 64;
+    /// <summary>RFC 2046's longest boundary.</summary>
+    private const int MaxBoundaryChars = 70;
 
     public static IEndpointRouteBuilder MapOtaApi(this IEndpointRouteBuilder app)
     {
@@ -36,8 +43,11 @@ public static class ApiEndpoints
         {
             answer = await api.HandleAsync(context.Request.Method, await ParametersAsync(context.Request, ct), ct);
         }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
+            // A malformed or cut-off form, or Kestrel's refusal (BadHttpRequestException is an IOException).
+            if (ct.IsCancellationRequested)
+                return; // the client went away: nobody to answer
             var status = e is BadHttpRequestException { StatusCode: 413 } ? 413 : 400;
             answer = OtaApi.Refusal(new ApiException(status, "InvalidParameter", $"The request body could not be read as a form: {e.Message}"));
         }
@@ -54,6 +64,8 @@ public static class ApiEndpoints
             result.AddRange(values.Select(v => new KeyValuePair<string, string>(name, v ?? "")));
         if (HttpMethods.IsPost(request.Method) && request.HasFormContentType)
         {
+            if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && type.Charset.HasValue && !IsKnownCharset(type.Charset.Value))
+                throw new InvalidDataException($"the form's charset '{NameRules.Excerpt(type.Charset.Value, 40)}' is not one the console reads; send UTF-8.");
             if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
                 limit.MaxRequestBodySize = MaxApiBodyBytes;
             var form = await request.ReadFormAsync(ct);
@@ -65,9 +77,24 @@ public static class ApiEndpoints
         return result;
     }
 
+    /// <summary>A charset .NET can decode (UTF-7, for one, it refuses to).</summary>
+    private static bool IsKnownCharset(string charset)
+    {
+        try
+        {
+            Encoding.GetEncoding(HeaderUtilities.RemoveQuotes(charset).Value ?? "");
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// An OSS PostObject: multipart form fields key, policy, OSSAccessKeyId, Signature, success_action_status, and
-    /// the file last. The file streams to disk; the policy is checked before a byte of it is kept.
+    /// the file last. The ticket is checked as soon as key, policy and Signature have come, so a caller without one
+    /// gets no further than a few short fields; the file streams to disk.
     /// </summary>
     private static async Task UploadAsync(HttpContext context, UploadStore uploads, CancellationToken ct)
     {
@@ -80,8 +107,11 @@ public static class ApiEndpoints
                 || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
                 || HeaderUtilities.RemoveQuotes(type.Boundary).Value is not { Length: > 0 } boundary)
                 throw new UploadRefusedException(400, "An upload is a multipart/form-data POST (OSS PostObject).");
+            if (boundary.Length > MaxBoundaryChars)
+                throw new UploadRefusedException(400, $"The multipart boundary is longer than {MaxBoundaryChars} characters (RFC 2046).");
 
             var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            var checkedTicket = false;
             var reader = new MultipartReader(boundary, context.Request.Body) { BodyLengthLimit = null };
             while (await reader.ReadNextSectionAsync(ct) is { } section)
             {
@@ -94,7 +124,16 @@ public static class ApiEndpoints
                     await UploadedAsync(context, fields.GetValueOrDefault("success_action_status"), fields["key"], size, ct);
                     return;
                 }
+                if (fields.Count >= (checkedTicket ? MaxUploadFields : MaxFieldsBeforeTicket))
+                    throw new UploadRefusedException(400, checkedTicket
+                        ? $"The form has more than {MaxUploadFields} fields."
+                        : $"The form has more than {MaxFieldsBeforeTicket} fields before key, policy and Signature.");
                 fields[name] = await ReadFieldAsync(section.Body, name, ct);
+                if (!checkedTicket && fields.ContainsKey("key") && fields.ContainsKey("policy") && fields.ContainsKey("Signature"))
+                {
+                    uploads.Check(fields["key"], fields["policy"], fields["Signature"]);
+                    checkedTicket = true;
+                }
             }
             throw new UploadRefusedException(400, "The form has no file field (it comes last, after key, policy and Signature).");
         }
@@ -102,10 +141,14 @@ public static class ApiEndpoints
         {
             await OssErrorAsync(context, e.Status, e.Status == 413 ? "EntityTooLarge" : e.Status == 403 ? "AccessDenied" : "InvalidArgument", e.Message, ct);
         }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException && !context.Response.HasStarted)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
+            // A malformed or cut-off form (the reader's InvalidDataException, an early end of the body), or Kestrel's
+            // refusal (BadHttpRequestException is an IOException: too large, or the client went away).
+            if (context.Response.HasStarted || ct.IsCancellationRequested)
+                return; // nobody to answer
             var status = e is BadHttpRequestException { StatusCode: 413 } ? 413 : 400;
-            await OssErrorAsync(context, status, status == 413 ? "EntityTooLarge" : "MalformedPOSTRequest", e.Message, ct);
+            await OssErrorAsync(context, status, status == 413 ? "EntityTooLarge" : "MalformedPOSTRequest", "The form could not be read: " + e.Message, ct);
         }
     }
 
@@ -140,7 +183,7 @@ public static class ApiEndpoints
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/xml";
         await context.Response.WriteAsync(
-            $"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{Xml(message)}</Message></Error>", ct);
+            $"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{Xml(NameRules.Excerpt(message, ApiException.MaxMessage))}</Message></Error>", ct);
     }
 
     private static string Xml(string text) => System.Security.SecurityElement.Escape(text) ?? "";

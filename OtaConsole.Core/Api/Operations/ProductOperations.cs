@@ -44,7 +44,7 @@ internal static class ProductOperations
     {
         var name = c.P.Required("ProductName");
         var nodeType = c.P.OneOf("NodeType", 0, 1) ?? throw ApiException.Missing("NodeType");
-        var product = await c.S.Catalog.CreateProductAsync(name, c.P.Optional("ProductKey"), c.P.Optional("Description"), c.Ct);
+        var product = await c.S.Catalog.CreateProductAsync(name, c.P.Optional("ProductKey"), c.P.Optional("Description"), (ProductNodeType)nodeType, c.Ct);
         return new
         {
             product.ProductKey,
@@ -52,7 +52,7 @@ internal static class ProductOperations
             {
                 product.ProductKey,
                 ProductName = product.Name,
-                NodeType = nodeType,
+                NodeType = (int)product.NodeType,
                 product.Description,
                 AuthType = "secret",
             },
@@ -89,7 +89,7 @@ internal static class ProductOperations
                 GmtOnline = ApiNames.GmtPlain(device.LastSeenAt),
                 UtcOnline = ApiNames.Utc(device.LastSeenAt),
                 Status = Status(device),
-                NodeType = 0,
+                NodeType = (int)product.NodeType,
                 device.Nickname,
                 Owner = true,
             },

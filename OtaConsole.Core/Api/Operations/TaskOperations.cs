@@ -167,7 +167,7 @@ internal static class TaskOperations
         var all = device.ModuleVersions.OrderBy(v => v.ModuleName, StringComparer.Ordinal).ToList();
         return Lookups.Paged(page, size, all.Count, new
         {
-            SimpleOTAModuleInfo = all.Skip((page - 1) * size).Take(size).Select(v => new
+            SimpleOTAModuleInfo = all.Skip(Paging.Skip(page - 1, size)).Take(size).Select(v => new
             {
                 device.DeviceName,
                 device.IotId,

@@ -402,6 +402,11 @@ namespace OtaConsole.Core.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("NodeType")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ProductKey")
                         .IsRequired()
                         .HasMaxLength(32)

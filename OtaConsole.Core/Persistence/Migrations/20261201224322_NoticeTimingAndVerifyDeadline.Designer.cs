@@ -11,7 +11,7 @@ using OtaConsole.Core.Persistence;
 namespace OtaConsole.Core.Persistence.Migrations
 {
     [DbContext(typeof(OtaDbContext))]
-    [Migration("20261201221439_NoticeTimingAndVerifyDeadline")]
+    [Migration("20261201224322_NoticeTimingAndVerifyDeadline")]
     partial class NoticeTimingAndVerifyDeadline
     {
         /// <inheritdoc />
@@ -403,6 +403,11 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NodeType")
+                        .IsRequired()
+                        .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ProductKey")
