@@ -12,6 +12,7 @@ var scenarios = new Dictionary<string, Func<int, Task<object>>>
     ["batch-create"] = CoreScenarios.BatchCreateAsync,
     ["event-apply"] = CoreScenarios.EventApplyAsync,
     ["push-rate"] = _ => CoreScenarios.PushRateAsync(),
+    ["push-rate-virtual"] = _ => CoreScenarios.PushRateVirtualAsync(),
     ["fleet-e2e"] = BridgeScenarios.FleetE2eAsync,
     ["ingest-burst"] = BridgeScenarios.IngestBurstAsync,
     ["device-list"] = ConsoleScenarios.DeviceListAsync,

@@ -18,7 +18,10 @@ public static class OtaCoreServices
         services.AddOptions<OtaOptions>().BindConfiguration(OtaOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         services.AddDbContextFactory<OtaDbContext>((sp, o) =>
-            OtaDatabase.Configure(o, OtaDatabase.ConnectionString(sp.GetRequiredService<IOptions<OtaOptions>>().Value.DatabasePath)));
+        {
+            var options = sp.GetRequiredService<IOptions<OtaOptions>>().Value;
+            OtaDatabase.Configure(o, OtaDatabase.ConnectionString(options.DatabasePath), options.Database.Synchronous);
+        });
 
         services.AddSingleton<OtaChangeFeed>();
         services.AddSingleton<DeviceDirectory>();
