@@ -58,6 +58,18 @@ internal sealed class PageBrowser : IAsyncDisposable
 
     internal sealed class OpenPages(IBrowserContext context, List<IPage> pages) : IAsyncDisposable
     {
+        private List<string> _before = [];
+
+        /// <summary>Keeps each page's HTML, to tell afterwards which pages the burst re-rendered.</summary>
+        public async Task SnapshotAsync() => _before = [.. await Task.WhenAll(pages.Select(p => p.ContentAsync()))];
+
+        /// <summary>How many pages' HTML changed since <see cref="SnapshotAsync"/>: live updates reached the browser.</summary>
+        public async Task<int> ChangedAsync()
+        {
+            var after = await Task.WhenAll(pages.Select(p => p.ContentAsync()));
+            return after.Where((html, i) => html != _before[i]).Count();
+        }
+
         /// <summary>Every page still has its circuit (Blazor shows #blazor-error-ui or a reconnect modal otherwise).</summary>
         public async Task CheckAliveAsync()
         {
