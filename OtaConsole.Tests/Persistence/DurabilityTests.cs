@@ -17,6 +17,13 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task Synchronous_Full_in_the_settings_reaches_the_connection()
+    {
+        await using var host = await ConsoleHost.StartAsync(new Dictionary<string, string?> { ["Ota:Database:Synchronous"] = "Full" });
+        Assert.Equal(2, await SynchronousAsync(host));
+    }
+
+    [Fact]
     public async Task Synchronous_Normal_in_the_settings_reaches_the_connection()
     {
         await using var host = await ConsoleHost.StartAsync(new Dictionary<string, string?> { ["Ota:Database:Synchronous"] = "Normal" });
