@@ -14,29 +14,37 @@ using OtaConsole.Core.Rollout;
 
 namespace OtaConsole.Bench;
 
-/// <summary>A core on a fresh SQLite file under a temp folder, with fake time and a gateway that counts.</summary>
+/// <summary>
+/// A core on a fresh SQLite file under a temp folder, with a gateway that counts; on fake time unless given a
+/// clock. The database runs the console's default <c>Ota:Database:Synchronous</c> unless told otherwise.
+/// </summary>
 internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
 {
     public const string ProductKey = "a1BenchProd";
 
-    private BenchWorld(string folder, DateTimeOffset start)
+    private BenchWorld(string folder, DateTimeOffset start, DatabaseSynchronous synchronous, TimeProvider? clock)
     {
         Folder = folder;
         Path = System.IO.Path.Combine(folder, "ota.db");
+        Synchronous = synchronous;
         var b = new DbContextOptionsBuilder<OtaDbContext>();
-        OtaDatabase.Configure(b, OtaDatabase.ConnectionString(Path));
+        OtaDatabase.Configure(b, OtaDatabase.ConnectionString(Path), synchronous);
         Options = b.Options;
         Time = new FakeTimeProvider(start);
-        Engine = new RolloutEngine(new EngineWriter(this, Time, Gateway, new OtaChangeFeed(), NullLogger<EngineWriter>.Instance), this, new DeviceDirectory());
+        Clock = clock ?? Time;
+        Engine = new RolloutEngine(new EngineWriter(this, Clock, Gateway, new OtaChangeFeed(), NullLogger<EngineWriter>.Instance), this, new DeviceDirectory());
         var options = Microsoft.Extensions.Options.Options.Create(new OtaOptions { DataDirectory = folder });
-        Catalog = new CatalogService(this, Time, new OtaChangeFeed());
-        Packages = new PackageService(this, new PackageFileStore(options), Time, new OtaChangeFeed());
+        Catalog = new CatalogService(this, Clock, new OtaChangeFeed());
+        Packages = new PackageService(this, new PackageFileStore(options), Clock, new OtaChangeFeed());
     }
 
     public string Folder { get; }
     public string Path { get; }
+    public DatabaseSynchronous Synchronous { get; }
     public DbContextOptions<OtaDbContext> Options { get; }
+    /// <summary>The fake clock (the engine's, unless the world was made with a real one).</summary>
     public FakeTimeProvider Time { get; }
+    public TimeProvider Clock { get; }
     public CountingGateway Gateway { get; } = new();
     public RolloutEngine Engine { get; }
     public CatalogService Catalog { get; }
@@ -44,9 +52,9 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
 
     public OtaDbContext CreateDbContext() => new(Options);
 
-    public static async Task<BenchWorld> CreateAsync()
+    public static async Task<BenchWorld> CreateAsync(DatabaseSynchronous synchronous = DatabaseSynchronous.Full, TimeProvider? clock = null)
     {
-        var w = new BenchWorld(Directory.CreateTempSubdirectory("ota-bench-").FullName, new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero));
+        var w = new BenchWorld(Directory.CreateTempSubdirectory("ota-bench-").FullName, new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero), synchronous, clock);
         await using var db = w.CreateDbContext();
         await OtaDatabase.MigrateAsync(db);
         await w.Catalog.CreateProductAsync("Bench", ProductKey);
@@ -54,14 +62,14 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
     }
 
     /// <summary>A copy of this world's database in a new folder, so each run starts from the same state.</summary>
-    public BenchWorld CopyTo()
+    public BenchWorld CopyTo(DatabaseSynchronous? synchronous = null)
     {
         SqliteConnection.ClearAllPools();
         Checkpoint(Path);
         var folder = Directory.CreateTempSubdirectory("ota-bench-").FullName;
         File.Copy(Path, System.IO.Path.Combine(folder, "ota.db"));
         CopyDirectory(System.IO.Path.Combine(Folder, "packages"), System.IO.Path.Combine(folder, "packages"));
-        return new BenchWorld(folder, Time.GetUtcNow());
+        return new BenchWorld(folder, Time.GetUtcNow(), synchronous ?? Synchronous, null);
     }
 
     /// <summary>Registers devices dev-000000.. online, on a version, with plain inserts (setup, not measured).</summary>
@@ -70,7 +78,7 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
         await using var c = new SqliteConnection(OtaDatabase.ConnectionString(Path));
         await c.OpenAsync();
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync();
-        var now = Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var dev = Command(c, tx, "INSERT INTO \"Devices\" (\"IotId\",\"ProductKey\",\"DeviceName\",\"DeviceSecret\",\"IsOnline\",\"CreatedAt\") VALUES (@i,@p,@n,@s,1,@t) RETURNING \"Id\"", "@i", "@p", "@n", "@s", "@t");
         var ver = Command(c, tx, "INSERT INTO \"DeviceVersions\" (\"DeviceId\",\"ModuleName\",\"Version\",\"ReportedAt\") VALUES (@d,'default',@v,@t)", "@d", "@v", "@t");
         for (var i = 0; i < count; i++)
@@ -110,6 +118,17 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
             Time.Advance(RolloutScheduler.Interval);
             await Engine.TickAsync();
         }
+    }
+
+    /// <summary>A plain connection with the pragmas the console's connections get (same durability).</summary>
+    public async Task<SqliteConnection> OpenRawAsync()
+    {
+        var c = new SqliteConnection(OtaDatabase.ConnectionString(Path));
+        await c.OpenAsync();
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = SqlitePragmas.Sql(Synchronous);
+        await cmd.ExecuteNonQueryAsync();
+        return c;
     }
 
     public static DbCommand Command(DbConnection c, DbTransaction tx, string sql, params string[] names)
@@ -160,10 +179,27 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
     }
 }
 
+/// <summary>Counts the notices the engine hands out; once <see cref="Record"/> is on, also when (Stopwatch ticks).</summary>
 internal sealed class CountingGateway : IDeviceGateway
 {
+    private readonly List<long> _stamps = [];
     private long _notices;
     public long Notices => Interlocked.Read(ref _notices);
-    public void SendNotice(UpdateNotice notice) => Interlocked.Increment(ref _notices);
+    public bool Record { get; set; }
+
+    public void SendNotice(UpdateNotice notice)
+    {
+        Interlocked.Increment(ref _notices);
+        if (Record)
+            lock (_stamps)
+                _stamps.Add(System.Diagnostics.Stopwatch.GetTimestamp());
+    }
+
     public void SendFirmwareReply(FirmwareReply reply) { }
+
+    public List<long> Stamps()
+    {
+        lock (_stamps)
+            return [.. _stamps];
+    }
 }

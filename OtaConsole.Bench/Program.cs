@@ -2,18 +2,30 @@ using System.Diagnostics;
 using System.Text.Json;
 using OtaConsole.Bench;
 
-// dotnet run -c Release --project OtaConsole.Bench -- <scenario>... [--runs N]
+// dotnet run -c Release --project OtaConsole.Bench -- <scenario>... [--runs N] [--pages N]
 // Each scenario prints one JSON object per line, with its reference measured in the same run.
 if (args is ["fleet-child"])
     return await FleetChild.RunAsync();
+
+// ingest-burst --pages N: the burst again with N live pages open in a headless browser.
+var pages = 0;
+var pagesAt = Array.IndexOf(args, "--pages");
+if (pagesAt >= 0 && (pagesAt + 1 >= args.Length || !int.TryParse(args[pagesAt + 1], out pages) || pages < 0))
+{
+    Console.Error.WriteLine("--pages takes a number of pages");
+    return 2;
+}
+if (pagesAt >= 0)
+    args = [.. args[..pagesAt], .. args[(pagesAt + 2)..]];
 
 var scenarios = new Dictionary<string, Func<int, Task<object>>>
 {
     ["batch-create"] = CoreScenarios.BatchCreateAsync,
     ["event-apply"] = CoreScenarios.EventApplyAsync,
     ["push-rate"] = _ => CoreScenarios.PushRateAsync(),
+    ["push-rate-virtual"] = _ => CoreScenarios.PushRateVirtualAsync(),
     ["fleet-e2e"] = BridgeScenarios.FleetE2eAsync,
-    ["ingest-burst"] = BridgeScenarios.IngestBurstAsync,
+    ["ingest-burst"] = r => BridgeScenarios.IngestBurstAsync(r, pages),
     ["device-list"] = ConsoleScenarios.DeviceListAsync,
     ["api-list"] = ApiScenarios.ApiListAsync,
 };
@@ -29,7 +41,7 @@ for (var i = 0; i < args.Length; i++)
 }
 if (names.Count == 0 || names.Any(n => n != "all" && !scenarios.ContainsKey(n)))
 {
-    Console.Error.WriteLine($"usage: OtaConsole.Bench <{string.Join("|", scenarios.Keys)}|all>... [--runs N]");
+    Console.Error.WriteLine($"usage: OtaConsole.Bench <{string.Join("|", scenarios.Keys)}|all>... [--runs N] [--pages N]");
     return 2;
 }
 if (names.Contains("all"))

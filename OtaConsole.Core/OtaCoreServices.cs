@@ -20,7 +20,10 @@ public static class OtaCoreServices
             .Validate(o => o.Problem() is null, "Ota:Rollout has a value out of range (see the README's configuration table).").ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddDbContextFactory<OtaDbContext>((sp, o) =>
-            OtaDatabase.Configure(o, OtaDatabase.ConnectionString(sp.GetRequiredService<IOptions<OtaOptions>>().Value.DatabasePath)));
+        {
+            var options = sp.GetRequiredService<IOptions<OtaOptions>>().Value;
+            OtaDatabase.Configure(o, OtaDatabase.ConnectionString(options.DatabasePath), options.Database.Synchronous);
+        });
 
         services.AddSingleton<OtaChangeFeed>();
         services.AddSingleton<DeviceDirectory>();

@@ -11,6 +11,8 @@ public sealed class OtaOptions
     /// <summary>Largest package file accepted, in megabytes (Alibaba: 1000 MB over HTTPS).</summary>
     public int MaxPackageFileMegabytes { get; set; } = 1000;
 
+    public DatabaseOptions Database { get; set; } = new();
+
     public long MaxPackageFileBytes => MaxPackageFileMegabytes * 1024L * 1024L;
 
     /// <summary>
@@ -25,4 +27,21 @@ public sealed class OtaOptions
     public string DataPath => Path.GetFullPath(DataDirectory);
     public string DatabasePath => Path.Combine(DataPath, "ota.db");
     public string PackagesPath => Path.Combine(DataPath, "packages");
+}
+
+/// <summary>The "Ota:Database" section.</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary>How hard SQLite makes each commit survive a power cut (its <c>PRAGMA synchronous</c>).</summary>
+    public DatabaseSynchronous Synchronous { get; set; } = DatabaseSynchronous.Full;
+}
+
+/// <summary>SQLite's <c>synchronous</c> settings the console offers, under WAL.</summary>
+public enum DatabaseSynchronous
+{
+    /// <summary>Every commit is fsynced before it is answered for: a power cut loses nothing acknowledged.</summary>
+    Full,
+
+    /// <summary>The log is fsynced only at checkpoints: never corrupt, but a power cut may undo the last commits.</summary>
+    Normal,
 }

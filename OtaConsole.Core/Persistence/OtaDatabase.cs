@@ -19,8 +19,8 @@ public static class OtaDatabase
         DefaultTimeout = 30,
     }.ToString();
 
-    public static void Configure(DbContextOptionsBuilder options, string connectionString) =>
-        options.UseSqlite(connectionString).AddInterceptors(SqlitePragmas.Instance);
+    public static void Configure(DbContextOptionsBuilder options, string connectionString, DatabaseSynchronous synchronous = DatabaseSynchronous.Full) =>
+        options.UseSqlite(connectionString).AddInterceptors(SqlitePragmas.For(synchronous));
 
     /// <summary>Creates the folder, applies migrations, and turns on WAL so pages read while the engine writes.</summary>
     public static async Task MigrateAsync(OtaDbContext db, CancellationToken ct = default)
@@ -31,25 +31,35 @@ public static class OtaDatabase
 }
 
 /// <summary>
-/// Per-connection settings. synchronous=NORMAL is safe from corruption under WAL; a power cut may undo the
-/// last commits, which devices repair by reporting again.
+/// Per-connection settings. synchronous is per connection in SQLite, so every connection EF Core opens gets
+/// it. FULL (the default) fsyncs each commit: a device's success, once stored, is not undone by a power cut,
+/// and the device will not report it again. NORMAL is never corrupt under WAL but may lose the last commits.
 /// </summary>
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {
-    public static readonly SqlitePragmas Instance = new();
-    private const string Pragmas = "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;";
+    private static readonly SqlitePragmas FullInstance = new(DatabaseSynchronous.Full);
+    private static readonly SqlitePragmas NormalInstance = new(DatabaseSynchronous.Normal);
+    private readonly string _pragmas;
+
+    private SqlitePragmas(DatabaseSynchronous synchronous) => _pragmas = Sql(synchronous);
+
+    public static SqlitePragmas For(DatabaseSynchronous synchronous) => synchronous == DatabaseSynchronous.Normal ? NormalInstance : FullInstance;
+
+    /// <summary>The statements run on each new connection (the benchmark's plain references run them too).</summary>
+    public static string Sql(DatabaseSynchronous synchronous) =>
+        $"PRAGMA synchronous={(synchronous == DatabaseSynchronous.Normal ? "NORMAL" : "FULL")}; PRAGMA temp_store=MEMORY;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
         using var cmd = connection.CreateCommand();
-        cmd.CommandText = Pragmas;
+        cmd.CommandText = _pragmas;
         cmd.ExecuteNonQuery();
     }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken ct = default)
     {
         await using var cmd = connection.CreateCommand();
-        cmd.CommandText = Pragmas;
+        cmd.CommandText = _pragmas;
         await cmd.ExecuteNonQueryAsync(ct);
     }
 }
