@@ -325,11 +325,11 @@ internal static class CoreScenarios
     public static async Task<object> PushRateAsync()
     {
         const int window = 60;
-        var constant = await MeasureRealTimeAsync(PushRate.Constant(100_000), _ => 100_000, devices: 105_000, window);
+        var constant = await MeasureRealTimeAsync(PushRate.Constant(100_000), _ => 100_000, devices: 120_000, window);
         const int rampBase = 6_000, rampStep = 2_000, ceiling = 60_000;
         const double factor = 2;
         var ramp = PushRate.Variable(rampBase, factor, rampStep, RampCriterion.Pushed, ceiling);
-        var rampResult = await MeasureRealTimeAsync(ramp, pushed => Math.Min(ceiling, rampBase * Math.Pow(factor, pushed / rampStep)), devices: 45_000, window);
+        var rampResult = await MeasureRealTimeAsync(ramp, pushed => Math.Min(ceiling, rampBase * Math.Pow(factor, pushed / rampStep)), devices: 60_000, window);
         return new
         {
             scenario = "push-rate",
