@@ -108,7 +108,9 @@ internal static class PushScheduler
         foreach (var batch in batches)
         {
             var rate = batch.PushRate.RateAfter(CountedForRamp(batch));
-            if (rate != batch.RateSegmentPerMinute)
+            // A stretch is paced from its first tick that can push: the seconds a long step took to create a large
+            // batch (or to start it) are no allowance, or the first minute would carry more than the rate.
+            if (rate != batch.RateSegmentPerMinute || (batch.RateSegmentPushed == 0 && batch.RateSegmentStart < now))
                 RestartStretch(batch, now, rate);
             var allowed = PushPacing.AllowedSince(batch.RateSegmentStart, now, rate);
             var due = allowed - batch.RateSegmentPushed;

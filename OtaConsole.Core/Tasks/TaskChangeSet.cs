@@ -65,6 +65,8 @@ public sealed class TaskChangeSet(DateTimeOffset now, Rollout.NoticeTiming? timi
     internal void MarkUpdated(UpdateTask task)
     {
         task.ModifiedAt = Now;
+        // The batch is touched even when no count moves (a progress step): its live pages show progress too.
+        Delta(task.BatchId);
         // A task created in this same step is inserted with its final values; no update needed.
         if (task.Id != 0)
             _updated.Add(task);

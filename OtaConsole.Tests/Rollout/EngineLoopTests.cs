@@ -59,6 +59,27 @@ public sealed class EngineLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task A_progress_step_that_moves_no_counter_still_reaches_the_batchs_live_pages()
+    {
+        await _h.ProductAsync();
+        await _h.DevicesAsync(1);
+        var p = await _h.PackageAsync();
+        var batchId = (await _h.BatchAsync(p.Id)).BatchId;
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await _h.ProgressAsync("dev-000", 10); // Pushed → In upgrade
+        var heard = new SemaphoreSlim(0);
+        using var _ = _h.Feed.Subscribe(c =>
+        {
+            if (c.BatchIds.Contains(batchId))
+                heard.Release();
+        });
+
+        await _h.ProgressAsync("dev-000", 60); // still In upgrade: only the progress bar moves
+
+        Assert.True(await heard.WaitAsync(Guard));
+    }
+
+    [Fact]
     public async Task Reports_still_queued_at_a_graceful_stop_are_applied_before_the_pump_ends()
     {
         await _h.ProductAsync();

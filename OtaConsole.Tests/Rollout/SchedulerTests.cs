@@ -150,11 +150,11 @@ public sealed class SchedulerTests : IDisposable
 
         await _h.Engine.UpdatePushRateAsync(created.BatchId, PushRate.Constant(6000));
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
-        // 6000/min is 100 a second. The new stretch began at the edit, a second before this tick,
-        // and the tick pays for the second it starts too.
-        Assert.Equal(6 + 200, _h.Gateway.Notices.Count);
+        // 6000/min is 100 a second, paced from the first tick after the edit: the second between the edit and that
+        // tick is no allowance, or the stretch's first minute would carry 6,100.
+        Assert.Equal(6 + 100, _h.Gateway.Notices.Count);
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
-        Assert.Equal(6 + 300, _h.Gateway.Notices.Count);
+        Assert.Equal(6 + 200, _h.Gateway.Notices.Count);
     }
 
     [Fact]
@@ -189,6 +189,19 @@ public sealed class SchedulerTests : IDisposable
             await _h.VersionAsync(d, "2.0.0");
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
         Assert.Equal(180, (await _h.GetBatchAsync(created.BatchId)).RateSegmentPerMinute);
+    }
+
+    [Fact]
+    public async Task A_batch_whose_creation_took_seconds_is_paced_from_its_first_tick()
+    {
+        var (p, _) = await FleetAsync(100);
+        await _h.BatchAsync(p.Id, r => r with { PushRate = PushRate.Constant(600) });
+        // Creating a 100,000-task batch takes seconds: the first tick comes late, and those seconds are no allowance.
+        _h.Time.Advance(TimeSpan.FromSeconds(3));
+        await _h.TickAsync();
+        Assert.Equal(10, _h.Gateway.Notices.Count);
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(60, _h.Gateway.Notices.Count);
     }
 
     [Fact]
