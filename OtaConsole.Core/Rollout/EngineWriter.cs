@@ -56,8 +56,9 @@ public sealed class EngineWriter(
 
             // Handed over in step order, inside the lock: a task's notices reach the gateway in the order decided.
             Deliver(notices, scope.Replies);
-            if (scope.TouchedBatches.Count > 0 || scope.TouchedPackages.Count > 0 || scope.DevicesChanged)
-                change = new OtaChange(scope.TouchedBatches, scope.TouchedPackages, scope.DevicesChanged);
+            var taskBatches = scope.Changes.TaskBatches;
+            if (scope.TouchedBatches.Count > 0 || scope.TouchedPackages.Count > 0 || scope.DevicesChanged || taskBatches.Count > 0)
+                change = new OtaChange(scope.TouchedBatches, scope.TouchedPackages, scope.DevicesChanged, TaskBatchIds: taskBatches);
         }
         finally
         {

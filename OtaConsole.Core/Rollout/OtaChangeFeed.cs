@@ -1,14 +1,27 @@
 namespace OtaConsole.Core.Rollout;
 
-/// <summary>What one committed writer step touched, for live pages.</summary>
-public sealed record OtaChange(IReadOnlySet<string> BatchIds, IReadOnlySet<string> PackageIds, bool DevicesChanged, bool CatalogChanged = false)
+/// <summary>
+/// What one committed writer step touched, for live pages. <see cref="BatchIds"/>: batches whose state or counters
+/// moved. <see cref="TaskBatchIds"/>: batches any of whose tasks changed, progress alone included: only a page that
+/// shows per-task progress (Batch Details) needs those.
+/// </summary>
+public sealed record OtaChange(IReadOnlySet<string> BatchIds, IReadOnlySet<string> PackageIds, bool DevicesChanged, bool CatalogChanged = false,
+    IReadOnlySet<string>? TaskBatchIds = null)
 {
+    private static readonly IReadOnlySet<string> None = new HashSet<string>();
+
+    public IReadOnlySet<string> TaskBatchIds { get; init; } = TaskBatchIds ?? None;
+
+    /// <summary>Whether anything of the batch changed, a task's progress included.</summary>
+    public bool TouchesBatch(string batchId) => BatchIds.Contains(batchId) || TaskBatchIds.Contains(batchId);
+
     /// <summary>Everything this change and a later one touched together.</summary>
     public OtaChange Merge(OtaChange later) => new(
         Union(BatchIds, later.BatchIds),
         Union(PackageIds, later.PackageIds),
         DevicesChanged || later.DevicesChanged,
-        CatalogChanged || later.CatalogChanged);
+        CatalogChanged || later.CatalogChanged,
+        Union(TaskBatchIds, later.TaskBatchIds));
 
     private static IReadOnlySet<string> Union(IReadOnlySet<string> a, IReadOnlySet<string> b)
     {

@@ -44,6 +44,7 @@ public sealed class TaskChangeSet(DateTimeOffset now, Rollout.NoticeTiming? timi
 {
     private readonly HashSet<UpdateTask> _updated = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, BatchDelta> _batches = [];
+    private readonly HashSet<string> _taskBatches = [];
 
     public DateTimeOffset Now { get; } = now;
     /// <summary>When notices go out again by themselves (reconnect grace, re-send interval, re-notice of silent tasks).</summary>
@@ -53,6 +54,8 @@ public sealed class TaskChangeSet(DateTimeOffset now, Rollout.NoticeTiming? timi
     public List<TaskEvent> Events { get; } = [];
     public List<NoticeRequest> Notices { get; } = [];
     public IReadOnlyDictionary<string, BatchDelta> Batches => _batches;
+    /// <summary>Batches any of whose tasks changed in this step, a progress step that moves no counter included.</summary>
+    public IReadOnlySet<string> TaskBatches => _taskBatches;
 
     public bool IsEmpty => Created.Count == 0 && _updated.Count == 0 && Events.Count == 0 && Notices.Count == 0;
 
@@ -65,8 +68,7 @@ public sealed class TaskChangeSet(DateTimeOffset now, Rollout.NoticeTiming? timi
     internal void MarkUpdated(UpdateTask task)
     {
         task.ModifiedAt = Now;
-        // The batch is touched even when no count moves (a progress step): its live pages show progress too.
-        Delta(task.BatchId);
+        _taskBatches.Add(task.BatchId);
         // A task created in this same step is inserted with its final values; no update needed.
         if (task.Id != 0)
             _updated.Add(task);

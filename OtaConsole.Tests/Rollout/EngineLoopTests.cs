@@ -70,7 +70,7 @@ public sealed class EngineLoopTests : IDisposable
         var heard = new SemaphoreSlim(0);
         using var _ = _h.Feed.Subscribe(c =>
         {
-            if (c.BatchIds.Contains(batchId))
+            if (c.TaskBatchIds.Contains(batchId) && !c.BatchIds.Contains(batchId))
                 heard.Release();
         });
 
