@@ -14,7 +14,7 @@ public abstract class LiveComponent : ComponentBase, IDisposable
 
     [Inject] public required LiveUpdates Live { get; init; }
 
-    /// <param name="costly">The reload scans the whole fleet: it runs at most once a second.</param>
+    /// <param name="costly">The page follows a whole fleet or batch: it reloads at most once per Ota:Console:CostlyMinimumInterval.</param>
     protected void Follow(Func<OtaChange, bool> relevant, Func<Task> reload, bool costly = false) =>
         _live = Live.Subscribe(relevant, () => InvokeAsync(() => ReloadAsync(reload)), costly);
 

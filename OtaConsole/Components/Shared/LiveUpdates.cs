@@ -8,7 +8,10 @@ public sealed class LiveOptions
 {
     public TimeSpan MinimumInterval { get; set; } = TimeSpan.FromMilliseconds(300);
 
-    /// <summary>Pages whose reload is a fleet-wide query (the Overview's counts, Data analysis' GROUP BYs) re-query at most this often.</summary>
+    /// <summary>
+    /// Pages that follow a whole fleet or batch (the Overview's counts, Data analysis' GROUP BYs, Batch Details during
+    /// a burst of progress) re-query and re-render at most this often.
+    /// </summary>
     public TimeSpan CostlyMinimumInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
