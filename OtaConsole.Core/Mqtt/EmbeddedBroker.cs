@@ -123,7 +123,7 @@ public sealed class EmbeddedBroker(
         {
             var key = AlibabaSignIn.ParseUsername(e.UserName);
             var secret = key is DeviceKey k ? await secrets.FindAsync(k, e.CancellationToken) : null;
-            var failure = AlibabaSignIn.Check(e.ClientId, e.UserName, e.Password, e.KeepAlivePeriod ?? 0, _ => secret, out var device, out var parsed);
+            var failure = AlibabaSignIn.Check(e.ClientId, e.UserName, e.Password, e.KeepAlivePeriod ?? 0, _ => secret, out var device, out _);
             if (failure != SignInFailure.None)
             {
                 e.ReasonCode = failure switch

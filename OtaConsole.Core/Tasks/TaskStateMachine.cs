@@ -345,11 +345,7 @@ public static class TaskStateMachine
     {
         if (t.Status != OtaTaskStatus.InProgress || t.TimeoutAt is not DateTimeOffset at || at > c.Now)
             return Outcome.Ignored("no timeout due");
-        Move(t, OtaTaskStatus.Failed, "timeout", c);
-        t.FailureCode = FailureCodes.Timeout;
-        t.FailureReason = $"timeout: no destination version within {t.TimeoutMinutes} min of the first progress report";
-        End(t, c);
-        return Outcome.Done;
+        return Fail(t, FailureCodes.Timeout, "timeout", $"timeout: no destination version within {t.TimeoutMinutes} min of the first progress report", c);
     }
 
     /// <summary>A verify batch ran out of time (Ota:Rollout:VerifyTimeout): an unfinished task fails, never retried.</summary>
@@ -357,12 +353,7 @@ public static class TaskStateMachine
     {
         if (!IsUnfinished(t.Status))
             return Outcome.Ignored($"task is {t.Status}");
-        Move(t, OtaTaskStatus.Failed, reason, c);
-        t.FailureCode = FailureCodes.VerifyTimeout;
-        t.FailureReason = reason;
-        t.QueueReason = QueueReason.None;
-        End(t, c);
-        return Outcome.Done;
+        return Fail(t, FailureCodes.VerifyTimeout, reason, reason, c);
     }
 
     /// <summary>Cancel an unfinished task (by an operator, a batch cancel, an overwrite, or the schedule's end). Never retried.</summary>
@@ -421,7 +412,13 @@ public static class TaskStateMachine
             return Outcome.Done;
         }
 
-        Move(t, OtaTaskStatus.Failed, reason, c);
+        return Fail(t, code, reason, reason, c);
+    }
+
+    /// <summary>FAILED, for good: <paramref name="cause"/> in the timeline, <paramref name="reason"/> on the task.</summary>
+    private static Outcome Fail(UpdateTask t, string code, string cause, string reason, TaskChangeSet c)
+    {
+        Move(t, OtaTaskStatus.Failed, cause, c);
         t.FailureCode = code;
         t.FailureReason = reason;
         t.QueueReason = QueueReason.None;
