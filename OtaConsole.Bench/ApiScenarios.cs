@@ -8,6 +8,7 @@ using OtaConsole.Core.Model;
 using OtaConsole.Core.Packages;
 using OtaConsole.Core.Queries;
 using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Bench;
 
@@ -27,7 +28,7 @@ internal static class ApiScenarios
         using var w = await BenchWorld.CreateAsync();
         await w.SeedDevicesAsync(Tasks, "1.0.0");
         var package = await w.PackageAsync("2.0.0");
-        var batchId = (await w.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id })).BatchId;
+        var batchId = (await w.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
         await ConsoleScenarios.MixStatesAsync(w, batchId);
 
         var api = Api(w);
@@ -94,7 +95,7 @@ internal static class ApiScenarios
         var keys = new StaticOptions(new ApiOptions { AccessKeys = [new ApiAccessKey { Id = KeyId, Secret = Secret, Role = ApiRole.ReadOnly }] });
         var services = new ApiServices(w.Catalog, w.Packages, w.Engine, new BatchQueries(w), new PackageQueries(w), new DeviceQueries(w),
             new UploadStore(ota, w.Time), new DownloadLinks(downloads, ota, w.Time));
-        return new OtaApi(new ApiAccess(keys, w.Time), services, NullLogger<OtaApi>.Instance);
+        return new OtaApi(new ApiAccess(keys, w.Time), services, new AuditedWrites(w, w.Time), NullLogger<OtaApi>.Instance);
     }
 
     /// <summary>A request as Alibaba's client signs it; signing is the client's cost, so it is not timed.</summary>

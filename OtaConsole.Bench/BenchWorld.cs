@@ -11,6 +11,7 @@ using OtaConsole.Core.Model;
 using OtaConsole.Core.Packages;
 using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Bench;
 
@@ -34,8 +35,9 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
         Clock = clock ?? Time;
         Engine = new RolloutEngine(new EngineWriter(this, Clock, Gateway, new OtaChangeFeed(), NullLogger<EngineWriter>.Instance), this, new DeviceDirectory());
         var options = Microsoft.Extensions.Options.Options.Create(new OtaOptions { DataDirectory = folder });
-        Catalog = new CatalogService(this, Clock, new OtaChangeFeed());
-        Packages = new PackageService(this, new PackageFileStore(options), Clock, new OtaChangeFeed());
+        var audited = new AuditedWrites(this, Clock);
+        Catalog = new CatalogService(this, Clock, new OtaChangeFeed(), audited);
+        Packages = new PackageService(this, new PackageFileStore(options), Clock, new OtaChangeFeed(), audited);
     }
 
     public string Folder { get; }
@@ -57,7 +59,7 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
         var w = new BenchWorld(Directory.CreateTempSubdirectory("ota-bench-").FullName, new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero), synchronous, clock);
         await using var db = w.CreateDbContext();
         await OtaDatabase.MigrateAsync(db);
-        await w.Catalog.CreateProductAsync("Bench", ProductKey);
+        await w.Catalog.CreateProductAsync(Actor.System, "Bench", ProductKey);
         return w;
     }
 
@@ -99,7 +101,7 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
 
     public static string DeviceName(int i) => $"dev-{i:D6}";
 
-    public Task<UpdatePackage> PackageAsync(string version) => Packages.CreateAsync(new CreatePackageRequest
+    public Task<UpdatePackage> PackageAsync(string version) => Packages.CreateAsync(Actor.System, new CreatePackageRequest
     {
         ProductKey = ProductKey,
         Name = "bench-" + version.Replace('.', '_'),

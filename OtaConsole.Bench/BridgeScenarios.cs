@@ -16,6 +16,7 @@ using OtaConsole.Core.Mqtt;
 using OtaConsole.Core.Packages;
 using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Bench;
 
@@ -47,7 +48,7 @@ internal static class BridgeScenarios
             var (heapAfter, rssAfter) = Memory();
 
             var sw = Stopwatch.StartNew();
-            var batchId = (await console.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(10_000) })).BatchId;
+            var batchId = (await console.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(10_000) })).BatchId;
             Batch batch = null!;
             await console.WaitAsync(async db => (batch = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == batchId)).Counts.Unfinished == 0, TimeSpan.FromMinutes(10));
             results.Add((sw.Elapsed.TotalSeconds, batch.Counts.Succeeded, (heapAfter - heapBefore) / 1024.0 / Devices, (rssAfter - rssBefore) / 1024.0 / Devices));
@@ -87,15 +88,20 @@ internal static class BridgeScenarios
         var withPages = new List<double>();
         var raw = new List<double>();
         var pagesUpdated = pages;
+        var cpu = new List<BurstCpu>();
+        var cpuWithPages = new List<BurstCpu>();
         await using var browser = pages > 0 ? await PageBrowser.StartAsync() : null;
         for (var run = 0; run < Math.Max(1, runs); run++)
         {
             await using var fleet = FleetProcess.Start();
-            console.Add((await ConsoleBurstAsync(fleet, perDevice, 0, null)).Seconds);
+            var alone = await ConsoleBurstAsync(fleet, perDevice, 0, null);
+            console.Add(alone.Seconds);
+            cpu.Add(alone.Cpu);
             if (browser is not null)
             {
-                var (seconds, updated) = await ConsoleBurstAsync(fleet, perDevice, pages, browser);
+                var (seconds, updated, used) = await ConsoleBurstAsync(fleet, perDevice, pages, browser);
                 withPages.Add(seconds);
+                cpuWithPages.Add(used);
                 pagesUpdated = Math.Min(pagesUpdated, updated);
             }
             raw.Add(await RawFanInAsync(fleet, perDevice));
@@ -133,6 +139,9 @@ internal static class BridgeScenarios
             device_msgs_per_s = Math.Round(devicePerS, 0),
             with_pages_msgs_per_s = Math.Round(pagesPerS, 0),
             pages_ratio = Math.Round(pagesPerS / devicePerS, 3),
+            // CPU seconds each process used during the burst (medians): where the extra time of the run with pages went.
+            cpu_s = BurstCpu.Median(cpu),
+            with_pages_cpu_s = BurstCpu.Median(cpuWithPages),
             raw_mqtt_msgs_per_s = Math.Round(rawPerS, 0),
             ratio = Math.Round(devicePerS / rawPerS, 3),
             reference = "device_msgs_per_s: the same burst on a console with no page open, same run; raw_mqtt_msgs_per_s: the same messages through a plain MQTTnet broker to one subscriber",
@@ -144,14 +153,14 @@ internal static class BridgeScenarios
     /// One burst on a fresh console: seconds from the burst's start until every report is applied and persisted,
     /// and how many of the open pages the burst re-rendered.
     /// </summary>
-    private static async Task<(double Seconds, int PagesUpdated)> ConsoleBurstAsync(FleetProcess fleet, int perDevice, int pages, PageBrowser? browser)
+    private static async Task<(double Seconds, int PagesUpdated, BurstCpu Cpu)> ConsoleBurstAsync(FleetProcess fleet, int perDevice, int pages, PageBrowser? browser)
     {
         await using var c = await RunningConsole.StartAsync();
         var (specs, package) = await c.SeedAsync();
         // Silent devices report "0" on the notice and then wait: every task stays In upgrade.
         await ConnectAsync(fleet, c, c.MqttPort, specs, "Silent", TimeSpan.Zero);
         await c.WaitAsync(async db => await db.Devices.CountAsync(d => d.IsOnline) == Devices, TimeSpan.FromMinutes(5));
-        var batchId = (await c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(PushRate.Max) })).BatchId;
+        var batchId = (await c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(PushRate.Max) })).BatchId;
         await c.WaitAsync(async db => (await db.Batches.AsNoTracking().SingleAsync(b => b.Id == batchId)).Counts.InProgress == Devices, TimeSpan.FromMinutes(5));
         await c.DrainAsync();
 
@@ -161,10 +170,12 @@ internal static class BridgeScenarios
         if (open is not null)
             await open.SnapshotAsync();
         var target = c.Queue.Enqueued + (long)Devices * perDevice;
+        var cpuBefore = BurstCpu.Now(fleet);
         var sw = Stopwatch.StartNew();
         await fleet.AskAsync($"burst {perDevice}", TimeSpan.FromMinutes(10));
         await c.WaitAsync(_ => Task.FromResult(c.Queue.Enqueued >= target && c.Queue.Applied >= c.Queue.Enqueued), TimeSpan.FromMinutes(10));
         var seconds = sw.Elapsed.TotalSeconds;
+        var cpuUsed = BurstCpu.Now(fleet) - cpuBefore;
         await using var db = c.Db();
         var atTwenty = await db.Tasks.CountAsync(t => t.BatchId == batchId && t.Progress == perDevice);
         if (atTwenty != Devices)
@@ -175,7 +186,22 @@ internal static class BridgeScenarios
             await open.CheckAliveAsync();
             updated = await open.ChangedAsync();
         }
-        return (seconds, updated);
+        return (seconds, updated, cpuUsed);
+    }
+
+    /// <summary>CPU seconds of the console (this process), the device fleet and the browser.</summary>
+    private sealed record BurstCpu(double Console, double Fleet, double Browser)
+    {
+        public static BurstCpu Now(FleetProcess fleet) => new(CpuTime.Self(), CpuTime.Of(fleet.Id), CpuTime.Browser());
+
+        public static BurstCpu operator -(BurstCpu a, BurstCpu b) => new(a.Console - b.Console, a.Fleet - b.Fleet, a.Browser - b.Browser);
+
+        public static object Median(List<BurstCpu> xs) => new
+        {
+            console = Math.Round(BridgeScenarios.Median(xs.Select(x => x.Console)), 2),
+            fleet = Math.Round(BridgeScenarios.Median(xs.Select(x => x.Fleet)), 2),
+            browser = Math.Round(BridgeScenarios.Median(xs.Select(x => x.Browser)), 2),
+        };
     }
 
     /// <summary>The same burst through a plain MQTTnet broker (no sign-in, no handlers) to one subscriber on "#".</summary>
@@ -236,7 +262,7 @@ internal static class BridgeScenarios
 
     private static string DeviceName(int i) => $"fleet-{i:D5}";
 
-    private static double Median(IEnumerable<double> xs)
+    internal static double Median(IEnumerable<double> xs)
     {
         var s = xs.Order().ToList();
         return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
@@ -276,9 +302,9 @@ internal static class BridgeScenarios
         public async Task<(List<FleetDevice> Specs, UpdatePackage Package)> SeedAsync()
         {
             var catalog = Services.GetRequiredService<CatalogService>();
-            await catalog.CreateProductAsync("Bench fleet", ProductKey);
-            var registered = await catalog.RegisterDevicesAsync(ProductKey, Enumerable.Range(0, Devices).Select(i => new DeviceRegistration(DeviceName(i))).ToList());
-            var package = await Services.GetRequiredService<PackageService>().CreateAsync(new CreatePackageRequest
+            await catalog.CreateProductAsync(Actor.System, "Bench fleet", ProductKey);
+            var registered = await catalog.RegisterDevicesAsync(Actor.System, ProductKey, Enumerable.Range(0, Devices).Select(i => new DeviceRegistration(DeviceName(i))).ToList());
+            var package = await Services.GetRequiredService<PackageService>().CreateAsync(Actor.System, new CreatePackageRequest
             {
                 ProductKey = ProductKey,
                 Name = "bench-2_0_0",

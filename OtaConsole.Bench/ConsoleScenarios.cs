@@ -5,6 +5,7 @@ using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Queries;
 using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Bench;
 
@@ -25,7 +26,7 @@ internal static class ConsoleScenarios
         using var w = await BenchWorld.CreateAsync();
         await w.SeedDevicesAsync(Tasks, "1.0.0");
         var package = await w.PackageAsync("2.0.0");
-        var batchId = (await w.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id })).BatchId;
+        var batchId = (await w.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
         await MixStatesAsync(w, batchId);
 
         var queries = new BatchQueries(w);

@@ -99,6 +99,8 @@ internal sealed class FleetProcess : IAsyncDisposable
 
     private FleetProcess(Process process) => _process = process;
 
+    public int Id => _process.Id;
+
     public static FleetProcess Start()
     {
         var self = Environment.ProcessPath!;

@@ -39,6 +39,9 @@ public static class OtaCoreServices
         services.AddSingleton<Queries.DeviceQueries>();
         services.AddSingleton<Queries.OverviewQueries>();
         services.AddSingleton<Analytics.AnalyticsService>();
+        services.AddSingleton<Security.AuditedWrites>();
+        services.AddSingleton<Security.OperatorDirectory>();
+        services.AddSingleton<Security.AuditQueries>();
 
         services.AddHostedService<DatabaseInitializer>();
         services.AddHostedService<PresenceReset>();

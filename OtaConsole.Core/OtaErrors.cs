@@ -8,6 +8,8 @@ public enum OtaErrorKind
     NotFound,
     /// <summary>The request is well formed but the current state forbids it (a running batch, a verified package, …).</summary>
     Conflict,
+    /// <summary>The caller's role (or key) may not do this.</summary>
+    Forbidden,
 }
 
 /// <summary>An operation refused, with a code a script can test (Alibaba style, e.g. InvalidMaximumPerMinute) and a message an operator can read.</summary>
@@ -18,6 +20,7 @@ public class OtaException(OtaErrorKind kind, string code, string message) : Exce
 
     public static OtaException NotFound(string what, string id) => new(OtaErrorKind.NotFound, $"{what}NotFound", $"{what} {id} does not exist.");
     public static OtaException Conflict(string code, string message) => new(OtaErrorKind.Conflict, code, message);
+    public static OtaException Forbidden(string message) => new(OtaErrorKind.Forbidden, "Forbidden", message);
 }
 
 /// <summary>One field that failed validation. <see cref="Field"/> uses the API's parameter name.</summary>

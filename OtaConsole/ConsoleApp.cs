@@ -7,6 +7,7 @@ using OtaConsole.Core.Api;
 using OtaConsole.Core.Mqtt;
 using OtaConsole.Demo;
 using OtaConsole.Endpoints;
+using OtaConsole.Security;
 
 namespace OtaConsole;
 
@@ -31,6 +32,7 @@ public static class ConsoleApp
         builder.Services.AddOtaMqtt(builder.Configuration);
         builder.Services.AddOtaApi();
         builder.Services.AddOtaDemo();
+        builder.AddOtaAuth();
         OpsEndpoints.AddOtaOps(builder);
         configure?.Invoke(builder);
 
@@ -39,11 +41,16 @@ public static class ConsoleApp
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         app.UseLegacyPortFilter();
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
 
-        app.MapStaticAssets();
+        // The sign-in page needs the console's styles and scripts before anyone has signed in.
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapOtaAccount();
         app.MapOtaDownloads();
         app.MapOtaExports();
+        app.MapOtaAuditExport();
         app.MapOtaApi();
         app.MapOtaOps();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

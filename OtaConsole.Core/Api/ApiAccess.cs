@@ -68,6 +68,13 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
         return key;
     }
 
+    /// <summary>
+    /// The key as the core's actor: a Full key acts as an Operator, a ReadOnly key as a Viewer (no secrets), so the
+    /// core's checks and audit log treat scripts and operators alike.
+    /// </summary>
+    public static Security.Actor ActorOf(ApiAccessKey key, string? address) =>
+        new(Security.ActorKind.ApiKey, key.Id, key.Id, key.Role == ApiRole.Full ? Security.OperatorRole.Operator : Security.OperatorRole.Viewer, address);
+
     /// <summary>A read-only key may not call an operation that changes anything.</summary>
     public static void Authorize(ApiAccessKey key, ApiOperation operation)
     {

@@ -22,10 +22,12 @@ public sealed class ApiException(int status, string code, string message) : Exce
 
     public static ApiException Invalid(string name, string why) => new(400, $"Invalid{FieldError.CodeName(name)}", $"{name}: {why}");
 
-    /// <summary>The core's refusals, in the API's envelope: a bad value 400, an unknown thing 404, a state that forbids it 400.</summary>
+    /// <summary>The core's refusals, in the API's envelope: a bad value 400, an unknown thing 404, a state that forbids it 400, a role that may not 403.</summary>
     public static ApiException From(OtaException e) => e.Kind switch
     {
         OtaErrorKind.NotFound => new(404, e.Code, e.Message),
+        // Alibaba's code for a RAM user without the permission.
+        OtaErrorKind.Forbidden => new(403, "Forbidden.RAM", e.Message),
         _ => new(400, e.Code, e.Message),
     };
 }

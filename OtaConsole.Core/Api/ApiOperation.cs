@@ -19,7 +19,8 @@ public sealed record ApiOperation(string Action, string Group, bool Writes, stri
 }
 
 /// <summary>What an operation works with: its parameters and the core services, the same ones the console's pages call.</summary>
-public sealed record ApiCall(ApiParameters P, ApiServices S, CancellationToken Ct);
+/// <summary>One request: its parameters, the services, and the key that signed it as the core's actor.</summary>
+public sealed record ApiCall(ApiParameters P, ApiServices S, Security.Actor Actor, CancellationToken Ct);
 
 public sealed class ApiServices(CatalogService catalog, PackageService packages, RolloutEngine engine, BatchQueries batches,
     PackageQueries packageQueries, DeviceQueries devices, UploadStore uploads, DownloadLinks links)

@@ -19,7 +19,7 @@ public sealed record ApiAnswer(int Status, JsonObject Body)
 /// {"RequestId", "Success": false, "Code", "ErrorMessage", "Message"}. No call can take the process down: anything
 /// unexpected is logged and answered 500.
 /// </summary>
-public sealed class OtaApi(ApiAccess access, ApiServices services, ILogger<OtaApi> log)
+public sealed class OtaApi(ApiAccess access, ApiServices services, Security.AuditedWrites audit, ILogger<OtaApi> log)
 {
     public static IReadOnlyList<ApiOperation> Operations { get; } =
     [
@@ -44,7 +44,8 @@ public sealed class OtaApi(ApiAccess access, ApiServices services, ILogger<OtaAp
     /// <summary>
     /// Answers one request: its HTTP method and its parameters as they came (query and form), each name once.
     /// </summary>
-    public async Task<ApiAnswer> HandleAsync(string httpMethod, IEnumerable<KeyValuePair<string, string>> request, CancellationToken ct = default)
+    /// <param name="address">The caller's network address, for the audit log.</param>
+    public async Task<ApiAnswer> HandleAsync(string httpMethod, IEnumerable<KeyValuePair<string, string>> request, string? address = null, CancellationToken ct = default)
     {
         var requestId = NewRequestId();
         try
@@ -58,10 +59,19 @@ public sealed class OtaApi(ApiAccess access, ApiServices services, ILogger<OtaAp
             var action = p.Action;
             if (!ByAction.TryGetValue(action, out var operation))
                 throw new ApiException(404, "InvalidApi.NotFound", $"Specified api is not found, please check your url and method: {ApiException.Echo(action)}.");
-            ApiAccess.Authorize(key, operation);
+            try
+            {
+                ApiAccess.Authorize(key, operation);
+            }
+            catch (ApiException e)
+            {
+                // A valid key trying what its role may not: audited like an operator's refused command.
+                await audit.RecordAsync(ApiAccess.ActorOf(key, address), $"api.{operation.Action}", null, null, null, e.Message, ct);
+                throw;
+            }
             if (operation.PostOnly && !httpMethod.Equals("POST", StringComparison.OrdinalIgnoreCase))
                 throw new ApiException(400, "UnsupportedHTTPMethod", $"{action} is taken by POST only.");
-            var result = await operation.Run(new ApiCall(p, services, ct));
+            var result = await operation.Run(new ApiCall(p, services, ApiAccess.ActorOf(key, address), ct));
             return Success(requestId, result);
         }
         catch (ApiException e)

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Security;
 using OtaConsole.Core.Validation;
 
 namespace OtaConsole.Core.Devices;
@@ -15,29 +16,31 @@ public sealed record RegistrationResult(IReadOnlyList<Device> Registered, IReadO
 /// Products, their OTA modules, device groups and devices. Keys and secrets may be given, so a fleet moved
 /// from Alibaba keeps its ProductKey, DeviceName and DeviceSecret and its devices connect unchanged.
 /// </summary>
-public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProvider time, OtaChangeFeed feed)
+public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProvider time, OtaChangeFeed feed, AuditedWrites audited)
 {
-    public async Task<Product> CreateProductAsync(string name, string? productKey = null, string? description = null,
+    public async Task<Product> CreateProductAsync(Actor actor, string name, string? productKey = null, string? description = null,
         ProductNodeType nodeType = ProductNodeType.Device, CancellationToken ct = default)
     {
-        var errors = new List<FieldError>();
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || !NameRules.IsPlainText(name, 64))
-            errors.Add(new("ProductName", "a product name is 1-64 characters of plain text.", string.IsNullOrEmpty(name)));
-        if (productKey is not null && !NameRules.IsProductKey(productKey))
-            errors.Add(new("ProductKey", "a ProductKey is 1-32 letters and digits."));
-        if (!NameRules.IsPlainText(description, 100))
-            errors.Add(new("Description", "a description is at most 100 characters."));
-        OtaValidationException.ThrowIfAny(errors);
+        var product = await audited.RunAsync(actor, new("product.create", "create a product", "product", productKey, new { name, productKey, description, nodeType }), async db =>
+        {
+            var errors = new List<FieldError>();
+            if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || !NameRules.IsPlainText(name, 64))
+                errors.Add(new("ProductName", "a product name is 1-64 characters of plain text.", string.IsNullOrEmpty(name)));
+            if (productKey is not null && !NameRules.IsProductKey(productKey))
+                errors.Add(new("ProductKey", "a ProductKey is 1-32 letters and digits."));
+            if (!NameRules.IsPlainText(description, 100))
+                errors.Add(new("Description", "a description is at most 100 characters."));
+            OtaValidationException.ThrowIfAny(errors);
 
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        productKey ??= OtaIds.NewProductKey();
-        if (await db.Products.AnyAsync(p => p.ProductKey == productKey, ct))
-            throw OtaException.Conflict("ProductKeyExists", $"Product {productKey} already exists.");
-        var now = time.GetUtcNow();
-        var product = new Product { ProductKey = productKey, Name = name.Trim(), Description = description, NodeType = nodeType, CreatedAt = now };
-        product.Modules.Add(new OtaModule { ProductKey = productKey, ModuleName = OtaModule.Default, AliasName = "default", Description = "whole-device firmware", CreatedAt = now, ModifiedAt = now });
-        db.Products.Add(product);
-        await db.SaveChangesAsync(ct);
+            var key = productKey ?? OtaIds.NewProductKey();
+            if (await db.Products.AnyAsync(p => p.ProductKey == key, ct))
+                throw OtaException.Conflict("ProductKeyExists", $"Product {key} already exists.");
+            var now = time.GetUtcNow();
+            var product = new Product { ProductKey = key, Name = name.Trim(), Description = description, NodeType = nodeType, CreatedAt = now };
+            product.Modules.Add(new OtaModule { ProductKey = key, ModuleName = OtaModule.Default, AliasName = "default", Description = "whole-device firmware", CreatedAt = now, ModifiedAt = now });
+            db.Products.Add(product);
+            return product;
+        }, p => ("product", p.ProductKey), ct);
         Changed();
         return product;
     }
@@ -54,46 +57,52 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         return await db.Products.AsNoTracking().Include(p => p.Modules).OrderBy(p => p.Name).ToListAsync(ct);
     }
 
-    public async Task<OtaModule> CreateModuleAsync(string productKey, string moduleName, string? aliasName = null, string? description = null, CancellationToken ct = default)
+    public async Task<OtaModule> CreateModuleAsync(Actor actor, string productKey, string moduleName, string? aliasName = null, string? description = null, CancellationToken ct = default)
     {
-        ValidateModule(moduleName, aliasName, description);
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        await RequireProductAsync(db, productKey, ct);
-        if (await db.Modules.AnyAsync(m => m.ProductKey == productKey && m.ModuleName == moduleName, ct))
-            throw OtaException.Conflict("ModuleExists", $"Module {moduleName} already exists in product {productKey}.");
-        var now = time.GetUtcNow();
-        var module = new OtaModule { ProductKey = productKey, ModuleName = moduleName, AliasName = aliasName, Description = description, CreatedAt = now, ModifiedAt = now };
-        db.Modules.Add(module);
-        await db.SaveChangesAsync(ct);
+        var module = await audited.RunAsync(actor, new("module.create", "create a module", "product", productKey, new { moduleName, aliasName, description }), async db =>
+        {
+            ValidateModule(moduleName, aliasName, description);
+            await RequireProductAsync(db, productKey, ct);
+            if (await db.Modules.AnyAsync(m => m.ProductKey == productKey && m.ModuleName == moduleName, ct))
+                throw OtaException.Conflict("ModuleExists", $"Module {moduleName} already exists in product {productKey}.");
+            var now = time.GetUtcNow();
+            var module = new OtaModule { ProductKey = productKey, ModuleName = moduleName, AliasName = aliasName, Description = description, CreatedAt = now, ModifiedAt = now };
+            db.Modules.Add(module);
+            return module;
+        }, null, ct);
         Changed();
         return module;
     }
 
     /// <summary>A module's name is fixed; its alias and description may change.</summary>
-    public async Task UpdateModuleAsync(string productKey, string moduleName, string? aliasName, string? description, CancellationToken ct = default)
+    public async Task UpdateModuleAsync(Actor actor, string productKey, string moduleName, string? aliasName, string? description, CancellationToken ct = default)
     {
-        ValidateModule(moduleName, aliasName, description);
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        var module = await db.Modules.FirstOrDefaultAsync(m => m.ProductKey == productKey && m.ModuleName == moduleName, ct)
-                     ?? throw OtaException.NotFound("Module", $"{productKey}/{moduleName}");
-        module.AliasName = aliasName;
-        module.Description = description;
-        module.ModifiedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(ct);
+        await audited.RunAsync(actor, new("module.update", "change a module", "product", productKey, new { moduleName, aliasName, description }), async db =>
+        {
+            ValidateModule(moduleName, aliasName, description);
+            var module = await db.Modules.FirstOrDefaultAsync(m => m.ProductKey == productKey && m.ModuleName == moduleName, ct)
+                         ?? throw OtaException.NotFound("Module", $"{productKey}/{moduleName}");
+            module.AliasName = aliasName;
+            module.Description = description;
+            module.ModifiedAt = time.GetUtcNow();
+            return true;
+        }, null, ct);
         Changed();
     }
 
-    public async Task DeleteModuleAsync(string productKey, string moduleName, CancellationToken ct = default)
+    public async Task DeleteModuleAsync(Actor actor, string productKey, string moduleName, CancellationToken ct = default)
     {
-        if (moduleName == OtaModule.Default)
-            throw OtaException.Conflict("DefaultModule", "The default module cannot be deleted.");
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        var module = await db.Modules.FirstOrDefaultAsync(m => m.ProductKey == productKey && m.ModuleName == moduleName, ct)
-                     ?? throw OtaException.NotFound("Module", $"{productKey}/{moduleName}");
-        if (await db.Packages.AnyAsync(p => p.ProductKey == productKey && p.ModuleName == moduleName, ct))
-            throw OtaException.Conflict("ModuleInUse", $"Module {moduleName} has update packages; delete them first.");
-        db.Modules.Remove(module);
-        await db.SaveChangesAsync(ct);
+        await audited.RunAsync(actor, new("module.delete", "delete a module", "product", productKey, new { moduleName }), async db =>
+        {
+            if (moduleName == OtaModule.Default)
+                throw OtaException.Conflict("DefaultModule", "The default module cannot be deleted.");
+            var module = await db.Modules.FirstOrDefaultAsync(m => m.ProductKey == productKey && m.ModuleName == moduleName, ct)
+                         ?? throw OtaException.NotFound("Module", $"{productKey}/{moduleName}");
+            if (await db.Packages.AnyAsync(p => p.ProductKey == productKey && p.ModuleName == moduleName, ct))
+                throw OtaException.Conflict("ModuleInUse", $"Module {moduleName} has update packages; delete them first.");
+            db.Modules.Remove(module);
+            return true;
+        }, null, ct);
         Changed();
     }
 
@@ -103,22 +112,24 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         return await db.Modules.AsNoTracking().Where(m => m.ProductKey == productKey).OrderBy(m => m.ModuleName).ToListAsync(ct);
     }
 
-    public async Task<DeviceGroup> CreateGroupAsync(string name, string? parentGroupId = null, string? groupId = null, CancellationToken ct = default)
+    public async Task<DeviceGroup> CreateGroupAsync(Actor actor, string name, string? parentGroupId = null, string? groupId = null, CancellationToken ct = default)
     {
-        var errors = new List<FieldError>();
-        if (string.IsNullOrWhiteSpace(name) || !NameRules.IsPlainText(name, 64))
-            errors.Add(new("GroupName", "a group name is 1-64 characters of plain text.", string.IsNullOrEmpty(name)));
-        if (groupId is not null && !NameRules.IsGroupId(groupId))
-            errors.Add(new("GroupId", "a group id is 1-64 characters of A-Z, a-z, 0-9, '_' and '-'."));
-        OtaValidationException.ThrowIfAny(errors);
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        if (parentGroupId is not null && !await db.Groups.AnyAsync(g => g.GroupId == parentGroupId, ct))
-            throw OtaException.NotFound("Group", parentGroupId);
-        var group = new DeviceGroup { GroupId = groupId ?? OtaIds.NewGroupId(), Name = name.Trim(), ParentGroupId = parentGroupId, CreatedAt = time.GetUtcNow() };
-        if (await db.Groups.AnyAsync(g => g.GroupId == group.GroupId, ct))
-            throw OtaException.Conflict("GroupExists", $"Group {group.GroupId} already exists.");
-        db.Groups.Add(group);
-        await db.SaveChangesAsync(ct);
+        var group = await audited.RunAsync(actor, new("group.create", "create a device group", "group", groupId, new { name, parentGroupId, groupId }), async db =>
+        {
+            var errors = new List<FieldError>();
+            if (string.IsNullOrWhiteSpace(name) || !NameRules.IsPlainText(name, 64))
+                errors.Add(new("GroupName", "a group name is 1-64 characters of plain text.", string.IsNullOrEmpty(name)));
+            if (groupId is not null && !NameRules.IsGroupId(groupId))
+                errors.Add(new("GroupId", "a group id is 1-64 characters of A-Z, a-z, 0-9, '_' and '-'."));
+            OtaValidationException.ThrowIfAny(errors);
+            if (parentGroupId is not null && !await db.Groups.AnyAsync(g => g.GroupId == parentGroupId, ct))
+                throw OtaException.NotFound("Group", parentGroupId);
+            var group = new DeviceGroup { GroupId = groupId ?? OtaIds.NewGroupId(), Name = name.Trim(), ParentGroupId = parentGroupId, CreatedAt = time.GetUtcNow() };
+            if (await db.Groups.AnyAsync(g => g.GroupId == group.GroupId, ct))
+                throw OtaException.Conflict("GroupExists", $"Group {group.GroupId} already exists.");
+            db.Groups.Add(group);
+            return group;
+        }, g => ("group", g.GroupId), ct);
         Changed();
         return group;
     }
@@ -135,9 +146,9 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         return await db.Groups.AsNoTracking().OrderBy(g => g.Name).ToListAsync(ct);
     }
 
-    public async Task<Device> RegisterDeviceAsync(string productKey, string deviceName, string? deviceSecret = null, string? nickname = null, string? groupId = null, CancellationToken ct = default)
+    public async Task<Device> RegisterDeviceAsync(Actor actor, string productKey, string deviceName, string? deviceSecret = null, string? nickname = null, string? groupId = null, CancellationToken ct = default)
     {
-        var result = await RegisterDevicesAsync(productKey, [new DeviceRegistration(deviceName, deviceSecret, nickname, groupId)], ct);
+        var result = await RegisterDevicesAsync(actor, productKey, [new DeviceRegistration(deviceName, deviceSecret, nickname, groupId)], ct);
         if (result.Rejected.Count > 0)
         {
             var e = result.Rejected[0];
@@ -149,9 +160,18 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
     }
 
     /// <summary>Registers many devices at once (a pasted list): good lines are registered, bad ones reported back with the reason.</summary>
-    public async Task<RegistrationResult> RegisterDevicesAsync(string productKey, IReadOnlyList<DeviceRegistration> devices, CancellationToken ct = default)
+    /// <remarks>The audit row names the devices, never their secrets.</remarks>
+    public async Task<RegistrationResult> RegisterDevicesAsync(Actor actor, string productKey, IReadOnlyList<DeviceRegistration> devices, CancellationToken ct = default)
     {
-        await using var db = await dbs.CreateDbContextAsync(ct);
+        var names = devices.Select(d => d.DeviceName).ToList();
+        var result = await audited.RunAsync(actor, new("device.register", "register devices", "product", productKey, new { devices = names }), db => RegisterAsync(db, productKey, devices, ct), null, ct);
+        if (result.Registered.Count > 0)
+            Changed();
+        return result;
+    }
+
+    private async Task<RegistrationResult> RegisterAsync(OtaDbContext db, string productKey, IReadOnlyList<DeviceRegistration> devices, CancellationToken ct)
+    {
         await RequireProductAsync(db, productKey, ct);
         var names = devices.Select(d => d.DeviceName).ToList();
         var existing = (await db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey && names.Contains(d.DeviceName))
@@ -190,21 +210,20 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
             registered.Add(device);
         }
         db.Devices.AddRange(registered);
-        await db.SaveChangesAsync(ct);
-        if (registered.Count > 0)
-            Changed();
         return new RegistrationResult(registered, rejected);
     }
 
-    public async Task SetDeviceGroupAsync(string productKey, string deviceName, string? groupId, CancellationToken ct = default)
+    public async Task SetDeviceGroupAsync(Actor actor, string productKey, string deviceName, string? groupId, CancellationToken ct = default)
     {
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        var device = await db.Devices.FirstOrDefaultAsync(d => d.ProductKey == productKey && d.DeviceName == deviceName, ct)
-                     ?? throw OtaException.NotFound("Device", $"{productKey}/{deviceName}");
-        if (groupId is not null && !await db.Groups.AnyAsync(g => g.GroupId == groupId, ct))
-            throw OtaException.NotFound("Group", groupId);
-        device.GroupId = groupId;
-        await db.SaveChangesAsync(ct);
+        await audited.RunAsync(actor, new("device.set-group", "move a device to a group", "device", $"{productKey}/{deviceName}", new { groupId }), async db =>
+        {
+            var device = await db.Devices.FirstOrDefaultAsync(d => d.ProductKey == productKey && d.DeviceName == deviceName, ct)
+                         ?? throw OtaException.NotFound("Device", $"{productKey}/{deviceName}");
+            if (groupId is not null && !await db.Groups.AnyAsync(g => g.GroupId == groupId, ct))
+                throw OtaException.NotFound("Group", groupId);
+            device.GroupId = groupId;
+            return true;
+        }, null, ct);
         Changed();
     }
 

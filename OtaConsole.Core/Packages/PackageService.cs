@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Security;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Tasks;
 using OtaConsole.Core.Validation;
@@ -27,26 +28,49 @@ public sealed record CreatePackageRequest
 }
 
 /// <summary>Update packages: created with their files (digests computed, the operator's signature checked), listed, deleted.</summary>
-public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageFileStore store, TimeProvider time, OtaChangeFeed feed)
+public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageFileStore store, TimeProvider time, OtaChangeFeed feed, AuditedWrites audited)
 {
     public const int MaxFiles = 20;
     public const int MaxUdiLength = 4096;
 
-    public async Task<UpdatePackage> CreateAsync(CreatePackageRequest r, CancellationToken ct = default)
+    public async Task<UpdatePackage> CreateAsync(Actor actor, CreatePackageRequest r, CancellationToken ct = default)
     {
-        var errors = Validate(r);
-        OtaValidationException.ThrowIfAny(errors);
+        string? stored = null;
+        var details = new { r.Name, r.DestVersion, r.SrcVersion, r.Type, r.ModuleName, r.SignMethod, r.NeedToVerify, files = r.Files.Select(f => f.Name).ToList() };
+        UpdatePackage package;
+        try
+        {
+            package = await audited.RunAsync(actor, new("package.create", "upload an update package", "product", r.ProductKey, details), async db =>
+            {
+                var errors = Validate(r);
+                OtaValidationException.ThrowIfAny(errors);
+                if (!await db.Products.AnyAsync(p => p.ProductKey == r.ProductKey, ct))
+                    throw OtaException.NotFound("Product", r.ProductKey);
+                if (!await db.Modules.AnyAsync(m => m.ProductKey == r.ProductKey && m.ModuleName == r.ModuleName, ct))
+                    throw OtaException.NotFound("Module", $"{r.ProductKey}/{r.ModuleName}");
+                if (await db.Packages.AnyAsync(p => p.Name == r.Name, ct))
+                    throw OtaException.Conflict("FirmwareNameExists", $"A package named {r.Name} already exists.");
+                var package = NewPackage(r);
+                stored = package.Id;
+                await StoreFilesAsync(package, r, ct);
+                db.Packages.Add(package);
+                return package;
+            }, p => ("package", p.Id), ct);
+        }
+        catch
+        {
+            if (stored is not null)
+                store.DeletePackage(stored);
+            throw;
+        }
+        feed.Publish(new OtaChange(new HashSet<string>(), new HashSet<string> { package.Id }, false, CatalogChanged: true));
+        return package;
+    }
 
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        if (!await db.Products.AnyAsync(p => p.ProductKey == r.ProductKey, ct))
-            throw OtaException.NotFound("Product", r.ProductKey);
-        if (!await db.Modules.AnyAsync(m => m.ProductKey == r.ProductKey && m.ModuleName == r.ModuleName, ct))
-            throw OtaException.NotFound("Module", $"{r.ProductKey}/{r.ModuleName}");
-        if (await db.Packages.AnyAsync(p => p.Name == r.Name, ct))
-            throw OtaException.Conflict("FirmwareNameExists", $"A package named {r.Name} already exists.");
-
+    private UpdatePackage NewPackage(CreatePackageRequest r)
+    {
         var now = time.GetUtcNow();
-        var package = new UpdatePackage
+        return new UpdatePackage
         {
             Id = OtaIds.NewFirmwareId(),
             ProductKey = r.ProductKey,
@@ -63,38 +87,31 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
             CreatedAt = now,
             ModifiedAt = now,
         };
-        try
+    }
+
+    /// <summary>Stores each file, computes its digests, and checks the signature the operator gave.</summary>
+    private async Task StoreFilesAsync(UpdatePackage package, CreatePackageRequest r, CancellationToken ct)
+    {
+        for (var i = 0; i < r.Files.Count; i++)
         {
-            for (var i = 0; i < r.Files.Count; i++)
+            var upload = r.Files[i];
+            var stored = await store.SaveAsync(package.Id, i, upload.Content, ct);
+            var sign = r.SignMethod == SignMethod.Md5 ? stored.Md5 : stored.Sha256;
+            if (upload.ExpectedSign is { Length: > 0 } expected && !string.Equals(expected.Trim(), sign, StringComparison.OrdinalIgnoreCase))
+                throw new OtaValidationException([new FieldError(r.Files.Count == 1 ? "FirmwareSign" : $"MultiFiles.{i + 1}.SignValue",
+                    $"the {r.SignMethod} signature given ({Shorten(expected)}) does not match file {upload.Name} ({sign}).")]);
+            package.Files.Add(new PackageFile
             {
-                var upload = r.Files[i];
-                var stored = await store.SaveAsync(package.Id, i, upload.Content, ct);
-                var sign = r.SignMethod == SignMethod.Md5 ? stored.Md5 : stored.Sha256;
-                if (upload.ExpectedSign is { Length: > 0 } expected && !string.Equals(expected.Trim(), sign, StringComparison.OrdinalIgnoreCase))
-                    throw new OtaValidationException([new FieldError(r.Files.Count == 1 ? "FirmwareSign" : $"MultiFiles.{i + 1}.SignValue",
-                        $"the {r.SignMethod} signature given ({Shorten(expected)}) does not match file {upload.Name} ({sign}).")]);
-                package.Files.Add(new PackageFile
-                {
-                    PackageId = package.Id,
-                    Index = i,
-                    Name = upload.Name,
-                    Size = stored.Size,
-                    Md5 = stored.Md5,
-                    Sha256 = stored.Sha256,
-                    Sign = sign,
-                    StoragePath = stored.StoragePath,
-                });
-            }
-            db.Packages.Add(package);
-            await db.SaveChangesAsync(ct);
+                PackageId = package.Id,
+                Index = i,
+                Name = upload.Name,
+                Size = stored.Size,
+                Md5 = stored.Md5,
+                Sha256 = stored.Sha256,
+                Sign = sign,
+                StoragePath = stored.StoragePath,
+            });
         }
-        catch
-        {
-            store.DeletePackage(package.Id);
-            throw;
-        }
-        feed.Publish(new OtaChange(new HashSet<string>(), new HashSet<string> { package.Id }, false, CatalogChanged: true));
-        return package;
     }
 
     public async Task<UpdatePackage?> FindAsync(string packageId, CancellationToken ct = default)
@@ -119,23 +136,23 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
     }
 
     /// <summary>Deletes a package, its files, and its finished batches and their tasks. Refused while a batch of it runs.</summary>
-    public async Task DeleteAsync(string packageId, CancellationToken ct = default)
+    public async Task DeleteAsync(Actor actor, string packageId, CancellationToken ct = default)
     {
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        var package = await db.Packages.FirstOrDefaultAsync(p => p.Id == packageId, ct) ?? throw OtaException.NotFound("Firmware", packageId);
-        var statuses = TaskStateMachine.UnfinishedStatuses;
-        var running = await db.Batches.AnyAsync(b => b.PackageId == packageId && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress), ct)
-                      || await db.Tasks.AnyAsync(t => t.PackageId == packageId && statuses.Contains(t.Status), ct);
-        if (running)
-            throw OtaException.Conflict("FirmwareInUse", $"Package {package.Name} has a running batch or devices still updating to it; cancel them before deleting the package.");
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var taskIds = db.Tasks.Where(t => t.PackageId == packageId).Select(t => t.Id);
-        await db.TaskEvents.Where(e => taskIds.Contains(e.TaskId)).ExecuteDeleteAsync(ct);
-        await db.Tasks.Where(t => t.PackageId == packageId).ExecuteDeleteAsync(ct);
-        await db.Batches.Where(b => b.PackageId == packageId).ExecuteDeleteAsync(ct);
-        db.Packages.Remove(package);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await audited.RunAsync(actor, new("package.delete", "delete an update package", "package", packageId, null), async db =>
+        {
+            var package = await db.Packages.FirstOrDefaultAsync(p => p.Id == packageId, ct) ?? throw OtaException.NotFound("Firmware", packageId);
+            var statuses = TaskStateMachine.UnfinishedStatuses;
+            var running = await db.Batches.AnyAsync(b => b.PackageId == packageId && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress), ct)
+                          || await db.Tasks.AnyAsync(t => t.PackageId == packageId && statuses.Contains(t.Status), ct);
+            if (running)
+                throw OtaException.Conflict("FirmwareInUse", $"Package {package.Name} has a running batch or devices still updating to it; cancel them before deleting the package.");
+            var taskIds = db.Tasks.Where(t => t.PackageId == packageId).Select(t => t.Id);
+            await db.TaskEvents.Where(e => taskIds.Contains(e.TaskId)).ExecuteDeleteAsync(ct);
+            await db.Tasks.Where(t => t.PackageId == packageId).ExecuteDeleteAsync(ct);
+            await db.Batches.Where(b => b.PackageId == packageId).ExecuteDeleteAsync(ct);
+            db.Packages.Remove(package);
+            return true;
+        }, null, ct);
         store.DeletePackage(packageId);
         feed.Publish(new OtaChange(new HashSet<string>(), new HashSet<string> { packageId }, false, CatalogChanged: true));
     }

@@ -134,3 +134,20 @@ internal sealed class TaskEventConfiguration : IEntityTypeConfiguration<TaskEven
         b.HasIndex(e => new { e.TaskId, e.Id });
     }
 }
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> b)
+    {
+        b.ToTable("AuditLog");
+        b.HasIndex(a => a.At);
+        b.HasIndex(a => new { a.TargetType, a.TargetId, a.At });
+        b.HasIndex(a => new { a.ActorName, a.At });
+        b.Property(a => a.ActorId).HasMaxLength(128);
+        b.Property(a => a.ActorName).HasMaxLength(256);
+        b.Property(a => a.Address).HasMaxLength(64);
+        b.Property(a => a.Action).HasMaxLength(64);
+        b.Property(a => a.TargetType).HasMaxLength(32);
+        b.Property(a => a.TargetId).HasMaxLength(256);
+    }
+}

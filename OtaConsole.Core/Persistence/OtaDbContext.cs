@@ -1,10 +1,13 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using OtaConsole.Core.Model;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Core.Persistence;
 
-public sealed class OtaDbContext(DbContextOptions<OtaDbContext> options) : DbContext(options)
+/// <summary>The console's one database: the fleet, rollouts, the audit log, and operators' accounts (Identity's tables).</summary>
+public sealed class OtaDbContext(DbContextOptions<OtaDbContext> options) : IdentityDbContext<OperatorAccount>(options)
 {
     public DbSet<Product> Products => Set<Product>();
     public DbSet<OtaModule> Modules => Set<OtaModule>();
@@ -16,9 +19,11 @@ public sealed class OtaDbContext(DbContextOptions<OtaDbContext> options) : DbCon
     public DbSet<Batch> Batches => Set<Batch>();
     public DbSet<UpdateTask> Tasks => Set<UpdateTask>();
     public DbSet<TaskEvent> TaskEvents => Set<TaskEvent>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {
+        base.ConfigureConventions(b);
         // Enums are stored by name, so the database reads on its own and reordering an enum breaks nothing.
         b.Properties<Enum>().HaveConversion<string>().HaveMaxLength(32);
         // Times are UTC milliseconds: sortable and comparable in SQL on every provider.
@@ -26,7 +31,11 @@ public sealed class OtaDbContext(DbContextOptions<OtaDbContext> options) : DbCon
         b.Properties<DateTimeOffset?>().HaveConversion<UtcMillisecondsConverter>();
     }
 
-    protected override void OnModelCreating(ModelBuilder b) => b.ApplyConfigurationsFromAssembly(typeof(OtaDbContext).Assembly);
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        base.OnModelCreating(b);
+        b.ApplyConfigurationsFromAssembly(typeof(OtaDbContext).Assembly);
+    }
 }
 
 public sealed class UtcMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(

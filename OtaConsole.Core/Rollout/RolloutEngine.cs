@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Devices;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Core.Rollout;
 
@@ -22,39 +23,81 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
         return await BatchCreator.PreviewAsync(db, request, Time.GetUtcNow(), ct);
     }
 
-    public Task<BatchCreated> CreateBatchAsync(CreateBatchRequest request, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => BatchCreator.CreateAsync(s, request, c), ct);
+    public Task<BatchCreated> CreateBatchAsync(Actor actor, CreateBatchRequest request, CancellationToken ct = default) =>
+        CommandAsync(actor, new("batch.create", "start a batch update", "package", request.PackageId, request),
+            (s, c) => BatchCreator.CreateAsync(s, request, c), created => ("batch", created.BatchId), ct);
 
-    public Task<int> CancelBatchAsync(string batchId, bool alsoRunningTasks = false, int? expectedEditVersion = null, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => OperatorCommands.CancelBatchAsync(s, batchId, alsoRunningTasks, expectedEditVersion, c), ct);
+    public Task<int> CancelBatchAsync(Actor actor, string batchId, bool alsoRunningTasks = false, int? expectedEditVersion = null, CancellationToken ct = default) =>
+        CommandAsync(actor, new("batch.cancel", "cancel a batch", "batch", batchId, new { alsoRunningTasks }),
+            (s, c) => OperatorCommands.CancelBatchAsync(s, batchId, alsoRunningTasks, expectedEditVersion, c), null, ct);
 
-    public Task<int> CancelTasksByJobAsync(string batchId, CancelTasksByJob flags, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => OperatorCommands.CancelTasksByJobAsync(s, batchId, flags, c), ct);
+    public Task<int> CancelTasksByJobAsync(Actor actor, string batchId, CancelTasksByJob flags, CancellationToken ct = default) =>
+        CommandAsync(actor, new("batch.cancel-tasks", "cancel tasks", "batch", batchId, flags),
+            (s, c) => OperatorCommands.CancelTasksByJobAsync(s, batchId, flags, c), null, ct);
 
-    public Task CancelTaskAsync(long taskId, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => OperatorCommands.CancelTaskAsync(s, taskId, c), ct);
+    public Task CancelTaskAsync(Actor actor, long taskId, CancellationToken ct = default) =>
+        CommandAsync(actor, new("task.cancel", "cancel a device's update", "task", Id(taskId), null),
+            async (s, c) => { await OperatorCommands.CancelTaskAsync(s, taskId, c); return true; }, null, ct);
 
-    public Task<int> CancelTasksByDeviceAsync(string productKey, string packageId, IReadOnlyList<string> deviceNames, string? batchId = null, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => OperatorCommands.CancelTasksByDeviceAsync(s, productKey, packageId, deviceNames, batchId, c), ct);
+    public Task<int> CancelTasksByDeviceAsync(Actor actor, string productKey, string packageId, IReadOnlyList<string> deviceNames, string? batchId = null, CancellationToken ct = default) =>
+        CommandAsync(actor, new("task.cancel-by-device", "cancel devices' updates", "package", packageId, new { productKey, deviceNames, batchId }),
+            (s, c) => OperatorCommands.CancelTasksByDeviceAsync(s, productKey, packageId, deviceNames, batchId, c), null, ct);
 
-    public Task ConfirmTasksAsync(IReadOnlyList<long> taskIds, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => OperatorCommands.ConfirmTasksAsync(s, taskIds, c), ct);
+    public Task ConfirmTasksAsync(Actor actor, IReadOnlyList<long> taskIds, CancellationToken ct = default) =>
+        CommandAsync(actor, new("task.confirm", "confirm updates", "task", string.Join(",", taskIds), null),
+            async (s, c) => { await OperatorCommands.ConfirmTasksAsync(s, taskIds, c); return true; }, null, ct);
 
-    public Task ReupgradeTasksAsync(string batchId, IReadOnlyList<long> taskIds, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => OperatorCommands.ReupgradeTasksAsync(s, batchId, taskIds, c), ct);
+    public Task ReupgradeTasksAsync(Actor actor, string batchId, IReadOnlyList<long> taskIds, CancellationToken ct = default) =>
+        CommandAsync(actor, new("task.reupgrade", "update devices again", "batch", batchId, new { taskIds }),
+            async (s, c) => { await OperatorCommands.ReupgradeTasksAsync(s, batchId, taskIds, c); return true; }, null, ct);
 
-    public Task UpdatePushRateAsync(string batchId, PushRate rate, int? expectedEditVersion = null, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => OperatorCommands.UpdatePushRateAsync(s, batchId, rate, expectedEditVersion, c), ct);
+    public Task UpdatePushRateAsync(Actor actor, string batchId, PushRate rate, int? expectedEditVersion = null, CancellationToken ct = default) =>
+        CommandAsync(actor, new("batch.edit-rate", "change a batch's push rate", "batch", batchId, new { rate = rate.ToString() }),
+            async (s, c) => { await OperatorCommands.UpdatePushRateAsync(s, batchId, rate, expectedEditVersion, c); return true; }, null, ct);
 
-    public Task UpdateTagsAsync(string batchId, IReadOnlyList<BatchTag> tags, int? expectedEditVersion = null, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => OperatorCommands.UpdateTagsAsync(s, batchId, tags, expectedEditVersion, c), ct);
+    public Task UpdateTagsAsync(Actor actor, string batchId, IReadOnlyList<BatchTag> tags, int? expectedEditVersion = null, CancellationToken ct = default) =>
+        CommandAsync(actor, new("batch.edit-tags", "change a batch's tags", "batch", batchId, new { tags }),
+            async (s, c) => { await OperatorCommands.UpdateTagsAsync(s, batchId, tags, expectedEditVersion, c); return true; }, null, ct);
 
-    public Task UpdateDynamicPolicyAsync(string batchId, int? timeoutMinutes, IReadOnlyList<string>? srcVersions, int? expectedEditVersion = null, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => OperatorCommands.UpdateDynamicPolicyAsync(s, batchId, timeoutMinutes, srcVersions, expectedEditVersion, c), ct);
+    public Task UpdateDynamicPolicyAsync(Actor actor, string batchId, int? timeoutMinutes, IReadOnlyList<string>? srcVersions, int? expectedEditVersion = null, CancellationToken ct = default) =>
+        CommandAsync(actor, new("batch.edit-policy", "change a dynamic batch's policy", "batch", batchId, new { timeoutMinutes, srcVersions }),
+            async (s, c) => { await OperatorCommands.UpdateDynamicPolicyAsync(s, batchId, timeoutMinutes, srcVersions, expectedEditVersion, c); return true; }, null, ct);
 
     /// <summary>Several changes to a running batch in one step: all of them are made or, when any is refused, none.</summary>
-    public Task EditBatchAsync(string batchId, BatchEdit edit, int? expectedEditVersion = null, CancellationToken ct = default) =>
-        writer.RunAsync((s, c) => OperatorCommands.EditBatchAsync(s, batchId, edit, expectedEditVersion, c), ct);
+    public Task EditBatchAsync(Actor actor, string batchId, BatchEdit edit, int? expectedEditVersion = null, CancellationToken ct = default) =>
+        CommandAsync(actor, new("batch.edit", "edit a batch", "batch", batchId, edit),
+            async (s, c) => { await OperatorCommands.EditBatchAsync(s, batchId, edit, expectedEditVersion, c); return true; }, null, ct);
+
+    /// <summary>
+    /// An operator's or a key's command: refused unless the actor's role allows it; in one writer step with its
+    /// audit row, so no change goes unaudited; a refusal is audited on its own, with nothing changed.
+    /// </summary>
+    private async Task<T> CommandAsync<T>(Actor actor, AuditedCommand command, Func<WriteScope, CancellationToken, Task<T>> work,
+        Func<T, (string Type, string Id)>? targetOf, CancellationToken ct)
+    {
+        try
+        {
+            actor.Require(OperatorRole.Operator, command.What);
+            return await writer.RunAsync(async (s, c) =>
+            {
+                var result = await work(s, c);
+                var (type, id) = targetOf is null ? (command.TargetType, command.TargetId) : targetOf(result);
+                Audit.Add(s.Db, actor, s.Now, command.Action, type, id, command.Details);
+                return result;
+            }, ct);
+        }
+        catch (OtaException e)
+        {
+            await writer.RunAsync((s, c) =>
+            {
+                Audit.Add(s.Db, actor, s.Now, command.Action, command.TargetType, command.TargetId, command.Details, e.Message);
+                return Task.CompletedTask;
+            }, ct);
+            throw;
+        }
+    }
+
+    private static string Id(long id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Applies device events, in order, in one step. Returns how many named an unknown device (dropped).</summary>
     public Task<int> ApplyDeviceEventsAsync(IReadOnlyList<DeviceEvent> events, CancellationToken ct = default) =>

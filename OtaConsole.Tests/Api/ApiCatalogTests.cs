@@ -81,6 +81,31 @@ public sealed class ApiCatalogTests : ApiTestBase
     }
 
     [Fact]
+    public async Task A_read_only_key_reads_devices_without_their_secrets_and_its_writes_are_refused_and_audited()
+    {
+        await C.ProductAsync();
+        await C.ReportedDevicesAsync(1);
+        var readOnly = C.Rpc(ConsoleHost.ReadOnlyKeyId, ConsoleHost.ReadOnlyKeySecret);
+
+        var detail = (await readOnly.GetAsync("QueryDeviceDetail", new { ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-000" })).Ok().Data;
+        Assert.True(!detail.TryGetProperty("DeviceSecret", out var s) || s.ValueKind == JsonValueKind.Null, detail.GetRawText());
+        var list = (await readOnly.GetAsync("QueryDevice", new { ProductKey = ConsoleHost.ProductKey })).Ok().Data.GetProperty("DeviceInfo")[0];
+        Assert.True(!list.TryGetProperty("DeviceSecret", out var s2) || s2.ValueKind == JsonValueKind.Null, list.GetRawText());
+        // The Full key still gets them: it may register devices and hand out their secrets.
+        var full = (await Api.GetAsync("QueryDeviceDetail", new { ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-000" })).Ok().Data;
+        Assert.False(string.IsNullOrEmpty(full.GetProperty("DeviceSecret").GetString()));
+
+        (await readOnly.PostAsync("CreateProduct", new { ProductName = "Nope", NodeType = 0 })).Refused(403, "Forbidden.RAM");
+        (await Api.PostAsync("CreateProduct", new { ProductName = "Kept", NodeType = 0 })).Ok();
+        await using var db = C.Db();
+        var rows = db.AuditEntries.Where(a => a.ActorKind == Core.Security.ActorKind.ApiKey).OrderBy(a => a.Id).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(("api.CreateProduct", ConsoleHost.ReadOnlyKeyId, false), (rows[0].Action, rows[0].ActorName, rows[0].Succeeded));
+        Assert.Equal(("product.create", ConsoleHost.FullKeyId, Core.Security.ActorKind.ApiKey, true), (rows[1].Action, rows[1].ActorName, rows[1].ActorKind, rows[1].Succeeded));
+        Assert.Equal("127.0.0.1", rows[1].Address);
+    }
+
+    [Fact]
     public async Task QueryDevice_pages_a_products_devices_newest_first_with_at_most_50_a_page()
     {
         await C.ProductAsync();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Api;
 
@@ -76,7 +77,7 @@ public sealed class ApiSecurityTests : ApiTestBase
         var rpc = C.Rpc();
         var p = rpc.Signed("POST", "CreateOTAModule", NewModule);
         (await rpc.SendAsync("POST", p)).Ok();
-        await C.Catalog.DeleteModuleAsync(ConsoleHost.ProductKey, "wifi");
+        await C.Catalog.DeleteModuleAsync(Actor.System, ConsoleHost.ProductKey, "wifi");
 
         (await rpc.SendAsync("POST", p)).Refused(400, "SignatureNonceUsed");
         await AssertNoModuleAsync();

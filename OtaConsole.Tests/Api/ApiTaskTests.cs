@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Devices;
 using OtaConsole.Core.Model;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Api;
 
@@ -141,7 +142,7 @@ public sealed class ApiTaskTests : ApiTestBase
     {
         var jobId = await JobAsync();
         var task = (await TasksAsync(jobId))[0];
-        await C.Engine.CancelTaskAsync(task.Id);
+        await C.Engine.CancelTaskAsync(Actor.System, task.Id);
 
         (await Api.PostAsync("ReupgradeOTATask", new { JobId = jobId, TaskId = new[] { task.Id.ToString() } })).Ok();
 

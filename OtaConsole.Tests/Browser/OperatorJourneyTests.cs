@@ -6,6 +6,7 @@ using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
 using OtaConsole.Tests.Support;
 using static Microsoft.Playwright.Assertions;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Browser;
 
@@ -111,7 +112,7 @@ public sealed class OperatorJourneyTests(BrowserFixture browser) : IAsyncLifetim
     {
         var specs = await FleetAsync(online: 3, offline: 2);
         var package = await _host.PackageAsync();
-        var batch = await _host.Engine.CreateBatchAsync(new CreateBatchRequest
+        var batch = await _host.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest
         {
             PackageId = package.Id,
             Name = "night-rollout",

@@ -10,7 +10,13 @@ using OtaConsole.Core.Api;
 using OtaConsole.Core.Devices;
 using OtaConsole.Core.Packages;
 using OtaConsole.Core.Queries;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Security;
+using OtaConsole.Security;
 using OtaConsole.Tests.Support;
 
 namespace OtaConsole.Tests.Console;
@@ -43,11 +49,26 @@ public abstract class ConsoleTestContext : BunitContext
         // Live pages re-render on every change in tests; the throttle has its own test.
         Services.AddSingleton(new LiveUpdates(H.Feed, H.Time, Options.Create(new LiveOptions { MinimumInterval = TimeSpan.Zero, CostlyMinimumInterval = TimeSpan.Zero })));
         Services.AddScoped<Operator>();
+        // Sign-in as the console has it: the real policies, an operator account in the database (an Operator
+        // unless a test signs in as another role), the operator re-read from the database for each action.
+        SignIn = new TestSignIn(H.Database);
+        // bUnit supplies placeholders that refuse to decide: the console's own authorization decides here.
+        Services.RemoveAll<IAuthorizationService>();
+        Services.RemoveAll<IAuthorizationPolicyProvider>();
+        Services.AddAuthorizationCore(OtaAuth.AddPolicies);
+        Services.AddCascadingAuthenticationState();
+        Services.AddSingleton<AuthenticationStateProvider>(SignIn);
+        Services.AddSingleton<IHttpContextAccessor>(new HttpContextAccessor());
+        Services.AddSingleton(new OperatorDirectory(H.Database, H.Time));
+        Services.AddScoped<OperatorSession>();
+        Services.AddSingleton(new AuditQueries(H.Database));
+        SignIn.As(OperatorRole.Operator);
         Services.AddSingleton(new ApiAccess(ApiOptions, H.Time));
         SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     protected EngineHarness H { get; }
+    protected TestSignIn SignIn { get; }
 
     /// <summary>The API's access keys as the API page sees them; a test sets them before it renders.</summary>
     protected SettableOptions<ApiOptions> ApiOptions { get; } = new(new ApiOptions());

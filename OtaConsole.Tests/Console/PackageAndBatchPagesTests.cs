@@ -6,6 +6,7 @@ using OtaConsole.Components.Pages;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Console;
 
@@ -85,7 +86,7 @@ public sealed class PackageDetailsPageTests : ConsoleTestContext
         await H.AdvanceAsync(TimeSpan.FromSeconds(1));
         await H.VersionAsync("dev-000", "2.0.0");
         await H.ProgressAsync("dev-001", -1);
-        await H.Engine.CancelTaskAsync((await H.TaskAsync(b.BatchId, "dev-002")).Id);
+        await H.Engine.CancelTaskAsync(Actor.System, (await H.TaskAsync(b.BatchId, "dev-002")).Id);
 
         var page = RenderInHost<PackageDevicesTab>(x => x.Add(t => t.PackageId, p.Id));
 
@@ -378,7 +379,7 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
         page.WaitForElement(".rate-per-minute input").Change("50");
 
         // Another operator saves first.
-        await H.Engine.UpdatePushRateAsync(id, PushRate.Constant(700));
+        await H.Engine.UpdatePushRateAsync(Actor.System, id, PushRate.Constant(700));
         page.Find("button.save-batch").Click();
 
         page.WaitForAssertion(() => Assert.Contains("changed by someone else", page.Markup));

@@ -3,6 +3,7 @@ using OtaConsole.Core.Devices;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Devices;
 
@@ -54,7 +55,7 @@ public sealed class DeviceSecretsTests : IDisposable
         var key = EngineHarness.Key("late-001");
         Assert.Null(await _secrets.FindAsync(key));
 
-        var device = await _h.Catalog.RegisterDeviceAsync(EngineHarness.ProductKey, "late-001");
+        var device = await _h.Catalog.RegisterDeviceAsync(Actor.System, EngineHarness.ProductKey, "late-001");
 
         Assert.Equal(device.DeviceSecret, await _secrets.FindAsync(key));
     }

@@ -9,6 +9,7 @@ using OtaConsole.Core.Mqtt;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Diagnostics;
 
@@ -48,7 +49,7 @@ public sealed class MetricsAndHealthTests
         // A device the engine holds online but that has no connection: its task stays pushed, so the batch keeps running.
         await c.ReportedDevicesAsync(1, prefix: "idle");
         var package = await c.PackageAsync();
-        var batch = await c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, Target = TargetSelection.Specific, DeviceNames = ["dev-000", "idle-000"] });
+        var batch = await c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, Target = TargetSelection.Specific, DeviceNames = ["dev-000", "idle-000"] });
         await c.TaskReachesAsync(batch.BatchId, "dev-000", OtaTaskStatus.Succeeded);
         // idle-000 "reconnects" with its task pushed: its notice goes out again.
         await c.Engine.ApplyDeviceEventsAsync([new DeviceConnected(new DeviceKey(ConsoleHost.ProductKey, "idle-000"))]);
@@ -94,7 +95,7 @@ public sealed class MetricsAndHealthTests
         await c.ProductAsync();
         await c.ReportedDevicesAsync(6);
         var package = await c.PackageAsync();
-        var batch = await c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(10) });
+        var batch = await c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(10) });
         var b = $"batch=\"{batch.BatchId}\"";
 
         var first = await ScrapeAsync(c);

@@ -5,6 +5,7 @@ using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
 using OtaConsole.Core.Tasks;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Mqtt;
 
@@ -26,7 +27,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         var device = await _c.OnlineAsync(spec);
         var package = await _c.PackageAsync();
         var request = new CreateBatchRequest { PackageId = package.Id };
-        var batch = await _c.Engine.CreateBatchAsync(configure is null ? request : configure(request));
+        var batch = await _c.Engine.CreateBatchAsync(Actor.System, configure is null ? request : configure(request));
         return (device, batch.BatchId);
     }
 
@@ -100,7 +101,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         await first.DisconnectAsync();
         await _c.UntilAsync(async () => (await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.IsOnline, online => !online, "the device to go offline", advanceClock: false);
         var package = await _c.PackageAsync();
-        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id })).BatchId;
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
         Assert.Equal(QueueReason.Offline, (await _c.TaskAsync(batchId, "dev-000")).QueueReason);
 
         var again = _c.Device(spec);
@@ -116,10 +117,10 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         foreach (var s in specs)
             await _c.OnlineAsync(s with { Failure = s.Key.DeviceName == "dev-000" ? SimFailure.Silent : SimFailure.None });
         var package = await _c.PackageAsync();
-        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(10) })).BatchId;
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(10) })).BatchId;
         await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.InProgress);
 
-        await _c.Engine.CancelBatchAsync(batchId);
+        await _c.Engine.CancelBatchAsync(Actor.System, batchId);
         await _c.WaitForAsync(() => Task.FromResult(true)); // one more tick
 
         var tasks = await _c.Db().Tasks.Where(t => t.BatchId == batchId).ToDictionaryAsync(t => t.DeviceName);
@@ -138,11 +139,11 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         foreach (var s in specs)
             devices.Add(await _c.OnlineAsync(s));
         var package = await _c.PackageAsync();
-        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, NeedConfirm = true })).BatchId;
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, NeedConfirm = true })).BatchId;
         var confirm = await _c.TaskAsync(batchId, "dev-001");
         Assert.Equal(OtaTaskStatus.Confirm, confirm.Status);
 
-        await _c.Engine.ConfirmTasksAsync([confirm.Id]);
+        await _c.Engine.ConfirmTasksAsync(Actor.System, [confirm.Id]);
 
         await _c.TaskReachesAsync(batchId, "dev-001", OtaTaskStatus.Succeeded);
         Assert.Equal(OtaTaskStatus.Confirm, (await _c.TaskAsync(batchId, "dev-000")).Status);
@@ -179,7 +180,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         var specs = await _c.RegisterAsync(2, version: "0.9.0");
         var early = await _c.OnlineAsync(specs[0]);
         var package = await _c.PackageAsync();
-        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, Selection = SelectionType.Dynamic, SrcVersions = ["1.0.0"] })).BatchId;
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, Selection = SelectionType.Dynamic, SrcVersions = ["1.0.0"] })).BatchId;
 
         var late = await _c.OnlineAsync(specs[1] with { Versions = new() { [OtaModule.Default] = "1.0.0" } });
         await _c.TaskReachesAsync(batchId, "dev-001", OtaTaskStatus.Succeeded);
@@ -197,7 +198,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         var spec = (await _c.RegisterAsync(1))[0] with { Versions = new() { [OtaModule.Default] = "1.0.0", ["MCU"] = "m1" } };
         var device = await _c.OnlineAsync(spec);
         var mcu = await _c.PackageAsync("m2", "MCU");
-        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = mcu.Id, MultiModuleMode = true })).BatchId;
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = mcu.Id, MultiModuleMode = true })).BatchId;
 
         await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
 
@@ -213,7 +214,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         var spec = (await _c.RegisterAsync(1))[0];
         var device = await _c.OnlineAsync(spec);
         var package = await _c.PackageAsync(files: 3);
-        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id })).BatchId;
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
 
         await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
 
@@ -227,7 +228,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         var device = await _c.OnlineAsync(spec);
         var content = new byte[23_456];
         new Random(3).NextBytes(content);
-        var package = await _c.Packages.CreateAsync(new OtaConsole.Core.Packages.CreatePackageRequest
+        var package = await _c.Packages.CreateAsync(Actor.System, new OtaConsole.Core.Packages.CreatePackageRequest
         {
             ProductKey = ConsoleHost.ProductKey,
             Name = "mqtt-download",
@@ -235,7 +236,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
             NeedToVerify = false,
             Files = [new OtaConsole.Core.Packages.PackageFileUpload("fw.bin", new MemoryStream(content))],
         });
-        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, DownloadProtocol = DownloadProtocol.Mqtt })).BatchId;
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, DownloadProtocol = DownloadProtocol.Mqtt })).BatchId;
 
         await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
 
@@ -252,7 +253,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         await _c.OnlineAsync(specs[0] with { Failure = SimFailure.Silent });
         await _c.OnlineAsync(specs[1] with { Versions = new() { [OtaModule.Default] = "2.0.0" } });
         var package = await _c.PackageAsync();
-        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, DownloadProtocol = DownloadProtocol.Mqtt })).BatchId;
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, DownloadProtocol = DownloadProtocol.Mqtt })).BatchId;
         await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.InProgress);
 
         var (owner, ownerReplies) = await RawLinkAsync(specs[0]);

@@ -4,6 +4,7 @@ using OtaConsole.Core.Mqtt;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Mqtt;
 
@@ -45,7 +46,7 @@ public sealed class ExternalBrokerTests : IAsyncLifetime
             d => d!.IsOnline && d.ModuleVersions.Any(v => v.Version == "1.0.0"), "the version report to arrive through mosquitto");
 
         var package = await _c.PackageAsync();
-        var batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id })).BatchId;
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
 
         await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
         Assert.Equal("2.0.0", device.Versions[OtaModule.Default]);

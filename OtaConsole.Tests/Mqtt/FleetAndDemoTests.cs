@@ -7,6 +7,7 @@ using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
 using OtaConsole.Demo;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Mqtt;
 
@@ -25,7 +26,7 @@ public sealed class FleetAndDemoTests
         await c.DrainAsync();
         var package = await c.PackageAsync();
 
-        var batchId = (await c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id, SrcVersions = ["1.0.0"] })).BatchId;
+        var batchId = (await c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, SrcVersions = ["1.0.0"] })).BatchId;
         var batch = await c.UntilAsync(async () => await c.Db().Batches.AsNoTracking().SingleAsync(b => b.Id == batchId), b => b.Counts.Unfinished == 0, "the batch to finish");
 
         var onSource = specs.Where(s => s.Versions[OtaModule.Default] == "1.0.0").ToList();

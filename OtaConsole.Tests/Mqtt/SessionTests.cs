@@ -7,6 +7,7 @@ using OtaConsole.Core.Mqtt;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Mqtt;
 
@@ -80,7 +81,7 @@ public sealed class SessionTests
         await device.ConnectAsync(second.MqttPort, subscribe: false);
         await second.DrainAsync();
         var package = await second.PackageAsync();
-        var batch = await second.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id });
+        var batch = await second.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id });
 
         await second.TaskReachesAsync(batch.BatchId, spec.Key.DeviceName, OtaTaskStatus.Notified);
         await second.WaitForAsync(() => Task.FromResult(device.GotNotice), what: "the notice to reach the device");
@@ -96,7 +97,7 @@ public sealed class SessionTests
         // The batch is waiting when the device first connects: its connect alone brings the push.
         await c.Engine.ApplyDeviceEventsAsync([new Core.Devices.VersionReported(spec.Key, OtaModule.Default, "1.0.0"), new Core.Devices.DeviceDisconnected(spec.Key)]);
         var package = await c.PackageAsync();
-        var batch = await c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id });
+        var batch = await c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id });
 
         await using var device = new CSdk301Device(spec);
         await device.ConnectAsync(c.MqttPort, subscribe: false);

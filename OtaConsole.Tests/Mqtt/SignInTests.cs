@@ -2,6 +2,7 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using OtaConsole.Core.Devices;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Mqtt;
 
@@ -15,12 +16,12 @@ public sealed class SignInTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _c = await ConsoleHost.StartAsync();
-        await _c.Catalog.CreateProductAsync("Captures", "a1PKtest001");
+        await _c.Catalog.CreateProductAsync(Actor.System, "Captures", "a1PKtest001");
         foreach (var dn in new[] { "dev-c3", "dev-l4", "dev-node-001", "dev-node-256" })
-            await _c.Catalog.RegisterDeviceAsync("a1PKtest001", dn, Secret);
+            await _c.Catalog.RegisterDeviceAsync(Actor.System, "a1PKtest001", dn, Secret);
         // The documented check vector's device.
-        await _c.Catalog.CreateProductAsync("Vector", "pk");
-        await _c.Catalog.RegisterDeviceAsync("pk", "device", "secret");
+        await _c.Catalog.CreateProductAsync(Actor.System, "Vector", "pk");
+        await _c.Catalog.RegisterDeviceAsync(Actor.System, "pk", "device", "secret");
     }
 
     public async ValueTask DisposeAsync()

@@ -9,6 +9,7 @@ using OtaConsole.Core.Mqtt;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Mqtt;
 
@@ -29,7 +30,7 @@ public sealed class TopicRuleAndFuzzTests : IAsyncLifetime
         foreach (var s in _specs)
             await _c.OnlineAsync(s);
         var package = await _c.PackageAsync();
-        _batchId = (await _c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id })).BatchId;
+        _batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
         await _c.TaskReachesAsync(_batchId, "dev-001", OtaTaskStatus.InProgress);
         await _c.TaskReachesAsync(_batchId, "dev-000", OtaTaskStatus.InProgress);
     }

@@ -1,6 +1,7 @@
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Packages;
 
@@ -13,10 +14,11 @@ public sealed class ExportEndpointTests
         await host.ProductAsync();
         await host.RegisterAsync(3, prefix: "@cam");
         var p = await host.PackageAsync();
-        var batch = await host.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = p.Id, Name = "csv", Target = TargetSelection.All });
-        await host.Engine.CancelTaskAsync((await host.TaskAsync(batch.BatchId, "@cam-001")).Id);
+        var batch = await host.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = p.Id, Name = "csv", Target = TargetSelection.All });
+        await host.Engine.CancelTaskAsync(Actor.System, (await host.TaskAsync(batch.BatchId, "@cam-001")).Id);
 
-        var all = await host.Http.GetAsync($"{host.BaseUrl}/ota/batches/{batch.BatchId}/devices.csv");
+        using var http = await host.SignedInClientAsync();
+        var all = await http.GetAsync($"/ota/batches/{batch.BatchId}/devices.csv");
         Assert.Equal("text/csv", all.Content.Headers.ContentType!.MediaType);
         Assert.Contains("attachment", all.Content.Headers.ContentDisposition!.ToString());
         var lines = (await all.Content.ReadAsStringAsync()).TrimEnd().Split('\n');
@@ -24,11 +26,13 @@ public sealed class ExportEndpointTests
         // A name a spreadsheet would take for a formula is defused.
         Assert.Equal("'@cam-000", lines[1].Split(',')[1]);
 
-        var canceled = await host.Http.GetStringAsync($"{host.BaseUrl}/ota/batches/{batch.BatchId}/devices.csv?status=Canceled");
+        var canceled = await http.GetStringAsync($"/ota/batches/{batch.BatchId}/devices.csv?status=Canceled");
         var rows = canceled.TrimEnd().Split('\n');
         Assert.Equal(2, rows.Length);
         Assert.Contains("-001", rows[1]);
 
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await host.Http.GetAsync($"{host.BaseUrl}/ota/batches/nope/devices.csv")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/ota/batches/nope/devices.csv")).StatusCode);
+        // Without a session the export answers 401, not the file and not a sign-in page.
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await host.Http.GetAsync($"{host.BaseUrl}/ota/batches/{batch.BatchId}/devices.csv")).StatusCode);
     }
 }

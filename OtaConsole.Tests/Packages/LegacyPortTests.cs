@@ -6,6 +6,7 @@ using OtaConsole.Core.Packages;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Packages;
 
@@ -33,7 +34,7 @@ public sealed class LegacyPortTests
         var spec = (await c.RegisterAsync(1, style: SimSdkStyle.CSdk3))[0];
         var device = await c.OnlineAsync(spec);
         var package = await c.PackageAsync();
-        var batch = await c.Engine.CreateBatchAsync(new CreateBatchRequest { PackageId = package.Id });
+        var batch = await c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id });
 
         await c.TaskReachesAsync(batch.BatchId, "dev-000", OtaTaskStatus.Succeeded);
 

@@ -3,6 +3,7 @@ using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Tasks;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Rollout;
 
@@ -65,9 +66,9 @@ public sealed class BatchCreationTests : IDisposable
     public async Task GROUP_reaches_the_group_and_its_sub_groups()
     {
         await _h.ProductAsync();
-        var parent = await _h.Catalog.CreateGroupAsync("north", groupId: "north");
-        await _h.Catalog.CreateGroupAsync("north-east", parentGroupId: parent.GroupId, groupId: "northeast");
-        await _h.Catalog.CreateGroupAsync("south", groupId: "south");
+        var parent = await _h.Catalog.CreateGroupAsync(Actor.System, "north", groupId: "north");
+        await _h.Catalog.CreateGroupAsync(Actor.System, "north-east", parentGroupId: parent.GroupId, groupId: "northeast");
+        await _h.Catalog.CreateGroupAsync(Actor.System, "south", groupId: "south");
         await _h.DevicesAsync(2, prefix: "n", groupId: "north");
         await _h.DevicesAsync(3, prefix: "ne", groupId: "northeast");
         await _h.DevicesAsync(4, prefix: "s", groupId: "south");
@@ -135,7 +136,7 @@ public sealed class BatchCreationTests : IDisposable
         Assert.Equal(QueueReason.WaitingForSlot, reasons["on-000"]);
         Assert.Equal(2, plain.Preview.Offline);
 
-        await _h.Engine.CancelBatchAsync(plain.BatchId);
+        await _h.Engine.CancelBatchAsync(Actor.System, plain.BatchId);
         var confirm = await _h.BatchAsync(p.Id, r => r with { NeedConfirm = true });
         Assert.All(await _h.TasksAsync(confirm.BatchId), t => Assert.Equal(OtaTaskStatus.Confirm, t.Status));
     }
@@ -228,7 +229,7 @@ public sealed class BatchCreationTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(36), preview.PushDuration);
         await using (var db = _h.Database.CreateDbContext())
             Assert.Empty(db.Batches);
-        var created = await _h.Engine.CreateBatchAsync(request);
+        var created = await _h.Engine.CreateBatchAsync(Actor.System, request);
         Assert.Equal((preview.Tasks, preview.Offline, preview.Busy, preview.Overwrites, preview.PushDuration),
             (created.Preview.Tasks, created.Preview.Offline, created.Preview.Busy, created.Preview.Overwrites, created.Preview.PushDuration));
     }
@@ -255,7 +256,7 @@ public sealed class BatchCreationTests : IDisposable
         var e = await Assert.ThrowsAsync<OtaException>(() => _h.BatchAsync(p.Id, r => r with { Selection = SelectionType.Dynamic, SrcVersions = ["1.0.0"] }));
         Assert.Equal("DynamicJobExists", e.Code);
 
-        await _h.Engine.CancelBatchAsync(first.BatchId);
+        await _h.Engine.CancelBatchAsync(Actor.System, first.BatchId);
         await _h.BatchAsync(p.Id, r => r with { Selection = SelectionType.Dynamic, SrcVersions = ["1.0.0"] });
     }
 

@@ -2,6 +2,7 @@ using OtaConsole.Core;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Rollout;
 
@@ -42,7 +43,7 @@ public sealed class DynamicAndVerifyTests : IDisposable
         await _h.TickAsync(); // one a second
 
         // Cancel only the policy: its 29 tasks still To Be Pushed go on being pushed, one a second, and end.
-        Assert.Equal(0, await _h.Engine.CancelBatchAsync(created.BatchId, alsoRunningTasks: false));
+        Assert.Equal(0, await _h.Engine.CancelBatchAsync(Actor.System, created.BatchId, alsoRunningTasks: false));
         await _h.AdvanceAsync(TimeSpan.FromSeconds(10));
         var tasks = await _h.TasksAsync(created.BatchId);
         Assert.InRange(tasks.Count(t => t.Status == OtaTaskStatus.Notified), 10, 12);
@@ -123,7 +124,7 @@ public sealed class DynamicAndVerifyTests : IDisposable
         await _h.VersionAsync("dev-000", "1.0.0");
         Assert.Empty(await _h.TasksAsync(dyn.BatchId));
 
-        await _h.Engine.CancelBatchAsync(busy.BatchId);
+        await _h.Engine.CancelBatchAsync(Actor.System, busy.BatchId);
         await _h.VersionAsync("dev-000", "1.0.0");
         Assert.Single(await _h.TasksAsync(dyn.BatchId));
     }
@@ -136,7 +137,7 @@ public sealed class DynamicAndVerifyTests : IDisposable
         var p = await _h.PackageAsync(needToVerify: true);
         Assert.Equal(PackageStatus.Unverified, p.Status);
 
-        var created = await _h.Engine.CreateBatchAsync(CreateBatchRequest.Verify(p.Id, devices[0], devices[1]));
+        var created = await _h.Engine.CreateBatchAsync(Actor.System, CreateBatchRequest.Verify(p.Id, devices[0], devices[1]));
         Assert.Equal((PackageStatus.Verifying, 0), await StatusAsync(p.Id));
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
         await _h.VersionAsync(devices[0], "2.0.0");
@@ -146,7 +147,7 @@ public sealed class DynamicAndVerifyTests : IDisposable
         Assert.Equal((PackageStatus.Verified, 100), await StatusAsync(p.Id));
         Assert.Equal(BatchStatus.Completed, (await _h.GetBatchAsync(created.BatchId)).Status);
         await _h.BatchAsync(p.Id); // an upgrade batch is now allowed
-        var again = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.CreateBatchAsync(CreateBatchRequest.Verify(p.Id, devices[2])));
+        var again = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.CreateBatchAsync(Actor.System, CreateBatchRequest.Verify(p.Id, devices[2])));
         Assert.Equal("FirmwareVerifyConflict", again.Code);
     }
 
@@ -156,14 +157,14 @@ public sealed class DynamicAndVerifyTests : IDisposable
         await _h.ProductAsync();
         var devices = await _h.DevicesAsync(2);
         var p = await _h.PackageAsync(needToVerify: true);
-        await _h.Engine.CreateBatchAsync(CreateBatchRequest.Verify(p.Id, devices[0], devices[1]));
+        await _h.Engine.CreateBatchAsync(Actor.System, CreateBatchRequest.Verify(p.Id, devices[0], devices[1]));
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
         await _h.VersionAsync(devices[0], "2.0.0");
         await _h.ProgressAsync(devices[1], -3);
 
         Assert.Equal((PackageStatus.VerificationFailed, 100), await StatusAsync(p.Id));
         await Assert.ThrowsAsync<OtaException>(() => _h.BatchAsync(p.Id));
-        await _h.Engine.CreateBatchAsync(CreateBatchRequest.Verify(p.Id, devices[1]));
+        await _h.Engine.CreateBatchAsync(Actor.System, CreateBatchRequest.Verify(p.Id, devices[1]));
         Assert.Equal(PackageStatus.Verifying, (await StatusAsync(p.Id)).Item1);
     }
 
@@ -197,9 +198,9 @@ public sealed class DynamicAndVerifyTests : IDisposable
         var devices = await _h.DevicesAsync(11);
         var p = await _h.PackageAsync(needToVerify: true);
 
-        var tooMany = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.CreateBatchAsync(CreateBatchRequest.Verify(p.Id, [.. devices])));
+        var tooMany = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.CreateBatchAsync(Actor.System, CreateBatchRequest.Verify(p.Id, [.. devices])));
         Assert.Contains("1-10 devices", tooMany.Message);
-        var unknown = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.CreateBatchAsync(CreateBatchRequest.Verify(p.Id, "ghost-1")));
+        var unknown = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.CreateBatchAsync(Actor.System, CreateBatchRequest.Verify(p.Id, "ghost-1")));
         Assert.Contains("ghost-1", unknown.Message);
         Assert.Equal(PackageStatus.Unverified, (await StatusAsync(p.Id)).Item1);
     }

@@ -5,6 +5,7 @@ using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Tasks;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Rollout;
 
@@ -36,7 +37,7 @@ public sealed class EnginePropertyTests
             try
             {
                 if (op < 10)
-                    batches.Add((await h.Engine.CreateBatchAsync(RandomBatch(rng, packages[rng.Next(packages.Length)].Id, devices, h.Now))).BatchId);
+                    batches.Add((await h.Engine.CreateBatchAsync(Actor.System, RandomBatch(rng, packages[rng.Next(packages.Length)].Id, devices, h.Now))).BatchId);
                 else if (op < 50)
                     await h.Engine.ApplyDeviceEventsAsync(Enumerable.Range(0, rng.Next(1, 6)).Select(_ => RandomEvent(rng, devices)).ToList());
                 else if (op < 70)
@@ -98,16 +99,16 @@ public sealed class EnginePropertyTests
         var someIds = tasks.Where(_ => rng.Next(2) == 0).Take(3).Select(t => t.Id).DefaultIfEmpty(tasks.FirstOrDefault()?.Id ?? 1).ToList();
         switch (rng.Next(8))
         {
-            case 0: await h.Engine.CancelBatchAsync(batchId, alsoRunningTasks: rng.Next(2) == 0); break;
-            case 1: await h.Engine.CancelTaskAsync(someIds[0]); break;
-            case 2: await h.Engine.ConfirmTasksAsync(someIds); break;
-            case 3: await h.Engine.ReupgradeTasksAsync(batchId, someIds); break;
-            case 4: await h.Engine.UpdatePushRateAsync(batchId, PushRate.Constant(rng.Next(10, 2000))); break;
-            case 5: await h.Engine.UpdateTagsAsync(batchId, [new BatchTag { Key = "k", Value = rng.Next().ToString(System.Globalization.CultureInfo.InvariantCulture) }]); break;
+            case 0: await h.Engine.CancelBatchAsync(Actor.System, batchId, alsoRunningTasks: rng.Next(2) == 0); break;
+            case 1: await h.Engine.CancelTaskAsync(Actor.System, someIds[0]); break;
+            case 2: await h.Engine.ConfirmTasksAsync(Actor.System, someIds); break;
+            case 3: await h.Engine.ReupgradeTasksAsync(Actor.System, batchId, someIds); break;
+            case 4: await h.Engine.UpdatePushRateAsync(Actor.System, batchId, PushRate.Constant(rng.Next(10, 2000))); break;
+            case 5: await h.Engine.UpdateTagsAsync(Actor.System, batchId, [new BatchTag { Key = "k", Value = rng.Next().ToString(System.Globalization.CultureInfo.InvariantCulture) }]); break;
             case 6:
-                await h.Engine.CancelTasksByJobAsync(batchId, new CancelTasksByJob { CancelQueued = rng.Next(2) == 0, CancelNotified = rng.Next(2) == 0, CancelInProgress = rng.Next(2) == 0, CancelScheduled = true });
+                await h.Engine.CancelTasksByJobAsync(Actor.System, batchId, new CancelTasksByJob { CancelQueued = rng.Next(2) == 0, CancelNotified = rng.Next(2) == 0, CancelInProgress = rng.Next(2) == 0, CancelScheduled = true });
                 break;
-            default: await h.Engine.UpdatePushRateAsync(batchId, PushRate.Variable(10, 2, 2, RampCriterion.Pushed, 1000)); break;
+            default: await h.Engine.UpdatePushRateAsync(Actor.System, batchId, PushRate.Variable(10, 2, 2, RampCriterion.Pushed, 1000)); break;
         }
     }
 

@@ -2,6 +2,7 @@ using OtaConsole.Core;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Rollout;
 
@@ -36,7 +37,7 @@ public sealed class OperatorCommandTests : IDisposable
     {
         var (batchId, _) = await MixedBatchAsync();
 
-        var cancelled = await _h.Engine.CancelBatchAsync(batchId);
+        var cancelled = await _h.Engine.CancelBatchAsync(Actor.System, batchId);
 
         var after = (await _h.TasksAsync(batchId)).ToDictionary(t => t.DeviceName, t => t.Status);
         Assert.Equal(3, cancelled); // on-002, on-003 (pushed), off-000 (queued)
@@ -45,7 +46,7 @@ public sealed class OperatorCommandTests : IDisposable
         Assert.Equal(OtaTaskStatus.Canceled, after["on-002"]);
         Assert.Equal(OtaTaskStatus.Canceled, after["off-000"]);
         Assert.Equal(BatchStatus.Canceled, (await _h.GetBatchAsync(batchId)).Status);
-        await Assert.ThrowsAsync<OtaException>(() => _h.Engine.CancelBatchAsync(batchId));
+        await Assert.ThrowsAsync<OtaException>(() => _h.Engine.CancelBatchAsync(Actor.System, batchId));
     }
 
     [Fact]
@@ -53,7 +54,7 @@ public sealed class OperatorCommandTests : IDisposable
     {
         var (batchId, before) = await MixedBatchAsync(SelectionType.Dynamic);
 
-        Assert.Equal(0, await _h.Engine.CancelBatchAsync(batchId));
+        Assert.Equal(0, await _h.Engine.CancelBatchAsync(Actor.System, batchId));
 
         Assert.Equal(BatchStatus.Canceled, (await _h.GetBatchAsync(batchId)).Status);
         Assert.Equal(before, (await _h.TasksAsync(batchId)).ToDictionary(t => t.DeviceName, t => t.Status));
@@ -64,7 +65,7 @@ public sealed class OperatorCommandTests : IDisposable
     {
         var (batchId, _) = await MixedBatchAsync(SelectionType.Dynamic);
 
-        Assert.Equal(4, await _h.Engine.CancelBatchAsync(batchId, alsoRunningTasks: true));
+        Assert.Equal(4, await _h.Engine.CancelBatchAsync(Actor.System, batchId, alsoRunningTasks: true));
 
         var after = (await _h.TasksAsync(batchId)).ToDictionary(t => t.DeviceName, t => t.Status);
         Assert.Equal(OtaTaskStatus.Canceled, after["on-000"]);
@@ -81,7 +82,7 @@ public sealed class OperatorCommandTests : IDisposable
     {
         var (batchId, _) = await MixedBatchAsync();
 
-        var count = await _h.Engine.CancelTasksByJobAsync(batchId, new CancelTasksByJob
+        var count = await _h.Engine.CancelTasksByJobAsync(Actor.System, batchId, new CancelTasksByJob
         {
             CancelScheduled = scheduled,
             CancelQueued = queued,
@@ -103,15 +104,15 @@ public sealed class OperatorCommandTests : IDisposable
         var p = await _h.PackageAsync();
         var created = await _h.BatchAsync(p.Id, r => r with { NeedConfirm = true });
 
-        Assert.Equal(0, await _h.Engine.CancelTasksByJobAsync(created.BatchId, new CancelTasksByJob { CancelQueued = true, CancelUnconfirmed = false }));
-        Assert.Equal(2, await _h.Engine.CancelTasksByJobAsync(created.BatchId, new CancelTasksByJob { CancelQueued = true }));
+        Assert.Equal(0, await _h.Engine.CancelTasksByJobAsync(Actor.System, created.BatchId, new CancelTasksByJob { CancelQueued = true, CancelUnconfirmed = false }));
+        Assert.Equal(2, await _h.Engine.CancelTasksByJobAsync(Actor.System, created.BatchId, new CancelTasksByJob { CancelQueued = true }));
     }
 
     [Fact]
     public async Task CancelOTATaskByJob_needs_at_least_one_flag()
     {
         var (batchId, _) = await MixedBatchAsync();
-        var e = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.CancelTasksByJobAsync(batchId, new CancelTasksByJob()));
+        var e = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.CancelTasksByJobAsync(Actor.System, batchId, new CancelTasksByJob()));
         Assert.Equal("MissingCancelQueuedTask", e.Code);
     }
 
@@ -123,7 +124,7 @@ public sealed class OperatorCommandTests : IDisposable
         var p = await _h.PackageAsync();
         var created = await _h.BatchAsync(p.Id, r => r with { ScheduleTime = _h.Now.AddHours(2) });
 
-        Assert.Equal(2, await _h.Engine.CancelTasksByJobAsync(created.BatchId, new CancelTasksByJob { CancelScheduled = true }));
+        Assert.Equal(2, await _h.Engine.CancelTasksByJobAsync(Actor.System, created.BatchId, new CancelTasksByJob { CancelScheduled = true }));
         Assert.Equal(BatchStatus.Canceled, (await _h.GetBatchAsync(created.BatchId)).Status);
     }
 
@@ -133,12 +134,12 @@ public sealed class OperatorCommandTests : IDisposable
         var (batchId, _) = await MixedBatchAsync();
         var tasks = (await _h.TasksAsync(batchId)).ToDictionary(t => t.DeviceName);
 
-        await _h.Engine.CancelTaskAsync(tasks["on-000"].Id);
+        await _h.Engine.CancelTaskAsync(Actor.System, tasks["on-000"].Id);
         Assert.Equal(OtaTaskStatus.Canceled, (await _h.TaskAsync(batchId, "on-000")).Status);
 
-        var e = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.CancelTaskAsync(tasks["on-001"].Id));
+        var e = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.CancelTaskAsync(Actor.System, tasks["on-001"].Id));
         Assert.Equal(OtaErrorKind.Conflict, e.Kind);
-        await Assert.ThrowsAsync<OtaException>(() => _h.Engine.CancelTaskAsync(999_999));
+        await Assert.ThrowsAsync<OtaException>(() => _h.Engine.CancelTaskAsync(Actor.System, 999_999));
     }
 
     [Fact]
@@ -147,11 +148,11 @@ public sealed class OperatorCommandTests : IDisposable
         var (batchId, _) = await MixedBatchAsync();
         var batch = await _h.GetBatchAsync(batchId);
 
-        var n = await _h.Engine.CancelTasksByDeviceAsync(EngineHarness.ProductKey, batch.PackageId, ["on-000", "on-001", "off-000"]);
+        var n = await _h.Engine.CancelTasksByDeviceAsync(Actor.System, EngineHarness.ProductKey, batch.PackageId, ["on-000", "on-001", "off-000"]);
 
         Assert.Equal(2, n);
-        await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.CancelTasksByDeviceAsync(EngineHarness.ProductKey, batch.PackageId, ["a1234", "a1234"]));
-        await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.CancelTasksByDeviceAsync(EngineHarness.ProductKey, batch.PackageId, []));
+        await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.CancelTasksByDeviceAsync(Actor.System, EngineHarness.ProductKey, batch.PackageId, ["a1234", "a1234"]));
+        await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.CancelTasksByDeviceAsync(Actor.System, EngineHarness.ProductKey, batch.PackageId, []));
     }
 
     [Fact]
@@ -165,14 +166,14 @@ public sealed class OperatorCommandTests : IDisposable
         Assert.Empty(_h.Gateway.Notices);
         var tasks = await _h.TasksAsync(created.BatchId);
 
-        await _h.Engine.ConfirmTasksAsync([tasks[0].Id, tasks[1].Id]);
+        await _h.Engine.ConfirmTasksAsync(Actor.System, [tasks[0].Id, tasks[1].Id]);
         // The batch had nothing to push for a minute, so its pacing restarts: one at once, then the full rate.
         await _h.AdvanceAsync(TimeSpan.FromSeconds(2));
 
         Assert.Equal(2, _h.Gateway.Notices.Count);
         Assert.Equal(OtaTaskStatus.Confirm, (await _h.TaskAsync(created.BatchId, tasks[2].DeviceName)).Status);
-        await Assert.ThrowsAsync<OtaException>(() => _h.Engine.ConfirmTasksAsync([tasks[0].Id]));
-        await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.ConfirmTasksAsync(Enumerable.Range(1, 11).Select(i => (long)i).ToList()));
+        await Assert.ThrowsAsync<OtaException>(() => _h.Engine.ConfirmTasksAsync(Actor.System, [tasks[0].Id]));
+        await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.ConfirmTasksAsync(Actor.System, Enumerable.Range(1, 11).Select(i => (long)i).ToList()));
     }
 
     [Fact]
@@ -184,10 +185,10 @@ public sealed class OperatorCommandTests : IDisposable
         var created = await _h.BatchAsync(p.Id, r => r with { NeedConfirm = true, ScheduleTime = _h.Now.AddMinutes(10), ScheduleFinishTime = _h.Now.AddMinutes(80) });
         var task = (await _h.TasksAsync(created.BatchId))[0];
 
-        var early = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.ConfirmTasksAsync([task.Id]));
+        var early = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.ConfirmTasksAsync(Actor.System, [task.Id]));
         Assert.Equal("OutsideScheduleWindow", early.Code);
         await _h.AdvanceAsync(TimeSpan.FromMinutes(11));
-        await _h.Engine.ConfirmTasksAsync([task.Id]);
+        await _h.Engine.ConfirmTasksAsync(Actor.System, [task.Id]);
         Assert.Equal(OtaTaskStatus.Queued, (await _h.TaskAsync(created.BatchId, task.DeviceName)).Status);
     }
 
@@ -200,11 +201,11 @@ public sealed class OperatorCommandTests : IDisposable
         var created = await _h.BatchAsync(p.Id);
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
         await _h.ProgressAsync(devices[0], -2);
-        await _h.Engine.CancelTaskAsync((await _h.TaskAsync(created.BatchId, devices[1])).Id);
+        await _h.Engine.CancelTaskAsync(Actor.System, (await _h.TaskAsync(created.BatchId, devices[1])).Id);
         Assert.Equal(BatchStatus.Completed, (await _h.GetBatchAsync(created.BatchId)).Status);
 
         var ids = (await _h.TasksAsync(created.BatchId)).Select(t => t.Id).ToList();
-        await _h.Engine.ReupgradeTasksAsync(created.BatchId, ids);
+        await _h.Engine.ReupgradeTasksAsync(Actor.System, created.BatchId, ids);
 
         Assert.Equal(BatchStatus.InProgress, (await _h.GetBatchAsync(created.BatchId)).Status);
         Assert.All(await _h.TasksAsync(created.BatchId), t => Assert.Equal((OtaTaskStatus.Queued, (string?)null), (t.Status, t.FailureCode)));
@@ -221,17 +222,17 @@ public sealed class OperatorCommandTests : IDisposable
         var (batchId, _) = await MixedBatchAsync();
         var tasks = (await _h.TasksAsync(batchId)).ToDictionary(t => t.DeviceName);
 
-        var running = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.ReupgradeTasksAsync(batchId, [tasks["on-000"].Id]));
+        var running = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.ReupgradeTasksAsync(Actor.System, batchId, [tasks["on-000"].Id]));
         Assert.Equal("TaskNotReupgradable", running.Code);
 
-        await _h.Engine.CancelTaskAsync(tasks["on-002"].Id);
+        await _h.Engine.CancelTaskAsync(Actor.System, tasks["on-002"].Id);
         var other = await _h.PackageAsync("3.0.0");
         await _h.BatchAsync(other.Id, r => r with { Target = TargetSelection.Specific, DeviceNames = ["on-002"] });
-        var busy = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.ReupgradeTasksAsync(batchId, [tasks["on-002"].Id]));
+        var busy = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.ReupgradeTasksAsync(Actor.System, batchId, [tasks["on-002"].Id]));
         Assert.Equal("DeviceBusy", busy.Code);
 
-        await _h.Engine.CancelBatchAsync(batchId);
-        var cancelled = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.ReupgradeTasksAsync(batchId, [tasks["off-000"].Id]));
+        await _h.Engine.CancelBatchAsync(Actor.System, batchId);
+        var cancelled = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.ReupgradeTasksAsync(Actor.System, batchId, [tasks["off-000"].Id]));
         Assert.Equal("JobCanceled", cancelled.Code);
     }
 
@@ -244,13 +245,13 @@ public sealed class OperatorCommandTests : IDisposable
         var created = await _h.BatchAsync(p.Id, r => r with { PushRate = PushRate.Constant(10), Tags = [new BatchTag { Key = "k", Value = "v1" }] });
         await _h.TickAsync();
 
-        await _h.Engine.UpdateTagsAsync(created.BatchId, [new BatchTag { Key = "k", Value = "v2" }, new BatchTag { Key = "env.prod", Value = "yes" }]);
+        await _h.Engine.UpdateTagsAsync(Actor.System, created.BatchId, [new BatchTag { Key = "k", Value = "v2" }, new BatchTag { Key = "env.prod", Value = "yes" }]);
         await _h.AdvanceAsync(TimeSpan.FromSeconds(6));
 
         var notices = _h.Gateway.Notices.ToList();
         Assert.Equal("v1", notices[0].Tags.Single().Value);
         Assert.Equal(["k=v2", "env.prod=yes"], notices[1].Tags.Select(t => $"{t.Key}={t.Value}"));
-        await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.UpdateTagsAsync(created.BatchId, [new BatchTag { Key = "bad key", Value = "x" }]));
+        await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.UpdateTagsAsync(Actor.System, created.BatchId, [new BatchTag { Key = "bad key", Value = "x" }]));
     }
 
     [Fact]
@@ -262,8 +263,8 @@ public sealed class OperatorCommandTests : IDisposable
         var created = await _h.BatchAsync(p.Id);
         var seen = (await _h.GetBatchAsync(created.BatchId)).EditVersion;
 
-        await _h.Engine.UpdatePushRateAsync(created.BatchId, PushRate.Constant(500), seen);
-        var e = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.UpdateTagsAsync(created.BatchId, [new BatchTag { Key = "a", Value = "b" }], seen));
+        await _h.Engine.UpdatePushRateAsync(Actor.System, created.BatchId, PushRate.Constant(500), seen);
+        var e = await Assert.ThrowsAsync<OtaException>(() => _h.Engine.UpdateTagsAsync(Actor.System, created.BatchId, [new BatchTag { Key = "a", Value = "b" }], seen));
 
         Assert.Equal("JobChanged", e.Code);
         Assert.Equal(500, (await _h.GetBatchAsync(created.BatchId)).PushRate.PerMinute);
@@ -278,7 +279,7 @@ public sealed class OperatorCommandTests : IDisposable
         var p = await _h.PackageAsync();
         var created = await _h.BatchAsync(p.Id, r => r with { PushRate = PushRate.Constant(100) });
 
-        var e = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.UpdatePushRateAsync(created.BatchId, PushRate.Constant(100_001)));
+        var e = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.UpdatePushRateAsync(Actor.System, created.BatchId, PushRate.Constant(100_001)));
 
         Assert.Equal("InvalidMaximumPerMinute", e.Code);
         Assert.Contains("10-100000", e.Message);
@@ -293,7 +294,7 @@ public sealed class OperatorCommandTests : IDisposable
         var p = await _h.PackageAsync();
         var created = await _h.BatchAsync(p.Id, r => r with { Selection = SelectionType.Dynamic, SrcVersions = ["1.0.0"], TimeoutMinutes = 30 });
 
-        await _h.Engine.UpdateDynamicPolicyAsync(created.BatchId, 90, ["1.0.0", "1.1.0"]);
+        await _h.Engine.UpdateDynamicPolicyAsync(Actor.System, created.BatchId, 90, ["1.0.0", "1.1.0"]);
         await _h.DevicesAsync(1, "1.1.0", prefix: "late");
 
         var tasks = (await _h.TasksAsync(created.BatchId)).ToDictionary(t => t.DeviceName);

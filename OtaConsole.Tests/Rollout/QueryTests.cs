@@ -4,6 +4,7 @@ using OtaConsole.Core.Model;
 using OtaConsole.Core.Queries;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Rollout;
 
@@ -107,7 +108,7 @@ public sealed class QueryTests : IDisposable
     {
         var (p, batchId) = await MixedAsync();
         var failed = await _h.TaskAsync(batchId, "dev-004");
-        await _h.Engine.ReupgradeTasksAsync(batchId, [failed.Id]);
+        await _h.Engine.ReupgradeTasksAsync(Actor.System, batchId, [failed.Id]);
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
         await _h.VersionAsync("dev-004", "2.0.0");
 

@@ -2,6 +2,7 @@ using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Tasks;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Rollout;
 
@@ -148,7 +149,7 @@ public sealed class SchedulerTests : IDisposable
         await _h.AdvanceAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(6, _h.Gateway.Notices.Count);
 
-        await _h.Engine.UpdatePushRateAsync(created.BatchId, PushRate.Constant(6000));
+        await _h.Engine.UpdatePushRateAsync(Actor.System, created.BatchId, PushRate.Constant(6000));
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
         // 6000/min is 100 a second, paced from the first tick after the edit: the second between the edit and that
         // tick is no allowance, or the stretch's first minute would carry 6,100.

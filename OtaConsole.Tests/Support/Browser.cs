@@ -54,12 +54,26 @@ public sealed class ConsolePage(IPage page, string baseUrl) : IAsyncDisposable
 {
     public IPage Page { get; } = page;
 
-    public static async Task<ConsolePage> OpenAsync(BrowserFixture fixture, ConsoleHost host)
+    /// <summary>A new browser context (its own cookies), signed in as the console's administrator unless told otherwise.</summary>
+    public static async Task<ConsolePage> OpenAsync(BrowserFixture fixture, ConsoleHost host, string? email = ConsoleHost.AdminEmail, string password = ConsoleHost.AdminPassword)
     {
         var browser = await fixture.BrowserAsync();
         var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
         context.SetDefaultTimeout(20_000);
-        return new ConsolePage(await context.NewPageAsync(), host.BaseUrl);
+        var page = new ConsolePage(await context.NewPageAsync(), host.BaseUrl);
+        if (email is not null)
+            await page.SignInAsync(email, password);
+        return page;
+    }
+
+    /// <summary>Signs in through the sign-in page and waits for the Overview's circuit.</summary>
+    public async Task SignInAsync(string email, string password)
+    {
+        await Page.GotoAsync(baseUrl + "/account/login");
+        await Page.FillAsync("#email", email);
+        await Page.FillAsync("#password", password);
+        await Page.ClickAsync("button.sign-in");
+        await ReadyAsync();
     }
 
     /// <summary>Opens a page and waits for its interactive circuit: clicks before it is up are lost.</summary>

@@ -17,6 +17,7 @@ using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
 using OtaConsole.Endpoints;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Support;
 
@@ -29,6 +30,10 @@ public sealed class ConsoleHost : IAsyncDisposable
     public const string ProductKey = "a1PKtest001";
     public const string FullKeyId = "LTAI-full-key", FullKeySecret = "full-secret";
     public const string ReadOnlyKeyId = "LTAI-read-only", ReadOnlyKeySecret = "read-only-secret";
+    /// <summary>The administrator every test console starts with (Ota:Auth:InitialAdmin).</summary>
+    public const string AdminEmail = "admin@console.test", AdminPassword = "Admin-password-1";
+    /// <summary>The password <see cref="AddOperatorAsync"/> gives the accounts it creates.</summary>
+    public const string OperatorPassword = "Operator-password-1";
 
     /// <summary>Settings with two API access keys: one Full, one ReadOnly.</summary>
     public static Dictionary<string, string?> ApiKeys() => new()
@@ -91,6 +96,8 @@ public sealed class ConsoleHost : IAsyncDisposable
             ["Ota:Mqtt:Port"] = "0",
             ["Ota:Mqtt:Host"] = "127.0.0.1",
             ["Ota:Demo:Devices"] = "0",
+            ["Ota:Auth:InitialAdmin:Email"] = AdminEmail,
+            ["Ota:Auth:InitialAdmin:Password"] = AdminPassword,
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
@@ -121,11 +128,50 @@ public sealed class ConsoleHost : IAsyncDisposable
     public AlibabaRpc Rpc(string accessKeyId = FullKeyId, string secret = FullKeySecret) =>
         new(Http, BaseUrl + "/api", accessKeyId, secret, () => _time?.GetUtcNow() ?? DateTimeOffset.UtcNow);
 
+    /// <summary>An operator account with a role, created by the administrator; returns its id.</summary>
+    public Task<string> AddOperatorAsync(string email, OperatorRole role) =>
+        Services.GetRequiredService<OperatorAdmin>().CreateAsync(AdminActor(), email, OperatorPassword, role);
+
+    public Actor AdminActor()
+    {
+        using var db = Db();
+        var id = db.Users.Single(u => u.Email == AdminEmail).Id;
+        return new Actor(ActorKind.Operator, id, AdminEmail, OperatorRole.Admin, "127.0.0.1");
+    }
+
+    /// <summary>
+    /// An HTTP client with its own cookies, signed in through the sign-in page as a browser would (the form's
+    /// antiforgery token included).
+    /// </summary>
+    public async Task<HttpClient> SignedInClientAsync(string email = AdminEmail, string password = AdminPassword)
+    {
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(BaseUrl) };
+        var response = await SignInAsync(client, email, password);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
+        return client;
+    }
+
+    /// <summary>Posts the sign-in form with a fresh antiforgery token; the answer is a redirect when it worked.</summary>
+    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string email, string password)
+    {
+        var page = await client.GetStringAsync("/account/login");
+        var input = System.Text.RegularExpressions.Regex.Match(page, "<input[^>]*__RequestVerificationToken[^>]*>").Value;
+        var token = System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(input, "value=\"([^\"]+)\"").Groups[1].Value);
+        Assert.NotEmpty(token);
+        return await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "sign-in",
+            ["__RequestVerificationToken"] = token,
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        }));
+    }
+
     /// <summary>Registers devices that have reported a version and are online, without MQTT (the engine takes the events directly).</summary>
     public async Task<List<string>> ReportedDevicesAsync(int count, string version = "1.0.0", string prefix = "dev")
     {
         var names = Names(count, prefix);
-        Assert.Empty((await Catalog.RegisterDevicesAsync(ProductKey, names.Select(n => new DeviceRegistration(n)).ToList())).Rejected);
+        Assert.Empty((await Catalog.RegisterDevicesAsync(Actor.System, ProductKey, names.Select(n => new DeviceRegistration(n)).ToList())).Rejected);
         await Engine.ApplyDeviceEventsAsync(names.SelectMany(n => new DeviceEvent[]
         {
             new DeviceConnected(new DeviceKey(ProductKey, n)),
@@ -138,15 +184,15 @@ public sealed class ConsoleHost : IAsyncDisposable
 
     public async Task ProductAsync(string productKey = ProductKey)
     {
-        await Catalog.CreateProductAsync("Test product", productKey);
-        await Catalog.CreateModuleAsync(productKey, "MCU");
+        await Catalog.CreateProductAsync(Actor.System, "Test product", productKey);
+        await Catalog.CreateModuleAsync(Actor.System, productKey, "MCU");
     }
 
     /// <summary>Registers devices and returns how to simulate them (not yet connected).</summary>
     public async Task<List<SimDeviceSpec>> RegisterAsync(int count, string prefix = "dev", string version = "1.0.0", SimSdkStyle style = SimSdkStyle.LinkSdk4)
     {
         var names = Names(count, prefix);
-        var result = await Catalog.RegisterDevicesAsync(ProductKey, names.Select(n => new DeviceRegistration(n)).ToList());
+        var result = await Catalog.RegisterDevicesAsync(Actor.System, ProductKey, names.Select(n => new DeviceRegistration(n)).ToList());
         Assert.Empty(result.Rejected);
         return result.Registered.Select(d => new SimDeviceSpec(new DeviceKey(ProductKey, d.DeviceName), d.DeviceSecret)
         {
@@ -176,7 +222,7 @@ public sealed class ConsoleHost : IAsyncDisposable
     public async Task<UpdatePackage> PackageAsync(string dest = "2.0.0", string module = OtaModule.Default, int files = 1, PackageType type = PackageType.Full, string? src = null)
     {
         var uploads = Enumerable.Range(0, files).Select(i => new PackageFileUpload($"fw{i}.bin", new MemoryStream(Encoding.UTF8.GetBytes($"firmware {module} {dest} {i}")))).ToList();
-        return await Packages.CreateAsync(new CreatePackageRequest
+        return await Packages.CreateAsync(Actor.System, new CreatePackageRequest
         {
             ProductKey = ProductKey,
             Name = $"p-{Guid.NewGuid():N}"[..30],

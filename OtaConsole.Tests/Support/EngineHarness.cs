@@ -9,6 +9,7 @@ using OtaConsole.Core.Model;
 using OtaConsole.Core.Packages;
 using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Support;
 
@@ -27,12 +28,14 @@ public sealed class EngineHarness : IDisposable
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
         var options = Options.Create(new OtaOptions { DataDirectory = Database.Folder });
         Engine = new RolloutEngine(new EngineWriter(Database, Time, Gateway, Feed, NullLogger<EngineWriter>.Instance), Database, Directory);
-        Catalog = new CatalogService(Database, Time, Feed);
+        Audited = new AuditedWrites(Database, Time);
+        Catalog = new CatalogService(Database, Time, Feed, Audited);
         Files = new PackageFileStore(options);
-        Packages = new PackageService(Database, Files, Time, Feed);
+        Packages = new PackageService(Database, Files, Time, Feed, Audited);
     }
 
     public TestDatabase Database { get; }
+    public AuditedWrites Audited { get; }
     private bool OwnsDatabase { get; }
     public FakeTimeProvider Time { get; }
     public RecordingGateway Gateway { get; } = new();
@@ -47,15 +50,15 @@ public sealed class EngineHarness : IDisposable
     /// <summary>A product with the default module and an "MCU" module.</summary>
     public async Task ProductAsync()
     {
-        await Catalog.CreateProductAsync("Test product", ProductKey);
-        await Catalog.CreateModuleAsync(ProductKey, "MCU");
+        await Catalog.CreateProductAsync(Actor.System, "Test product", ProductKey);
+        await Catalog.CreateModuleAsync(Actor.System, ProductKey, "MCU");
     }
 
     /// <summary>Registers devices dev-000.. and, when given, reports their version and brings them online.</summary>
     public async Task<List<string>> DevicesAsync(int count, string? version = "1.0.0", bool online = true, string prefix = "dev", string? groupId = null)
     {
         var names = Enumerable.Range(0, count).Select(i => $"{prefix}-{i:D3}").ToList();
-        var result = await Catalog.RegisterDevicesAsync(ProductKey, names.Select(n => new DeviceRegistration(n, GroupId: groupId)).ToList());
+        var result = await Catalog.RegisterDevicesAsync(Actor.System, ProductKey, names.Select(n => new DeviceRegistration(n, GroupId: groupId)).ToList());
         Assert.Empty(result.Rejected);
         var events = new List<DeviceEvent>();
         foreach (var n in names)
@@ -81,7 +84,7 @@ public sealed class EngineHarness : IDisposable
         var uploads = Enumerable.Range(0, files)
             .Select(i => new PackageFileUpload($"fw-{dest}-{i}.bin", new MemoryStream(Encoding.UTF8.GetBytes($"firmware {dest} part {i}"))))
             .ToList();
-        return await Packages.CreateAsync(new CreatePackageRequest
+        return await Packages.CreateAsync(Actor.System, new CreatePackageRequest
         {
             ProductKey = ProductKey,
             Name = name ?? $"fw-{module}-{dest.Replace('.', '_')}-{Guid.NewGuid():N}"[..40].TrimEnd('-'),
@@ -98,7 +101,7 @@ public sealed class EngineHarness : IDisposable
     public Task<BatchCreated> BatchAsync(string packageId, Func<CreateBatchRequest, CreateBatchRequest>? configure = null)
     {
         var r = new CreateBatchRequest { PackageId = packageId };
-        return Engine.CreateBatchAsync(configure is null ? r : configure(r));
+        return Engine.CreateBatchAsync(Actor.System, configure is null ? r : configure(r));
     }
 
     public Task TickAsync() => Engine.TickAsync();

@@ -5,6 +5,7 @@ using OtaConsole.Core.Model;
 using OtaConsole.Core.Packages;
 using OtaConsole.Core.Validation;
 using OtaConsole.Tests.Support;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Tests.Validation;
 
@@ -57,15 +58,15 @@ public sealed class PackageRulesTests : IDisposable
         var md5 = Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(content));
         var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
         await _h.ProductAsync();
-        var p = await _h.Packages.CreateAsync(Request() with { Files = [new PackageFileUpload("a.bin", new MemoryStream(content), md5.ToUpperInvariant())] });
+        var p = await _h.Packages.CreateAsync(Actor.System, Request() with { Files = [new PackageFileUpload("a.bin", new MemoryStream(content), md5.ToUpperInvariant())] });
         var f = Assert.Single(p.Files);
         Assert.Equal((14L, md5, sha, md5), (f.Size, f.Md5, f.Sha256, f.Sign));
         Assert.Equal(content, await File.ReadAllBytesAsync(_h.Files.FullPath(f.StoragePath)));
 
-        var sha256 = await _h.Packages.CreateAsync(Request("fw-3", "3.0.0") with { SignMethod = SignMethod.Sha256, Files = [new PackageFileUpload("a.bin", new MemoryStream(content))] });
+        var sha256 = await _h.Packages.CreateAsync(Actor.System, Request("fw-3", "3.0.0") with { SignMethod = SignMethod.Sha256, Files = [new PackageFileUpload("a.bin", new MemoryStream(content))] });
         Assert.Equal(sha, sha256.Sign);
 
-        var wrong = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Packages.CreateAsync(Request("fw-4", "4.0.0") with { Files = [new PackageFileUpload("a.bin", new MemoryStream(content), "00000000000000000000000000000000")] }));
+        var wrong = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Packages.CreateAsync(Actor.System, Request("fw-4", "4.0.0") with { Files = [new PackageFileUpload("a.bin", new MemoryStream(content), "00000000000000000000000000000000")] }));
         Assert.Equal("InvalidFirmwareSign", wrong.Code);
         Assert.Null(await FindByNameAsync("fw-4"));
     }
@@ -76,9 +77,9 @@ public sealed class PackageRulesTests : IDisposable
         await _h.ProductAsync();
         // The limit is a setting (1000 MB by default); 1 MB keeps the test from writing a gigabyte.
         var store = new PackageFileStore(Options.Create(new OtaOptions { DataDirectory = _h.Database.Folder, MaxPackageFileMegabytes = 1 }));
-        var packages = new PackageService(_h.Database, store, _h.Time, _h.Feed);
+        var packages = new PackageService(_h.Database, store, _h.Time, _h.Feed, _h.Audited);
         var huge = new ZeroStream(2L * 1024 * 1024 * 1024);
-        var e = await Assert.ThrowsAsync<OtaValidationException>(() => packages.CreateAsync(Request() with { Files = [new PackageFileUpload("big.bin", huge)] }));
+        var e = await Assert.ThrowsAsync<OtaValidationException>(() => packages.CreateAsync(Actor.System, Request() with { Files = [new PackageFileUpload("big.bin", huge)] }));
         Assert.Contains("at most 1 MB", e.Message);
         Assert.True(huge.Position < huge.Length);
         Assert.Null(await FindByNameAsync("fw-2"));
@@ -106,10 +107,10 @@ public sealed class PackageRulesTests : IDisposable
     public async Task Package_names_are_unique_and_the_module_must_exist()
     {
         await _h.ProductAsync();
-        await _h.Packages.CreateAsync(Request());
-        var dup = await Assert.ThrowsAsync<OtaException>(() => _h.Packages.CreateAsync(Request()));
+        await _h.Packages.CreateAsync(Actor.System, Request());
+        var dup = await Assert.ThrowsAsync<OtaException>(() => _h.Packages.CreateAsync(Actor.System, Request()));
         Assert.Equal("FirmwareNameExists", dup.Code);
-        var module = await Assert.ThrowsAsync<OtaException>(() => _h.Packages.CreateAsync(Request("fw-x") with { ModuleName = "nope" }));
+        var module = await Assert.ThrowsAsync<OtaException>(() => _h.Packages.CreateAsync(Actor.System, Request("fw-x") with { ModuleName = "nope" }));
         Assert.Equal(OtaErrorKind.NotFound, module.Kind);
     }
 
@@ -120,15 +121,15 @@ public sealed class PackageRulesTests : IDisposable
         await _h.DevicesAsync(1);
         var p = await _h.PackageAsync();
         var b = await _h.BatchAsync(p.Id);
-        var e = await Assert.ThrowsAsync<OtaException>(() => _h.Packages.DeleteAsync(p.Id));
+        var e = await Assert.ThrowsAsync<OtaException>(() => _h.Packages.DeleteAsync(Actor.System, p.Id));
         Assert.Equal("FirmwareInUse", e.Code);
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
         await _h.ProgressAsync("dev-000", 10);
-        await _h.Engine.CancelBatchAsync(b.BatchId);
+        await _h.Engine.CancelBatchAsync(Actor.System, b.BatchId);
         // The batch is cancelled but its In upgrade task runs on: still in use.
-        Assert.Equal("FirmwareInUse", (await Assert.ThrowsAsync<OtaException>(() => _h.Packages.DeleteAsync(p.Id))).Code);
+        Assert.Equal("FirmwareInUse", (await Assert.ThrowsAsync<OtaException>(() => _h.Packages.DeleteAsync(Actor.System, p.Id))).Code);
         await _h.VersionAsync("dev-000", "2.0.0");
-        await _h.Packages.DeleteAsync(p.Id);
+        await _h.Packages.DeleteAsync(Actor.System, p.Id);
         Assert.Null(await _h.Packages.FindAsync(p.Id));
         Assert.Empty(await _h.TasksAsync(b.BatchId));
     }

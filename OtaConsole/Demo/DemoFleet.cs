@@ -7,6 +7,7 @@ using OtaConsole.Core.Mqtt;
 using OtaConsole.Core.Packages;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Simulation;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Demo;
 
@@ -78,9 +79,9 @@ public sealed class DemoFleet(
 
     private async Task SeedAsync(int size, CancellationToken ct)
     {
-        await catalog.CreateProductAsync("Smart thermostat (demo)", ProductKey, "Simulated devices", ct: ct);
-        await catalog.CreateModuleAsync(ProductKey, "MCU", "Microcontroller", "Sensor board firmware", ct);
-        await catalog.RegisterDevicesAsync(ProductKey, Enumerable.Range(1, size).Select(i => new DeviceRegistration(DeviceName(i))).ToList(), ct);
+        await catalog.CreateProductAsync(Actor.System, "Smart thermostat (demo)", ProductKey, "Simulated devices", ct: ct);
+        await catalog.CreateModuleAsync(Actor.System, ProductKey, "MCU", "Microcontroller", "Sensor board firmware", ct);
+        await catalog.RegisterDevicesAsync(Actor.System, ProductKey, Enumerable.Range(1, size).Select(i => new DeviceRegistration(DeviceName(i))).ToList(), ct);
         await PackageAsync("Thermostat-2_0_0", "2.0.0", OtaModule.Default, needToVerify: false, ct);
         await PackageAsync("Thermostat-2_1_0", "2.1.0", OtaModule.Default, needToVerify: true, ct);
         await PackageAsync("MCU-1_2", "1.2", "MCU", needToVerify: false, ct);
@@ -90,7 +91,7 @@ public sealed class DemoFleet(
     private async Task PackageAsync(string name, string version, string module, bool needToVerify, CancellationToken ct)
     {
         var firmware = RandomNumberGenerator.GetBytes(256 * 1024);
-        await packages.CreateAsync(new CreatePackageRequest
+        await packages.CreateAsync(Actor.System, new CreatePackageRequest
         {
             ProductKey = ProductKey,
             Name = name,
@@ -144,7 +145,7 @@ public sealed class DemoFleet(
         for (var waited = 0; queue.Applied < queue.Enqueued && waited < 600; waited++)
             await Task.Delay(TimeSpan.FromMilliseconds(100), time, ct);
         var package = (await packages.ListAsync(ProductKey, ct)).First(p => p.DestVersion == "2.0.0");
-        await engine.CreateBatchAsync(new CreateBatchRequest
+        await engine.CreateBatchAsync(Actor.System, new CreateBatchRequest
         {
             PackageId = package.Id,
             Name = "Demo rollout to 2.0.0",

@@ -30,8 +30,9 @@ public static class ApiEndpoints
     public static IEndpointRouteBuilder MapOtaApi(this IEndpointRouteBuilder app)
     {
         // The route matches "/api" and "/api/": Alibaba's clients add the slash to the endpoint they are given.
-        app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Post], HandleAsync).DisableAntiforgery().ExcludeFromDescription();
-        app.MapPost(UploadStore.PathPrefix, UploadAsync).DisableAntiforgery().ExcludeFromDescription();
+        // Signed with an access key (or an upload ticket), not a session.
+        app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Post], HandleAsync).DisableAntiforgery().AllowAnonymous().ExcludeFromDescription();
+        app.MapPost(UploadStore.PathPrefix, UploadAsync).DisableAntiforgery().AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 
@@ -41,7 +42,7 @@ public static class ApiEndpoints
         ApiAnswer answer;
         try
         {
-            answer = await api.HandleAsync(context.Request.Method, await ParametersAsync(context.Request, ct), ct);
+            answer = await api.HandleAsync(context.Request.Method, await ParametersAsync(context.Request, ct), context.Connection.RemoteIpAddress?.ToString(), ct);
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {

@@ -13,7 +13,8 @@ public static class DownloadEndpoints
 
     public static IEndpointRouteBuilder MapOtaDownloads(this IEndpointRouteBuilder app)
     {
-        app.MapGet(DownloadLinks.PathPrefix + "{packageId}/{index:int}/{name}", DownloadAsync).ExcludeFromDescription();
+        // Devices download with the link's own signature and expiry, not a session.
+        app.MapGet(DownloadLinks.PathPrefix + "{packageId}/{index:int}/{name}", DownloadAsync).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 

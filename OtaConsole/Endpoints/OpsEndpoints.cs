@@ -34,9 +34,10 @@ public static class OpsEndpoints
     public static IEndpointRouteBuilder MapOtaOps(this WebApplication app)
     {
         app.Services.ObserveOtaFigures();
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
-        app.MapHealthChecks(HealthPath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
-        app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
+        app.MapPrometheusScrapingEndpoint(MetricsPath).RequireAuthorization(Security.OtaAuth.Scrape);
+        // Load balancers and orchestrators probe without credentials; the answers hold nothing but ok or the reason.
+        app.MapHealthChecks(HealthPath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync }).AllowAnonymous();
+        app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync }).AllowAnonymous();
         return app;
     }
 

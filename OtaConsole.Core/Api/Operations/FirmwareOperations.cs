@@ -47,7 +47,7 @@ internal static class FirmwareOperations
             async c =>
             {
                 var package = c.P.Has("ProductKey") ? await Lookups.FirmwareOfProductAsync(c) : await Lookups.FirmwareAsync(c);
-                await c.S.Packages.DeleteAsync(package.Id, c.Ct);
+                await c.S.Packages.DeleteAsync(c.Actor, package.Id, c.Ct);
                 return OtaApi.Done;
             }),
     ];
@@ -97,7 +97,7 @@ internal static class FirmwareOperations
         var streams = files.Select(f => (Stream)File.OpenRead(f.Path)).ToList();
         try
         {
-            var package = await c.S.Packages.CreateAsync(new CreatePackageRequest
+            var package = await c.S.Packages.CreateAsync(c.Actor, new CreatePackageRequest
             {
                 ProductKey = p.Required("ProductKey"),
                 Name = p.Required("FirmwareName"),

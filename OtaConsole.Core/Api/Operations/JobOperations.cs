@@ -91,7 +91,7 @@ internal static class JobOperations
                 var job = await Lookups.JobAsync(c);
                 if (!job.IsDynamic)
                     throw ApiException.Invalid("JobId", $"batch {job.Id} is static; CancelOTATaskByJob cancels a static batch's tasks.");
-                await c.S.Engine.CancelBatchAsync(job.Id, alsoRunningTasks: false, ct: c.Ct);
+                await c.S.Engine.CancelBatchAsync(c.Actor, job.Id, alsoRunningTasks: false, ct: c.Ct);
                 return OtaApi.Done;
             }),
         new("CancelOTATaskByJob", Group, Writes: true, "Cancels a batch's tasks in the states chosen (at least one).",
@@ -161,7 +161,7 @@ internal static class JobOperations
 
     private static async Task<object> CreateAsync(ApiCall c, CreateBatchRequest request)
     {
-        var created = await c.S.Engine.CreateBatchAsync(request, c.Ct);
+        var created = await c.S.Engine.CreateBatchAsync(c.Actor, request, c.Ct);
         return new { Data = new { JobId = created.BatchId, UtcCreate = ApiNames.Utc(created.CreatedAt) } };
     }
 
@@ -229,7 +229,7 @@ internal static class JobOperations
         if (edit.IsEmpty)
             throw ApiException.Missing("MaximumPerMinute");
         // One step: a refused value leaves the batch as it was, whatever else the call would have changed.
-        await c.S.Engine.EditBatchAsync(job.Id, edit, ct: c.Ct);
+        await c.S.Engine.EditBatchAsync(c.Actor, job.Id, edit, ct: c.Ct);
         return OtaApi.Done;
     }
 
@@ -246,7 +246,7 @@ internal static class JobOperations
         };
         if (!flags.Any)
             throw ApiException.Invalid("CancelQueuedTask", "set at least one of CancelScheduledTask, CancelQueuedTask, CancelNotifiedTask, CancelInProgressTask, CancelUnconfirmedTask to true.");
-        await c.S.Engine.CancelTasksByJobAsync(job.Id, flags, c.Ct);
+        await c.S.Engine.CancelTasksByJobAsync(c.Actor, job.Id, flags, c.Ct);
         return OtaApi.Done;
     }
 

@@ -15,19 +15,19 @@ internal static class ModuleOperations
         new("CreateOTAModule", Group, Writes: true, "Creates a module of a product.", [ProductKey, ModuleName, AliasName, Desc],
             async c =>
             {
-                await c.S.Catalog.CreateModuleAsync(c.P.Required("ProductKey"), c.P.Required("ModuleName"), c.P.Optional("AliasName"), c.P.Optional("Desc"), c.Ct);
+                await c.S.Catalog.CreateModuleAsync(c.Actor, c.P.Required("ProductKey"), c.P.Required("ModuleName"), c.P.Optional("AliasName"), c.P.Optional("Desc"), c.Ct);
                 return OtaApi.Done;
             }),
         new("UpdateOTAModule", Group, Writes: true, "Changes a module's alias and description (its name never changes).", [ProductKey, ModuleName, AliasName, Desc],
             async c =>
             {
-                await c.S.Catalog.UpdateModuleAsync(c.P.Required("ProductKey"), c.P.Required("ModuleName"), c.P.Optional("AliasName"), c.P.Optional("Desc"), c.Ct);
+                await c.S.Catalog.UpdateModuleAsync(c.Actor, c.P.Required("ProductKey"), c.P.Required("ModuleName"), c.P.Optional("AliasName"), c.P.Optional("Desc"), c.Ct);
                 return OtaApi.Done;
             }),
         new("DeleteOTAModule", Group, Writes: true, "Deletes a module no package uses; default cannot be deleted.", [ProductKey, ModuleName],
             async c =>
             {
-                await c.S.Catalog.DeleteModuleAsync(c.P.Required("ProductKey"), c.P.Required("ModuleName"), c.Ct);
+                await c.S.Catalog.DeleteModuleAsync(c.Actor, c.P.Required("ProductKey"), c.P.Required("ModuleName"), c.Ct);
                 return OtaApi.Done;
             }),
         new("ListOTAModuleByProduct", Group, Writes: false, "The modules of a product.", [ProductKey],

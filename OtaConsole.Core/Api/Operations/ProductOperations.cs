@@ -44,7 +44,7 @@ internal static class ProductOperations
     {
         var name = c.P.Required("ProductName");
         var nodeType = c.P.OneOf("NodeType", 0, 1) ?? throw ApiException.Missing("NodeType");
-        var product = await c.S.Catalog.CreateProductAsync(name, c.P.Optional("ProductKey"), c.P.Optional("Description"), (ProductNodeType)nodeType, c.Ct);
+        var product = await c.S.Catalog.CreateProductAsync(c.Actor, name, c.P.Optional("ProductKey"), c.P.Optional("Description"), (ProductNodeType)nodeType, c.Ct);
         return new
         {
             product.ProductKey,
@@ -63,7 +63,7 @@ internal static class ProductOperations
     {
         var productKey = c.P.Required("ProductKey");
         var deviceName = c.P.Optional("DeviceName") ?? OtaIds.NewDeviceName();
-        var device = await c.S.Catalog.RegisterDeviceAsync(productKey, deviceName, c.P.Optional("DeviceSecret"), c.P.Optional("Nickname"), ct: c.Ct);
+        var device = await c.S.Catalog.RegisterDeviceAsync(c.Actor, productKey, deviceName, c.P.Optional("DeviceSecret"), c.P.Optional("Nickname"), ct: c.Ct);
         return new
         {
             Data = new { device.IotId, device.ProductKey, device.DeviceName, device.DeviceSecret, Nickname = device.Nickname ?? "" },
@@ -82,7 +82,7 @@ internal static class ProductOperations
                 device.ProductKey,
                 ProductName = product.Name,
                 device.DeviceName,
-                device.DeviceSecret,
+                DeviceSecret = c.Actor.SeesSecrets ? device.DeviceSecret : null,
                 FirmwareVersion = device.ModuleVersions.FirstOrDefault(v => v.ModuleName == OtaModule.Default)?.Version,
                 GmtCreate = ApiNames.GmtPlain(device.CreatedAt),
                 UtcCreate = ApiNames.Utc(device.CreatedAt),
@@ -115,7 +115,7 @@ internal static class ProductOperations
                     DeviceId = d.IotId,
                     d.DeviceName,
                     d.ProductKey,
-                    d.DeviceSecret,
+                    DeviceSecret = c.Actor.SeesSecrets ? d.DeviceSecret : null,
                     DeviceStatus = Status(d),
                     GmtCreate = ApiNames.GmtCookie(d.CreatedAt),
                     GmtModified = ApiNames.GmtCookie(d.LastSeenAt ?? d.CreatedAt),

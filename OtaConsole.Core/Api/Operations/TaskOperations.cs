@@ -46,7 +46,7 @@ internal static class TaskOperations
         ], async c =>
         {
             var job = await Lookups.JobAsync(c);
-            await c.S.Engine.ReupgradeTasksAsync(job.Id, TaskIds(c), c.Ct);
+            await c.S.Engine.ReupgradeTasksAsync(c.Actor, job.Id, TaskIds(c), c.Ct);
             return OtaApi.Done;
         }),
         new("ConfirmOTATask", Group, Writes: true, "Confirms tasks waiting in CONFIRM (POST only).",
@@ -54,7 +54,7 @@ internal static class TaskOperations
             new("TaskId.N", "1-10 tasks.", Required: true),
         ], async c =>
         {
-            await c.S.Engine.ConfirmTasksAsync(TaskIds(c), c.Ct);
+            await c.S.Engine.ConfirmTasksAsync(c.Actor, TaskIds(c), c.Ct);
             return OtaApi.Done;
         }) { PostOnly = true },
         new("ListOTAModuleVersionsByDevice", Group, Writes: false, "The version a device reported for each module.",
@@ -156,7 +156,7 @@ internal static class TaskOperations
         var jobId = c.P.Optional("JobId");
         if (jobId is not null)
             await Lookups.JobAsync(c);
-        await c.S.Engine.CancelTasksByDeviceAsync(package.ProductKey, package.Id, names, jobId, c.Ct);
+        await c.S.Engine.CancelTasksByDeviceAsync(c.Actor, package.ProductKey, package.Id, names, jobId, c.Ct);
         return OtaApi.Done;
     }
 

@@ -61,7 +61,7 @@ public sealed partial class AddPackageDialog
         _files = files?.ToList() ?? [];
         _signs = _files.Select(_ => (string?)null).ToList();
         if (files is null)
-            _ = Operator.RunAsync(() => throw new OtaValidationException([new FieldError("MultiFiles.N", $"a package has 1-{PackageService.MaxFiles} files.")]));
+            _ = Operator.RunAsync(_ => throw new OtaValidationException([new FieldError("MultiFiles.N", $"a package has 1-{PackageService.MaxFiles} files.")]));
     }
 
     private async Task UploadAsync()
@@ -86,7 +86,7 @@ public sealed partial class AddPackageDialog
                 streams.Add(stream);
                 uploads.Add(new PackageFileUpload(_files[i].Name, stream, string.IsNullOrWhiteSpace(_signs[i]) ? null : _signs[i]));
             }
-            _created = await Operator.GetAsync(() => Packages.CreateAsync(new CreatePackageRequest
+            _created = await Operator.GetAsync(a => Packages.CreateAsync(a, new CreatePackageRequest
             {
                 ProductKey = _productKey!,
                 Name = _name!.Trim(),

@@ -13,7 +13,8 @@ public sealed partial class Home
     protected override async Task OnInitializedAsync()
     {
         await LoadAsync();
-        Follow(_ => true, LoadAsync, costly: true);
+        // Batch cards show counters, which move with a task's status, not with its progress: progress alone is no reason to reload.
+        Follow(c => c.BatchIds.Count > 0 || c.PackageIds.Count > 0 || c.DevicesChanged || c.CatalogChanged, LoadAsync, costly: true);
     }
 
     private async Task LoadAsync() => _overview = await Overviews.GetAsync();

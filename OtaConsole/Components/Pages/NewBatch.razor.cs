@@ -56,6 +56,7 @@ public sealed partial class NewBatch
     [Inject] public required CatalogService Catalog { get; init; }
     [Inject] public required RolloutEngine Engine { get; init; }
     [Inject] public required Operator Operator { get; init; }
+    [Inject] public required OtaConsole.Security.OperatorSession Session { get; init; }
     [Inject] public required NavigationManager Navigation { get; init; }
     [Inject] public required TimeProvider Time { get; init; }
 
@@ -121,7 +122,13 @@ public sealed partial class NewBatch
         _busy = true;
         try
         {
-            var created = await GuardAsync(() => Engine.CreateBatchAsync(Request()));
+            var actor = await Session.ActorAsync();
+            if (actor is null)
+            {
+                Navigation.NavigateTo($"{OtaConsole.Security.OtaAuth.LoginPath}?ReturnUrl={Uri.EscapeDataString("/" + Navigation.ToBaseRelativePath(Navigation.Uri))}", forceLoad: true);
+                return;
+            }
+            var created = await GuardAsync(() => Engine.CreateBatchAsync(actor, Request()));
             if (created is not null)
                 Navigation.NavigateTo($"/ota/batches/{created.BatchId}");
         }
@@ -169,7 +176,7 @@ public sealed partial class NewBatch
     {
         if (file is null)
             return;
-        await Operator.RunAsync(async () =>
+        await Operator.RunAsync(async _ =>
         {
             // A million names of at most 32 characters fit in 40 MB.
             using var reader = new StreamReader(file.OpenReadStream(40L * 1024 * 1024));

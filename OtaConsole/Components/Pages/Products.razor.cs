@@ -103,7 +103,7 @@ public sealed partial class Products
     {
         if (await Dialogs.ShowMessageBoxAsync("Delete module", $"Delete module {module}? Its update packages must be deleted first.", yesText: "Delete", cancelText: "Cancel") != true)
             return;
-        if (await Operator.RunAsync(() => Catalog.DeleteModuleAsync(_product!.ProductKey, module), $"Module {module} deleted"))
+        if (await Operator.RunAsync(a => Catalog.DeleteModuleAsync(a, _product!.ProductKey, module), $"Module {module} deleted"))
             await LoadProductsAsync();
     }
 }

@@ -18,6 +18,24 @@ public abstract class LiveComponent : ComponentBase, IDisposable
     protected void Follow(Func<OtaChange, bool> relevant, Func<Task> reload, bool costly = false) =>
         _live = Live.Subscribe(relevant, () => InvokeAsync(() => ReloadAsync(reload)), costly);
 
+    /// <summary>
+    /// As <see cref="Follow(Func{OtaChange, bool}, Func{Task}, bool)"/>, for a reload that may refresh only a part of the
+    /// page (which renders itself): it returns whether the whole page must render again.
+    /// </summary>
+    protected void Follow(Func<OtaChange, bool> relevant, Func<Task<bool>> reload, bool costly = false) =>
+        _live = Live.Subscribe(relevant, () => InvokeAsync(async () =>
+        {
+            try
+            {
+                if (await reload())
+                    StateHasChanged();
+            }
+            catch (Exception e)
+            {
+                await DispatchExceptionAsync(e);
+            }
+        }), costly);
+
     /// <summary>Reloads and renders; also what a page calls after its own actions.</summary>
     protected async Task ReloadAsync(Func<Task> reload)
     {

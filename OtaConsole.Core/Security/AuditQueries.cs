@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Queries;
+
+namespace OtaConsole.Core.Security;
+
+/// <summary>A filter on the audit log; every part is optional.</summary>
+public sealed record AuditFilter
+{
+    public DateTimeOffset? From { get; init; }
+    public DateTimeOffset? To { get; init; }
+    /// <summary>Part of the operator's email or the key's id.</summary>
+    public string? Actor { get; init; }
+    /// <summary>An action, or its start: "batch." for every batch action.</summary>
+    public string? Action { get; init; }
+    public string? TargetType { get; init; }
+    public string? TargetId { get; init; }
+    public int Page { get; init; }
+    public int PageSize { get; init; } = 50;
+}
+
+/// <summary>Reading the audit log: Admins and Viewers (the auditors); an Admin also exports it.</summary>
+public sealed class AuditQueries(IDbContextFactory<OtaDbContext> dbs)
+{
+    public async Task<Page<AuditEntry>> ListAsync(Actor actor, AuditFilter f, CancellationToken ct = default)
+    {
+        RequireReader(actor);
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var q = Filter(db, f);
+        var total = await q.CountAsync(ct);
+        var items = await q.OrderByDescending(a => a.At).ThenByDescending(a => a.Id)
+            .Skip(Paging.Skip(f.Page, f.PageSize)).Take(Paging.Size(f.PageSize)).ToListAsync(ct);
+        return new Page<AuditEntry>(items, total);
+    }
+
+    /// <summary>A thing's own history (a batch's, a package's), newest first, for its page.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> HistoryAsync(string targetType, string targetId, int max = 100, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.AuditEntries.AsNoTracking().Where(a => a.TargetType == targetType && a.TargetId == targetId)
+            .OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(Math.Clamp(max, 1, 1000)).ToListAsync(ct);
+    }
+
+    /// <summary>The filtered log as CSV, oldest first, every page, streamed.</summary>
+    public async Task ExportCsvAsync(Actor actor, AuditFilter f, Stream output, CancellationToken ct = default)
+    {
+        actor.Require(OperatorRole.Admin, "export the audit log");
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        await using var w = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), leaveOpen: true);
+        await w.WriteLineAsync("Id,AtUtc,ActorKind,Actor,ActorId,Address,Action,TargetType,TargetId,Succeeded,Error,Details");
+        await foreach (var a in Filter(db, f).OrderBy(a => a.At).ThenBy(a => a.Id).AsAsyncEnumerable().WithCancellation(ct))
+        {
+            await w.WriteLineAsync(string.Join(',',
+                a.Id.ToString(CultureInfo.InvariantCulture), a.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture), a.ActorKind,
+                BatchQueries.Csv(a.ActorName), BatchQueries.Csv(a.ActorId), BatchQueries.Csv(a.Address), BatchQueries.Csv(a.Action), BatchQueries.Csv(a.TargetType),
+                BatchQueries.Csv(a.TargetId), a.Succeeded ? "true" : "false", BatchQueries.Csv(a.Error), BatchQueries.Csv(a.Details)));
+        }
+    }
+
+    private static void RequireReader(Actor actor)
+    {
+        if (actor.Role != OperatorRole.Admin && actor.Role != OperatorRole.Viewer)
+            throw OtaException.Forbidden($"{actor.Name} is an {actor.Role}: the audit log is for Admins and Viewers (auditors).");
+    }
+
+    private static IQueryable<AuditEntry> Filter(OtaDbContext db, AuditFilter f)
+    {
+        var q = db.AuditEntries.AsNoTracking();
+        if (f.From is { } from)
+            q = q.Where(a => a.At >= from);
+        if (f.To is { } to)
+            q = q.Where(a => a.At < to);
+        if (!string.IsNullOrWhiteSpace(f.Actor))
+        {
+            var pattern = Paging.Contains(f.Actor.Trim());
+            q = q.Where(a => EF.Functions.Like(a.ActorName, pattern, "\\"));
+        }
+        if (!string.IsNullOrWhiteSpace(f.Action))
+        {
+            var action = f.Action.Trim();
+            q = action.EndsWith('.') ? q.Where(a => a.Action.StartsWith(action)) : q.Where(a => a.Action == action);
+        }
+        if (!string.IsNullOrWhiteSpace(f.TargetType))
+            q = q.Where(a => a.TargetType == f.TargetType);
+        if (!string.IsNullOrWhiteSpace(f.TargetId))
+            q = q.Where(a => a.TargetId == f.TargetId.Trim());
+        return q;
+    }
+}

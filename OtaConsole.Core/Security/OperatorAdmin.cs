@@ -1,0 +1,101 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using OtaConsole.Core.Persistence;
+
+namespace OtaConsole.Core.Security;
+
+/// <summary>
+/// Admins manage operators: create an account with a role, change its role, disable or enable it. Each change and
+/// its audit row are saved in one transaction. Identity hashes the passwords and enforces their rules.
+/// </summary>
+public sealed class OperatorAdmin(IServiceScopeFactory scopes, TimeProvider time)
+{
+    public async Task<string> CreateAsync(Actor actor, string email, string password, OperatorRole role, CancellationToken ct = default) =>
+        await RunAsync(actor, new("operator.create", "create operators", "operator", email, new { email, role }, OperatorRole.Admin), async (users, db) =>
+        {
+            var account = new OperatorAccount { UserName = email, Email = email, EmailConfirmed = true, CreatedAt = time.GetUtcNow() };
+            Check(await users.CreateAsync(account, password), "Password");
+            Check(await users.AddToRoleAsync(account, role.ToString()), "Role");
+            return account.Id;
+        }, ct);
+
+    public async Task SetRoleAsync(Actor actor, string accountId, OperatorRole role, CancellationToken ct = default) =>
+        await RunAsync(actor, new("operator.set-role", "change operators' roles", "operator", accountId, new { role }, OperatorRole.Admin), async (users, db) =>
+        {
+            var account = await FindAsync(users, accountId);
+            if (account.Id == actor.Id && role != OperatorRole.Admin)
+                throw OtaException.Conflict("OwnRole", "You cannot take the Admin role from yourself; ask another Admin.");
+            var current = await users.GetRolesAsync(account);
+            if (current.Count > 0)
+                Check(await users.RemoveFromRolesAsync(account, current), "Role");
+            Check(await users.AddToRoleAsync(account, role.ToString()), "Role");
+            // Open pages of this operator are revalidated against the stamp: the new role applies at once.
+            Check(await users.UpdateSecurityStampAsync(account), "Role");
+            return true;
+        }, ct);
+
+    public async Task SetDisabledAsync(Actor actor, string accountId, bool disabled, CancellationToken ct = default) =>
+        await RunAsync(actor, new(disabled ? "operator.disable" : "operator.enable", "disable or enable operators", "operator", accountId, null, OperatorRole.Admin), async (users, db) =>
+        {
+            var account = await FindAsync(users, accountId);
+            if (account.Id == actor.Id && disabled)
+                throw OtaException.Conflict("OwnAccount", "You cannot disable your own account.");
+            account.DisabledAt = disabled ? time.GetUtcNow() : null;
+            Check(await users.UpdateAsync(account), "Account");
+            Check(await users.UpdateSecurityStampAsync(account), "Account");
+            return true;
+        }, ct);
+
+    /// <summary>The first administrator, from settings or the set-up page: refused once any operator exists.</summary>
+    public async Task<string> CreateFirstAdminAsync(string email, string password, string? address, CancellationToken ct = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OtaDbContext>();
+        if (db.Users.Any())
+            throw OtaException.Conflict("AdminExists", "An administrator already exists: sign in, or ask an Admin for an account.");
+        var setup = new Actor(ActorKind.Operator, email, email, OperatorRole.Admin, address);
+        return await CreateAsync(setup, email, password, OperatorRole.Admin, ct);
+    }
+
+    private async Task<T> RunAsync<T>(Actor actor, AuditedCommand command, Func<UserManager<OperatorAccount>, OtaDbContext, Task<T>> work, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<OperatorAccount>>();
+        var db = scope.ServiceProvider.GetRequiredService<OtaDbContext>();
+        try
+        {
+            actor.Require(command.Role, command.What);
+            await EnsureRolesAsync(scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>());
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            // Identity's store saves this context: the audit row goes with the account's own save.
+            Audit.Add(db, actor, time.GetUtcNow(), command.Action, command.TargetType, command.TargetId, command.Details);
+            var result = await work(users, db);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return result;
+        }
+        catch (OtaException e)
+        {
+            db.ChangeTracker.Clear();
+            await scope.ServiceProvider.GetRequiredService<AuditedWrites>().RecordRefusalAsync(actor, command, e.Message, ct);
+            throw;
+        }
+    }
+
+    private static async Task EnsureRolesAsync(RoleManager<IdentityRole> roles)
+    {
+        foreach (var role in Enum.GetNames<OperatorRole>())
+            if (!await roles.RoleExistsAsync(role))
+                Check(await roles.CreateAsync(new IdentityRole(role)), "Role");
+    }
+
+    private static async Task<OperatorAccount> FindAsync(UserManager<OperatorAccount> users, string accountId) =>
+        await users.FindByIdAsync(accountId) ?? throw OtaException.NotFound("Operator", accountId);
+
+    /// <summary>Identity's refusals (a weak password, a taken email) as the core's, with Identity's own words.</summary>
+    private static void Check(IdentityResult result, string field)
+    {
+        if (!result.Succeeded)
+            throw new OtaValidationException(result.Errors.Select(e => new FieldError(field, e.Description)).ToList());
+    }
+}
