@@ -9,6 +9,8 @@ namespace OtaConsole.Bench;
 internal sealed class PageBrowser : IAsyncDisposable
 {
     private const string ChromiumPath = "/usr/bin/chromium";
+    /// <summary>The administrator the bench's consoles are started with (Ota:Auth:InitialAdmin).</summary>
+    public const string AdminEmail = "bench@console.test", AdminPassword = "Bench-password-1";
     private readonly IPlaywright _playwright;
     private readonly IBrowser _browser;
 
@@ -37,6 +39,14 @@ internal sealed class PageBrowser : IAsyncDisposable
     {
         var context = await _browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
         context.SetDefaultTimeout(120_000);
+        // One sign-in for the context: every page shares its session cookie, as an operator's tabs do.
+        var signIn = await context.NewPageAsync();
+        await signIn.GotoAsync(baseUrl + "/account/login");
+        await signIn.FillAsync("#email", AdminEmail);
+        await signIn.FillAsync("#password", AdminPassword);
+        await signIn.ClickAsync("button.sign-in");
+        await signIn.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await signIn.CloseAsync();
         var pages = new List<IPage>();
         foreach (var path in paths)
         {

@@ -33,14 +33,17 @@ public static class ConsoleApp
         builder.Services.AddOtaApi();
         builder.Services.AddOtaDemo();
         builder.AddOtaAuth();
+        builder.AddOtaHardening();
         OpsEndpoints.AddOtaOps(builder);
         configure?.Invoke(builder);
 
         var app = builder.Build();
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
+        app.UseOtaSecurityHeaders();
         app.UseLegacyPortFilter();
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();

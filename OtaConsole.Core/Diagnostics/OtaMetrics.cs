@@ -21,6 +21,7 @@ public sealed class OtaMetrics
     private readonly Meter _meter;
     private readonly Histogram<double> _writerStep;
     private readonly Histogram<double> _eventsApply;
+    private readonly Counter<long> _operatorSignIns;
     private int _observing;
 
     /// <summary>Buckets from a millisecond to ten seconds (the default ones are for milliseconds).</summary>
@@ -31,6 +32,7 @@ public sealed class OtaMetrics
     {
         _meter = meters.Create(MeterName);
         _eventsApply = _meter.CreateHistogram("ota.events.apply.duration", "s", "Time to apply one run of queued device events (up to 2,000) in one writer step.", advice: Seconds);
+        _operatorSignIns = _meter.CreateCounter<long>("ota.operator.signins", "{signin}", "Operators' sign-ins to the console, by result and refusal reason.");
         _writerStep = _meter.CreateHistogram("ota.writer.step.duration", "s", "Time of one engine writer step (device events, a scheduler tick or an operator command), lock held.", advice: Seconds);
     }
 
@@ -76,6 +78,11 @@ public sealed class OtaMetrics
             .Select(b => new Measurement<double>(b.PushesPerMinute!.Value, Tag("batch", b.BatchId))),
             "{task}/min", "Pushes a minute each running batch achieved over about the last minute, to compare with ota.batch.push_rate.configured.");
     }
+
+    /// <summary>An operator's sign-in: accepted, or refused with the reason (wrong password, locked out, disabled, …).</summary>
+    public void OperatorSignIn(string? refusedBecause) =>
+        _operatorSignIns.Add(1, new KeyValuePair<string, object?>("result", refusedBecause is null ? "accepted" : "refused"),
+            new KeyValuePair<string, object?>("reason", refusedBecause?.Replace(' ', '_') ?? ""));
 
     /// <summary>One writer step took this long (from taking the lock to committing).</summary>
     public void WriterStep(TimeSpan elapsed) => _writerStep.Record(elapsed.TotalSeconds);

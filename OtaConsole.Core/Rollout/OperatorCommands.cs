@@ -54,14 +54,15 @@ internal static class OperatorCommands
         return cancelled;
     }
 
-    /// <summary>Cancel one task (the console's per-device Cancel).</summary>
-    public static async Task CancelTaskAsync(WriteScope scope, long taskId, CancellationToken ct)
+    /// <summary>Cancel one task (the console's per-device Cancel). Returns the task's batch.</summary>
+    public static async Task<string> CancelTaskAsync(WriteScope scope, long taskId, CancellationToken ct)
     {
         var task = (await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => t.Id == taskId), ct)).FirstOrDefault()
                    ?? throw OtaException.NotFound("Task", taskId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var outcome = TaskStateMachine.Cancel(task, "cancelled by an operator", scope.Changes);
         if (!outcome.Applied)
             throw OtaException.Conflict("TaskNotCancelable", $"Task {taskId}: {outcome.Reason}.");
+        return task.BatchId;
     }
 
     /// <summary>CancelOTATaskByDevice: the named devices' unfinished tasks of one package, optionally of one batch.</summary>

@@ -36,8 +36,9 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
             (s, c) => OperatorCommands.CancelTasksByJobAsync(s, batchId, flags, c), null, ct);
 
     public Task CancelTaskAsync(Actor actor, long taskId, CancellationToken ct = default) =>
-        CommandAsync(actor, new("task.cancel", "cancel a device's update", "task", Id(taskId), null),
-            async (s, c) => { await OperatorCommands.CancelTaskAsync(s, taskId, c); return true; }, null, ct);
+        // Audited on the task's batch, so the batch's history shows it.
+        CommandAsync(actor, new("task.cancel", "cancel a device's update", "task", Id(taskId), new { taskId }),
+            (s, c) => OperatorCommands.CancelTaskAsync(s, taskId, c), batchId => ("batch", batchId), ct);
 
     public Task<int> CancelTasksByDeviceAsync(Actor actor, string productKey, string packageId, IReadOnlyList<string> deviceNames, string? batchId = null, CancellationToken ct = default) =>
         CommandAsync(actor, new("task.cancel-by-device", "cancel devices' updates", "package", packageId, new { productKey, deviceNames, batchId }),

@@ -36,11 +36,25 @@ public sealed class AuditQueries(IDbContextFactory<OtaDbContext> dbs)
         return new Page<AuditEntry>(items, total);
     }
 
-    /// <summary>A thing's own history (a batch's, a package's), newest first, for its page.</summary>
-    public async Task<IReadOnlyList<AuditEntry>> HistoryAsync(string targetType, string targetId, int max = 100, CancellationToken ct = default)
+    /// <summary>
+    /// The history of some things, newest first, for their pages: a batch's own rows, or a package's and its
+    /// batches' (a verification and every rollout of it).
+    /// </summary>
+    public async Task<IReadOnlyList<AuditEntry>> HistoryAsync(string targetType, IReadOnlyCollection<string> targetIds, int max = 100, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.AuditEntries.AsNoTracking().Where(a => a.TargetType == targetType && a.TargetId == targetId)
+        var ids = targetIds.ToList();
+        return await db.AuditEntries.AsNoTracking().Where(a => a.TargetType == targetType && ids.Contains(a.TargetId!))
+            .OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(Math.Clamp(max, 1, 1000)).ToListAsync(ct);
+    }
+
+    /// <summary>A package's own rows and its batches' rows, newest first.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> PackageHistoryAsync(string packageId, int max = 100, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var batches = db.Batches.Where(b => b.PackageId == packageId).Select(b => b.Id);
+        return await db.AuditEntries.AsNoTracking()
+            .Where(a => (a.TargetType == "package" && a.TargetId == packageId) || (a.TargetType == "batch" && batches.Contains(a.TargetId!)))
             .OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(Math.Clamp(max, 1, 1000)).ToListAsync(ct);
     }
 

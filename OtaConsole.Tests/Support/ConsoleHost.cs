@@ -98,6 +98,8 @@ public sealed class ConsoleHost : IAsyncDisposable
             ["Ota:Demo:Devices"] = "0",
             ["Ota:Auth:InitialAdmin:Email"] = AdminEmail,
             ["Ota:Auth:InitialAdmin:Password"] = AdminPassword,
+            // The API tests and fuzzers send thousands of requests a minute with one key; HardeningTests checks the limit.
+            ["Ota:Limits:ApiPerMinute"] = "1000000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using OtaConsole.Components.Shared;
 using OtaConsole.Core.Queries;
+using OtaConsole.Core.Rollout;
 
 namespace OtaConsole.Components.Pages;
 
@@ -13,9 +14,14 @@ public sealed partial class Home
     protected override async Task OnInitializedAsync()
     {
         await LoadAsync();
-        // Batch cards show counters, which move with a task's status, not with its progress: progress alone is no reason to reload.
-        Follow(c => c.BatchIds.Count > 0 || c.PackageIds.Count > 0 || c.DevicesChanged || c.CatalogChanged, LoadAsync, costly: true);
+        Follow(Follows, LoadAsync, costly: true);
     }
+
+    /// <summary>
+    /// Batch cards show counters, which move with a task's status, not with its progress: progress alone (a burst of
+    /// reports from a whole fleet) is no reason to re-query the fleet.
+    /// </summary>
+    internal static bool Follows(OtaChange c) => c.BatchIds.Count > 0 || c.PackageIds.Count > 0 || c.DevicesChanged || c.CatalogChanged;
 
     private async Task LoadAsync() => _overview = await Overviews.GetAsync();
 }
