@@ -290,7 +290,7 @@ internal static class BridgeScenarios
         {
             var folder = Directory.CreateTempSubdirectory("ota-bench-console-").FullName;
             var app = ConsoleApp.Build([
-                "--Urls=http://127.0.0.1:0", $"--Ota:DataDirectory={folder}", "--Ota:Mqtt:Port=0", "--Ota:Mqtt:Host=127.0.0.1",
+                "--Urls=http://127.0.0.1:0", $"--Ota:DataDirectory={folder}", "--Ota:Mqtt:EphemeralPorts=true", "--Ota:Mqtt:TlsPort=0", "--Ota:Mqtt:Host=127.0.0.1",
                 "--Ota:Demo:Devices=0", $"--Ota:Auth:InitialAdmin:Email={PageBrowser.AdminEmail}", $"--Ota:Auth:InitialAdmin:Password={PageBrowser.AdminPassword}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.AspNetCore=Error", "--environment=Production",
             ], // A build has no published wwwroot: pages need the framework's and MudBlazor's files from the static web assets manifest.
             b => b.WebHost.UseStaticWebAssets());

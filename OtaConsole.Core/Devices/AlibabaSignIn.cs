@@ -15,6 +15,8 @@ public enum SignInFailure
     BadCredentials,
     /// <summary>Keep-alive outside 30-1200 s.</summary>
     BadKeepAlive,
+    /// <summary>On the TLS port, the handshake failed before MQTT began (not TLS, or the client refused the certificate).</summary>
+    TlsHandshake,
 }
 
 /// <summary>The parts of an Alibaba MQTT clientId: the id before the first '|' and the key=value pairs between the bars.</summary>

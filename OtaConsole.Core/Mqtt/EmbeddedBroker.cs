@@ -20,6 +20,7 @@ namespace OtaConsole.Core.Mqtt;
 /// </summary>
 public sealed class EmbeddedBroker(
     IOptions<MqttOptions> options,
+    IOptions<OtaOptions> ota,
     DeviceSecrets secrets,
     UplinkHandler uplinks,
     DeviceEventQueue events,
@@ -41,10 +42,13 @@ public sealed class EmbeddedBroker(
     private readonly ConcurrentDictionary<DeviceKey, (string ClientId, long Order)> _current = new();
     private long _signIns;
     private MqttServer? _server;
-    private MqttServerOptions? _serverOptions;
+    private BrokerListener? _plain, _tls;
 
-    /// <summary>The port devices connect to (the real one when configured as 0).</summary>
-    public int Port => _serverOptions?.DefaultEndpointOptions.Port ?? 0;
+    /// <summary>The plain-TCP port devices connect to (the one taken with EphemeralPorts); 0 when it is off.</summary>
+    public int Port => _plain?.Port ?? 0;
+
+    /// <summary>The TLS port (securemode=2); 0 when it is off.</summary>
+    public int TlsPort => _tls?.Port ?? 0;
 
     public string? NotReadyBecause => _server is { IsStarted: true } ? null : "the embedded MQTT broker is not listening";
     public int? ConnectedDevices => _current.Count;
@@ -52,22 +56,24 @@ public sealed class EmbeddedBroker(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var builder = new MqttServerOptionsBuilder()
+        var serverOptions = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
-            .WithDefaultEndpointPort(o.Port)
             .WithMaxPendingMessagesPerClient(100)
             // A message that finds a device's queue full is the one dropped, and reported: a notice among them is sent again.
-            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropNewMessage);
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropNewMessage)
+            .Build();
+        IReadOnlyList<IPAddress> addresses = [IPAddress.Any, IPAddress.IPv6Any];
         if (o.Host is not ("*" or "" or null))
-        {
-            var ip = IPAddress.TryParse(o.Host, out var parsed) ? parsed : (await Dns.GetHostAddressesAsync(o.Host, cancellationToken))[0];
-            builder = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-                ? builder.WithDefaultEndpointBoundIPAddress(IPAddress.None).WithDefaultEndpointBoundIPV6Address(ip)
-                : builder.WithDefaultEndpointBoundIPAddress(ip).WithDefaultEndpointBoundIPV6Address(IPAddress.None);
-        }
-        _serverOptions = builder.Build();
-        // MQTTnet's options have no maximum packet size: this listener enforces it, before a packet is buffered.
-        _server = new MqttServerFactory().CreateMqttServer(_serverOptions, [new PacketLimitServerAdapter(MaxPacketBytes, CutOff)]);
+            addresses = [IPAddress.TryParse(o.Host, out var parsed) ? parsed : (await Dns.GetHostAddressesAsync(o.Host, cancellationToken))[0]];
+        var listeners = new List<BrokerListener>();
+        if (o.Port != 0)
+            listeners.Add(_plain = new BrokerListener(addresses, o.EphemeralPorts ? 0 : o.Port, null));
+        if (o.TlsPort != 0)
+            listeners.Add(_tls = new BrokerListener(addresses, o.EphemeralPorts ? 0 : o.TlsPort, BrokerCertificate.Load(o.Certificate, ota.Value.DataPath, log)));
+        if (listeners.Count == 0)
+            throw new InvalidOperationException("Ota:Mqtt:Port and Ota:Mqtt:TlsPort are both 0: devices could not connect. Turn on at least one.");
+        // MQTTnet's options have no maximum packet size: these listeners enforce it, before a packet is buffered.
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions, [new PacketLimitServerAdapter(listeners, MaxPacketBytes, CutOff, HandshakeFailed)]);
         _server.ValidatingConnectionAsync += ValidateAsync;
         _server.ClientConnectedAsync += ConnectedAsync;
         _server.ClientDisconnectedAsync += DisconnectedAsync;
@@ -75,7 +81,16 @@ public sealed class EmbeddedBroker(
         _server.InterceptingSubscriptionAsync += SubscribeAsync;
         _server.ApplicationMessageEnqueuedOrDroppedAsync += EnqueuedOrDroppedAsync;
         await _server.StartAsync();
-        log.LogInformation("MQTT broker listening on port {Port}", Port);
+        log.LogInformation("MQTT broker listening: plain TCP {Port}, TLS {TlsPort} (0 = off)", Port, TlsPort);
+    }
+
+    /// <summary>A TLS handshake that failed (not TLS, an untrusted certificate, too slow): counted as a refused sign-in, logged as others are.</summary>
+    private void HandshakeFailed(EndPoint? remote, Exception e)
+    {
+        stats.ConnectRefused(SignInFailure.TlsHandshake);
+        var from = (remote as IPEndPoint)?.Address.ToString() ?? "an unknown address";
+        if (throttle.ShouldLog("tls", from, out var more))
+            log.LogInformation("A TLS handshake from {Endpoint} failed: {Reason} ({More} more from this address since the previous line)", remote, e.Message, more);
     }
 
     /// <summary>A connection cut off for a packet over <see cref="MaxPacketBytes"/>: counted as too large, and logged as other refusals are.</summary>

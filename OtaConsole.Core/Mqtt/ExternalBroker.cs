@@ -85,6 +85,8 @@ public sealed class ExternalBroker(
             .WithCleanSession();
         if (!string.IsNullOrEmpty(o.Username))
             builder = builder.WithCredentials(o.Username, o.Password);
+        if (o.UseTls)
+            builder = builder.WithTlsOptions(BrokerTls(o));
         var result = await _client.ConnectAsync(builder.Build(), ct);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
             throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode}");
@@ -144,4 +146,15 @@ public sealed class ExternalBroker(
         _client.Dispose();
         base.Dispose();
     }
+
+    /// <summary>TLS to the broker: the system's roots, or the CA in Ota:Mqtt:Certificate:CaPath (a private broker's).</summary>
+    private static Action<MqttClientTlsOptionsBuilder> BrokerTls(MqttOptions o) => t =>
+    {
+        t.UseTls().WithTargetHost(o.Host);
+        if (!string.IsNullOrWhiteSpace(o.Certificate.CaPath))
+        {
+            var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(o.Certificate.CaPath));
+            t.WithCertificateValidationHandler(c => CertificateTrust.ChainsTo(ca, c.Certificate));
+        }
+    };
 }

@@ -15,8 +15,23 @@ public sealed class MqttOptions
 
     public MqttMode Mode { get; set; } = MqttMode.Embedded;
 
-    /// <summary>Embedded: the port devices connect to (0 = any free port). External: the broker's port.</summary>
+    /// <summary>Embedded: the plain-TCP port devices connect to (securemode=3); 0 turns it off. External: the broker's port.</summary>
     public int Port { get; set; } = 1883;
+
+    /// <summary>Embedded: the TLS port (securemode=2, Alibaba's default); 0 turns it off.</summary>
+    public int TlsPort { get; set; } = 8883;
+
+    /// <summary>The TLS certificate; without one the console makes its own CA and server certificate in the data folder.</summary>
+    public CertificateOptions Certificate { get; set; } = new();
+
+    /// <summary>External: connect to the broker over TLS (trusting the system's roots, or Certificate:CaPath).</summary>
+    public bool UseTls { get; set; }
+
+    /// <summary>
+    /// Embedded: listen on ports the operating system picks instead of Port and TlsPort (each one that is not 0),
+    /// for tests and trial consoles side by side; the ports taken are logged.
+    /// </summary>
+    public bool EphemeralPorts { get; set; }
 
     /// <summary>Embedded: the address to listen on ("*" for all). External: the broker's host name.</summary>
     public string Host { get; set; } = "*";
@@ -40,6 +55,19 @@ public sealed class MqttOptions
     /// devices are then marked online by their messages.
     /// </summary>
     public string? PresenceTopicFilter { get; set; } = "$SYS/brokers/+/clients/+/+";
+}
+
+/// <summary>Ota:Mqtt:Certificate: a PEM certificate with its PEM key, or a PFX with its password.</summary>
+public sealed class CertificateOptions
+{
+    /// <summary>A .pem/.crt (with KeyPath) or a .pfx/.p12 file.</summary>
+    public string? Path { get; set; }
+    /// <summary>The PEM private key of a PEM certificate (it may also be in the certificate's own file).</summary>
+    public string? KeyPath { get; set; }
+    /// <summary>The PFX's password, or the PEM key's when it is encrypted.</summary>
+    public string? Password { get; set; }
+    /// <summary>External with UseTls: a CA to trust for the broker's certificate (PEM), besides the system's.</summary>
+    public string? CaPath { get; set; }
 }
 
 /// <summary>What readiness and metrics read of the broker, embedded or external.</summary>

@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.ComponentModel;
+using System.Net.Security;
+using System.Security.Authentication;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -11,47 +14,58 @@ using MQTTnet.Server;
 
 namespace OtaConsole.Core.Mqtt;
 
+/// <summary>One port the embedded broker listens on: plain TCP, or TLS with a certificate.</summary>
+internal sealed class BrokerListener(IReadOnlyList<IPAddress> addresses, int port, X509Certificate2? certificate)
+{
+    public IReadOnlyList<IPAddress> Addresses { get; } = addresses;
+    /// <summary>The port asked for (0: one the OS picks), then the one taken.</summary>
+    public int Port { get; set; } = port;
+    public X509Certificate2? Certificate { get; } = certificate;
+}
+
 /// <summary>
-/// The embedded broker's TCP listener, in place of MQTTnet's own because MQTTnet 5 has no server-side maximum
-/// packet size: it would buffer a 16 MB publish whole before the console could refuse it. Each connection is read
-/// through a <see cref="PacketLimitChannel"/>, which closes it as soon as a packet's header announces more than
-/// the limit. Listens where the options' default endpoint says (IPv4 and/or IPv6; port 0 = one the OS picks).
+/// The embedded broker's TCP listeners (plain and TLS), in place of MQTTnet's own because MQTTnet 5 has no
+/// server-side maximum packet size: it would buffer a 16 MB publish whole before the console could refuse it. Each
+/// connection is read through a <see cref="PacketLimitChannel"/>, which closes it as soon as a packet's header
+/// announces more than the limit. A TLS connection must finish its handshake within <see cref="HandshakeTimeout"/>.
 /// </summary>
 /// <param name="cutOff">Told of each connection cut off, with its remote end and the size its packet announced.</param>
-internal sealed class PacketLimitServerAdapter(int maxPacketBytes, Action<EndPoint?, long> cutOff) : IMqttServerAdapter
+internal sealed class PacketLimitServerAdapter(IReadOnlyList<BrokerListener> listeners, int maxPacketBytes, Action<EndPoint?, long> cutOff,
+    Action<EndPoint?, Exception>? handshakeFailed = null) : IMqttServerAdapter
 {
-    private readonly List<Socket> _listeners = [];
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    private readonly List<Socket> _sockets = [];
     private CancellationTokenSource? _stop;
 
     public Func<IMqttChannelAdapter, Task>? ClientHandler { get; set; }
 
     public Task StartAsync(MqttServerOptions options, IMqttNetLogger logger)
     {
-        var endpoint = options.DefaultEndpointOptions;
-        if (!endpoint.IsEnabled)
-            return Task.CompletedTask;
         _stop = new CancellationTokenSource();
-        foreach (var address in new[] { endpoint.BoundInterNetworkAddress, endpoint.BoundInterNetworkV6Address })
+        foreach (var listener in listeners)
         {
-            if (address.Equals(IPAddress.None))
-                continue;
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            try
+            var bound = 0;
+            foreach (var address in listener.Addresses)
             {
-                if (address.AddressFamily == AddressFamily.InterNetworkV6)
-                    socket.DualMode = false; // IPv4 has its own listener
-                socket.Bind(new IPEndPoint(address, endpoint.Port));
-                socket.Listen(endpoint.ConnectionBacklog);
+                var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    if (address.AddressFamily == AddressFamily.InterNetworkV6)
+                        socket.DualMode = false; // IPv4 has its own socket
+                    socket.Bind(new IPEndPoint(address, listener.Port));
+                    socket.Listen(options.DefaultEndpointOptions.ConnectionBacklog);
+                }
+                catch (SocketException) when (bound > 0 && address.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    socket.Dispose(); // a machine without IPv6: IPv4 alone serves
+                    continue;
+                }
+                // Port 0: the one the OS chose, which the other family then takes too, and the broker reports.
+                listener.Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+                bound++;
+                _sockets.Add(socket);
+                _ = AcceptAsync(socket, listener.Certificate, options, logger, _stop.Token);
             }
-            catch (SocketException) when (_listeners.Count > 0 && address.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                socket.Dispose(); // a machine without IPv6: IPv4 alone serves
-                continue;
-            }
-            // Port 0: the one the OS chose, which the other family then takes too, and the broker reports.
-            endpoint.Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-            _listeners.Add(socket);
-            _ = AcceptAsync(socket, options, logger, _stop.Token);
         }
         return Task.CompletedTask;
     }
@@ -59,9 +73,9 @@ internal sealed class PacketLimitServerAdapter(int maxPacketBytes, Action<EndPoi
     public Task StopAsync()
     {
         _stop?.Cancel();
-        foreach (var l in _listeners)
+        foreach (var l in _sockets)
             l.Dispose();
-        _listeners.Clear();
+        _sockets.Clear();
         return Task.CompletedTask;
     }
 
@@ -71,7 +85,7 @@ internal sealed class PacketLimitServerAdapter(int maxPacketBytes, Action<EndPoi
         _stop?.Dispose();
     }
 
-    private async Task AcceptAsync(Socket listener, MqttServerOptions options, IMqttNetLogger logger, CancellationToken ct)
+    private async Task AcceptAsync(Socket listener, X509Certificate2? certificate, MqttServerOptions options, IMqttNetLogger logger, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
@@ -88,21 +102,45 @@ internal sealed class PacketLimitServerAdapter(int maxPacketBytes, Action<EndPoi
             {
                 continue; // a connection that broke while it was being accepted
             }
-            _ = Task.Run(() => ServeAsync(client, options, logger), CancellationToken.None);
+            _ = Task.Run(() => ServeAsync(client, certificate, options, logger), CancellationToken.None);
         }
     }
 
-    private async Task ServeAsync(Socket client, MqttServerOptions options, IMqttNetLogger logger)
+    private async Task ServeAsync(Socket client, X509Certificate2? certificate, MqttServerOptions options, IMqttNetLogger logger)
     {
+        var remote = client.RemoteEndPoint;
         try
         {
             var endpoint = options.DefaultEndpointOptions;
             client.NoDelay = endpoint.NoDelay;
             if (endpoint.LingerState is { } linger)
                 client.LingerState = linger;
+            Stream stream = new NetworkStream(client, ownsSocket: true);
+            if (certificate is not null)
+            {
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                try
+                {
+                    using var timeout = new CancellationTokenSource(HandshakeTimeout);
+                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                    {
+                        ServerCertificate = certificate,
+                        ClientCertificateRequired = false,
+                        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    }, timeout.Token);
+                }
+                catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or Win32Exception)
+                {
+                    // Not TLS, a client that does not trust the certificate, or too slow: nothing reached MQTT.
+                    handshakeFailed?.Invoke(remote, e);
+                    await tls.DisposeAsync();
+                    return;
+                }
+                stream = tls;
+            }
             using var channel = new PacketLimitChannel(
-                new MqttTcpChannel(new NetworkStream(client, ownsSocket: true), client.LocalEndPoint, client.RemoteEndPoint, null), maxPacketBytes,
-                size => cutOff(client.RemoteEndPoint, size));
+                new MqttTcpChannel(stream, client.LocalEndPoint, remote, null), maxPacketBytes,
+                size => cutOff(remote, size));
             var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(options.WriterBufferSize, options.WriterBufferSizeMax));
             using var adapter = new MqttChannelAdapter(channel, formatter, logger) { AllowPacketFragmentation = endpoint.AllowPacketFragmentation };
             if (ClientHandler is { } handler)

@@ -19,6 +19,8 @@ public sealed class FleetOptions
     public TimeSpan DownloadTime { get; set; } = TimeSpan.FromSeconds(4);
     /// <summary>Run devices inside the console's process (no sockets) instead of over TCP. Needed past ~15,000 devices here.</summary>
     public bool InProcess { get; set; }
+    /// <summary>Connect over TLS (securemode=2), trusting this CA.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCa { get; set; }
     public int ConnectParallelism { get; set; } = 64;
 }
 
@@ -49,7 +51,7 @@ public sealed class FleetSimulator : IAsyncDisposable
         if (options.InProcess && inProcessLink is null)
             throw new ArgumentException("An in-process fleet needs the console's bridge.");
         Devices = list.Select(s => new SimulatedDevice(s,
-            options.InProcess ? inProcessLink!(s) : SimulatedDevice.MqttLink(s, options.Host, options.Port),
+            options.InProcess ? inProcessLink!(s) : SimulatedDevice.MqttLink(s, options.Host, options.Port, options.TlsCa),
             _http, options.DownloadTime)).ToList();
     }
 

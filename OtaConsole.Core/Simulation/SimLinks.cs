@@ -21,8 +21,12 @@ public interface ISimLink : IAsyncDisposable
     Task DisconnectAsync(CancellationToken ct);
 }
 
-/// <summary>A real MQTT 3.1.1 connection signed in the way Alibaba's SDKs sign in.</summary>
-public sealed class MqttSimLink(string host, int port, string clientId, string username, string password, TimeSpan keepAlive, bool cleanSession) : ISimLink
+/// <summary>
+/// A real MQTT 3.1.1 connection signed in the way Alibaba's SDKs sign in; over TLS when <paramref name="trustedCa"/>
+/// is given, trusting that CA alone (as an SDK built with the console's CA file does).
+/// </summary>
+public sealed class MqttSimLink(string host, int port, string clientId, string username, string password, TimeSpan keepAlive, bool cleanSession,
+    System.Security.Cryptography.X509Certificates.X509Certificate2? trustedCa = null) : ISimLink
 {
     private readonly IMqttClient _client = CreateClient();
 
@@ -35,8 +39,10 @@ public sealed class MqttSimLink(string host, int port, string clientId, string u
     {
         _client.ApplicationMessageReceivedAsync -= ReceivedAsync;
         _client.ApplicationMessageReceivedAsync += ReceivedAsync;
-        var options = new MqttClientOptionsBuilder()
-            .WithTcpServer(host, port)
+        var builder = new MqttClientOptionsBuilder().WithTcpServer(host, port);
+        if (trustedCa is not null)
+            builder = builder.WithTlsOptions(t => t.UseTls().WithTargetHost(host).WithCertificateValidationHandler(c => CertificateTrust.ChainsTo(trustedCa, c.Certificate)));
+        var options = builder
             .WithClientId(clientId)
             .WithCredentials(username, password)
             .WithProtocolVersion(MqttProtocolVersion.V311)

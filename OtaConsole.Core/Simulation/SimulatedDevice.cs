@@ -88,21 +88,23 @@ public sealed class SimulatedDevice : IAsyncDisposable
     public Exception? LastError { get; private set; }
 
     /// <summary>The CONNECT fields the device's SDK style sends: clientId, username, password, keep-alive, clean session.</summary>
-    public static (string ClientId, string Username, string Password, TimeSpan KeepAlive, bool CleanSession) SignIn(SimDeviceSpec spec)
+    /// <param name="tls">Over TLS: securemode=2 (Alibaba's default), otherwise 3 (plain TCP).</param>
+    public static (string ClientId, string Username, string Password, TimeSpan KeepAlive, bool CleanSession) SignIn(SimDeviceSpec spec, bool tls = false)
     {
+        var mode = tls ? 2 : 3;
         var (clientId, keepAlive, clean) = spec.Style == SimSdkStyle.CSdk3
-            ? ($"{spec.Key.ProductKey}.{spec.Key.DeviceName}|timestamp={FixedTimestamp},_v=sim-c-3,securemode=3,signmethod=hmacsha256,lan=C,gw=0,ext=0|", TimeSpan.FromSeconds(120), false)
-            : ($"{spec.Key.ProductKey}.{spec.Key.DeviceName}|timestamp={FixedTimestamp},_ss=1,_v=sim-c-4,securemode=3,signmethod=hmacsha256,ext=3,|", TimeSpan.FromSeconds(1200), true);
+            ? ($"{spec.Key.ProductKey}.{spec.Key.DeviceName}|timestamp={FixedTimestamp},_v=sim-c-3,securemode={mode},signmethod=hmacsha256,lan=C,gw=0,ext=0|", TimeSpan.FromSeconds(120), false)
+            : ($"{spec.Key.ProductKey}.{spec.Key.DeviceName}|timestamp={FixedTimestamp},_ss=1,_v=sim-c-4,securemode={mode},signmethod=hmacsha256,ext=3,|", TimeSpan.FromSeconds(1200), true);
         var id = clientId[..clientId.IndexOf('|', StringComparison.Ordinal)];
         var password = AlibabaSignIn.Sign("hmacsha256", spec.Secret, AlibabaSignIn.SignedContent(id, spec.Key, FixedTimestamp))!;
         return (clientId, $"{spec.Key.DeviceName}&{spec.Key.ProductKey}", password, keepAlive, clean);
     }
 
-    /// <summary>A real MQTT link signed in as the device's SDK style does.</summary>
-    public static MqttSimLink MqttLink(SimDeviceSpec spec, string host, int port)
+    /// <summary>A real MQTT link signed in as the device's SDK style does; over TLS (securemode=2) when given the CA to trust.</summary>
+    public static MqttSimLink MqttLink(SimDeviceSpec spec, string host, int port, System.Security.Cryptography.X509Certificates.X509Certificate2? trustedCa = null)
     {
-        var s = SignIn(spec);
-        return new MqttSimLink(host, port, s.ClientId, s.Username, s.Password, s.KeepAlive, s.CleanSession);
+        var s = SignIn(spec, tls: trustedCa is not null);
+        return new MqttSimLink(host, port, s.ClientId, s.Username, s.Password, s.KeepAlive, s.CleanSession, trustedCa);
     }
 
     /// <summary>Connects, subscribes where the SDK would, and reports every module's version.</summary>

@@ -76,6 +76,7 @@ public sealed class ConsoleHost : IAsyncDisposable
     public OtaChangeFeed Feed => Services.GetRequiredService<OtaChangeFeed>();
     public DeviceEventQueue Queue => Services.GetRequiredService<DeviceEventQueue>();
     public int MqttPort => Services.GetRequiredService<EmbeddedBroker>().Port;
+    public int MqttTlsPort => Services.GetRequiredService<EmbeddedBroker>().TlsPort;
     public string BaseUrl { get; private set; } = "";
     public HttpClient Http { get; } = new();
 
@@ -93,7 +94,9 @@ public sealed class ConsoleHost : IAsyncDisposable
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Ota:DataDirectory"] = folder,
-            ["Ota:Mqtt:Port"] = "0",
+            // Ports the OS picks (MqttPort, MqttTlsPort tell which); TLS only where a test turns it on.
+            ["Ota:Mqtt:EphemeralPorts"] = "true",
+            ["Ota:Mqtt:TlsPort"] = "0",
             ["Ota:Mqtt:Host"] = "127.0.0.1",
             ["Ota:Demo:Devices"] = "0",
             ["Ota:Auth:InitialAdmin:Email"] = AdminEmail,
@@ -204,9 +207,11 @@ public sealed class ConsoleHost : IAsyncDisposable
     }
 
     /// <summary>A simulated device on a real MQTT connection to the embedded broker.</summary>
-    public SimulatedDevice Device(SimDeviceSpec spec, TimeSpan? downloadTime = null)
+    /// <param name="tlsCa">Connect over TLS (securemode=2) to the TLS port, trusting this CA.</param>
+    public SimulatedDevice Device(SimDeviceSpec spec, TimeSpan? downloadTime = null, System.Security.Cryptography.X509Certificates.X509Certificate2? tlsCa = null)
     {
-        var d = new SimulatedDevice(spec, SimulatedDevice.MqttLink(spec, "127.0.0.1", MqttPort), Http, downloadTime ?? TimeSpan.Zero);
+        var link = tlsCa is null ? SimulatedDevice.MqttLink(spec, "127.0.0.1", MqttPort) : SimulatedDevice.MqttLink(spec, "127.0.0.1", MqttTlsPort, tlsCa);
+        var d = new SimulatedDevice(spec, link, Http, downloadTime ?? TimeSpan.Zero);
         _devices.Add(d);
         return d;
     }

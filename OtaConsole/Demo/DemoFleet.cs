@@ -125,6 +125,14 @@ public sealed class DemoFleet(
         var o = mqtt.Value;
         var inProcess = devices.Count > FleetSimulator.MaxTcpDevices;
         var port = o.Mode == MqttMode.Embedded ? services.GetRequiredService<EmbeddedBroker>().Port : o.Port;
+        System.Security.Cryptography.X509Certificates.X509Certificate2? ca = null;
+        var caFile = Path.Combine(services.GetRequiredService<IOptions<OtaOptions>>().Value.DataPath, BrokerCertificate.Folder, BrokerCertificate.CaFile);
+        if (o.Mode == MqttMode.Embedded && port == 0 && File.Exists(caFile))
+        {
+            // The plain port is off: the demo devices use TLS, trusting the console's own CA, as real ones would.
+            port = services.GetRequiredService<EmbeddedBroker>().TlsPort;
+            ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile));
+        }
         _fleet = new FleetSimulator(devices, new FleetOptions
         {
             Host = o.Mode == MqttMode.Embedded || o.Host is "*" or "" ? "127.0.0.1" : o.Host,
@@ -133,6 +141,7 @@ public sealed class DemoFleet(
             ChurnPerMinute = 0.02,
             DownloadTime = TimeSpan.FromSeconds(options.Value.DownloadSeconds),
             InProcess = inProcess,
+            TlsCa = ca,
         }, time, log, inProcess ? FleetSimulator.InProcessLinks(services.GetRequiredService<UplinkHandler>(), services.GetRequiredService<InProcessDevices>(), services.GetRequiredService<DeviceEventQueue>()) : null);
         await _fleet.StartAsync(ct);
         log.LogInformation("Demo fleet of {Count} simulated devices connected {How}", devices.Count, inProcess ? "in process" : $"over MQTT to port {port}");
