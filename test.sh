@@ -9,7 +9,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # Debian packages the tests use: mosquitto (external-broker tests start their own, on their own port),
 # chromium (browser tests drive it through Playwright; Playwright never downloads a browser here), and
-# node with npm (the API test that runs Alibaba's own Node.js client, @alicloud/pop-core).
+# node with npm (the API test that runs Alibaba's own Node.js client, @alicloud/pop-core, and the OpenID Connect
+# provider the single sign-on tests sign in with).
 need=()
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 [ -x /usr/bin/chromium ] || need+=(chromium)
@@ -28,6 +29,10 @@ dotnet tool restore >/dev/null
 popcore=OtaConsole.Tests/Api/PopCore
 [ -d "$popcore/node_modules/@alicloud/pop-core" ] || (cd "$popcore" && npm ci --no-audit --no-fund --silent) \
   || echo "test.sh: npm ci in $popcore failed; the pop-core test will fail" >&2
+# A real OpenID Connect provider (oidc-provider, OpenID Certified) for the single sign-on tests, at the locked version.
+oidc=OtaConsole.Tests/Security/OidcProvider
+[ -d "$oidc/node_modules/oidc-provider" ] || (cd "$oidc" && npm ci --no-audit --no-fund --silent) \
+  || echo "test.sh: npm ci in $oidc failed; the single sign-on tests will fail" >&2
 
 log=$(mktemp)
 dotnet test --project OtaConsole.Tests -c Release 2>&1 | tee "$log"

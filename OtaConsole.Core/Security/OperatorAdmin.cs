@@ -57,6 +57,42 @@ public sealed class OperatorAdmin(IServiceScopeFactory scopes, TimeProvider time
         return await CreateAsync(setup, email, password, OperatorRole.Admin, ct);
     }
 
+    /// <summary>
+    /// A single sign-on: the account linked to the provider's subject, created on its first sign-in, its role set to
+    /// what the provider's groups map to (so a group removed at the provider is a role removed here). Refused, with the
+    /// reason, when the groups map to no role, the account is disabled, or the email belongs to an account of another kind.
+    /// </summary>
+    public async Task<string> ExternalSignInAsync(string provider, string subject, string? email, OperatorRole? role, string? address, CancellationToken ct = default)
+    {
+        var name = string.IsNullOrWhiteSpace(email) ? $"{subject}@{provider}" : email.Trim();
+        var who = new Actor(ActorKind.Operator, subject, name, role ?? OperatorRole.Viewer, address);
+        return await RunAsync(who, new("operator.sso", "sign in", "operator", name, new { provider, role }, OperatorRole.Viewer), async (users, db) =>
+        {
+            if (role is null)
+                throw OtaException.Forbidden($"{name} has none of the groups that give a role in OtaConsole (Ota:Auth:Oidc:RoleMap).");
+            var account = await users.FindByLoginAsync(provider, subject);
+            if (account is null)
+            {
+                if (await users.FindByEmailAsync(name) is not null)
+                    throw OtaException.Conflict("AccountExists", $"An OtaConsole account {name} exists already and is not linked to single sign-on: ask an Admin.");
+                account = new OperatorAccount { UserName = name, Email = name, EmailConfirmed = true, ExternalProvider = provider, CreatedAt = time.GetUtcNow() };
+                Check(await users.CreateAsync(account), "Account");
+                Check(await users.AddLoginAsync(account, new UserLoginInfo(provider, subject, provider)), "Account");
+            }
+            if (account.DisabledAt is not null)
+                throw OtaException.Forbidden($"{name} is disabled in OtaConsole: ask an Admin.");
+            var current = await users.GetRolesAsync(account);
+            if (current.Count != 1 || current[0] != role.ToString())
+            {
+                if (current.Count > 0)
+                    Check(await users.RemoveFromRolesAsync(account, current), "Role");
+                Check(await users.AddToRoleAsync(account, role.Value.ToString()), "Role");
+                Check(await users.UpdateSecurityStampAsync(account), "Role");
+            }
+            return account.Id;
+        }, ct);
+    }
+
     private async Task<T> RunAsync<T>(Actor actor, AuditedCommand command, Func<UserManager<OperatorAccount>, OtaDbContext, Task<T>> work, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();

@@ -152,6 +152,35 @@ public sealed class SignInTests
     }
 
     [Fact]
+    public async Task With_local_accounts_off_only_single_sign_on_is_offered_and_a_password_post_is_refused()
+    {
+        await using var host = await ConsoleHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Ota:Auth:LocalAccounts"] = "false",
+            ["Ota:Auth:Oidc:Authority"] = "http://127.0.0.1:1", // never reached: nobody follows the link here
+            ["Ota:Auth:Oidc:ClientId"] = "otaconsole",
+        });
+        using var http = NewClient(host);
+
+        var page = await http.GetStringAsync(OtaAuth.LoginPath);
+        Assert.Contains("sign-in-sso", page);
+        Assert.DoesNotContain("id=\"password\"", page);
+        var posted = await http.PostAsync(OtaAuth.LoginPath, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "sign-in",
+            ["Input.Email"] = ConsoleHost.AdminEmail,
+            ["Input.Password"] = ConsoleHost.AdminPassword,
+        }));
+        // No form, so no token for it either: the post is refused and nobody is signed in.
+        Assert.NotEqual(HttpStatusCode.Redirect, posted.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await Page(http, "/")).StatusCode);
+        Assert.DoesNotContain("setup-offer", page);
+        // A refused single sign-on is told in the console's own words, whatever the link carries.
+        Assert.Contains("no group that gives a role", await http.GetStringAsync(OtaAuth.LoginPath + "?sso=norole"));
+        Assert.DoesNotContain("<b>injected</b>", await http.GetStringAsync(OtaAuth.LoginPath + "?sso=%3Cb%3Einjected%3C/b%3E"));
+    }
+
+    [Fact]
     public async Task A_sign_in_link_never_sends_the_operator_to_another_site()
     {
         Assert.Equal("/ota", Components.Account.Login.LocalOnly("/ota"));

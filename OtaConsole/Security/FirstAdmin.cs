@@ -22,6 +22,11 @@ public sealed class FirstAdmin(OperatorDirectory directory, OperatorAdmin admin,
     {
         if (await directory.AnyAsync(ct))
             return;
+        if (!options.Value.LocalAccounts)
+        {
+            log.LogInformation("No operator exists yet; local accounts are off: the first operators sign in with single sign-on, with the role Ota:Auth:Oidc:RoleMap gives their groups.");
+            return;
+        }
         var initial = options.Value.InitialAdmin;
         if (!string.IsNullOrWhiteSpace(initial.Email) && !string.IsNullOrEmpty(initial.Password))
         {

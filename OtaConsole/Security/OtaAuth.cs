@@ -38,11 +38,13 @@ public static class OtaAuth
         services.AddHttpContextAccessor();
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, OperatorRevalidation>();
-        services.AddAuthentication(o =>
+        var authentication = services.AddAuthentication(o =>
         {
             o.DefaultScheme = IdentityConstants.ApplicationScheme;
             o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
-        }).AddIdentityCookies();
+        });
+        authentication.AddIdentityCookies();
+        authentication.AddOtaSingleSignOn(builder.Configuration);
         services.ConfigureApplicationCookie(o =>
         {
             o.Cookie.Name = "OtaConsole.Session";
@@ -79,6 +81,7 @@ public static class OtaAuth
 
     public static void MapOtaAccount(this WebApplication app)
     {
+        app.MapOtaSingleSignOn();
         // [FromForm] makes the endpoint check the form's antiforgery token: another site cannot sign an operator out.
         app.MapPost(LogoutPath, async ([Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl, SignInManager<OperatorAccount> signIn, OperatorSessionLog audit, HttpContext context) =>
         {
