@@ -27,7 +27,10 @@ public static class ConsoleApp
         builder.Services.AddSingleton<LiveUpdates>();
         builder.Services.AddScoped<Operator>();
         var ota = builder.Configuration.GetSection(OtaOptions.Section).Get<OtaOptions>() ?? new OtaOptions();
-        builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(ota.DataPath, "keys")));
+        // The keys that encrypt API key secrets (and sign cookies) live outside the database file: a copy of ota.db
+        // alone reveals no secret. Ota:DataProtection:KeysPath puts them elsewhere (another disk, a mounted secret).
+        var protectionKeys = builder.Configuration["Ota:DataProtection:KeysPath"] is { Length: > 0 } configured ? configured : Path.Combine(ota.DataPath, "keys");
+        builder.Services.AddDataProtection().SetApplicationName("OtaConsole").PersistKeysToFileSystem(new DirectoryInfo(protectionKeys));
         builder.Services.AddOtaCore();
         builder.Services.AddOtaMqtt(builder.Configuration);
         builder.Services.AddOtaApi();

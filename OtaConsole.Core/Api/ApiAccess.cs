@@ -11,7 +11,8 @@ namespace OtaConsole.Core.Api;
 /// signature, the Timestamp within 15 minutes of the console's clock, and a SignatureNonce not seen before.
 /// Every refusal is an <see cref="ApiException"/> with Alibaba's code and status.
 /// </summary>
-public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider time)
+/// <param name="store">The keys Admins made in the console, besides those in settings.</param>
+public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider time, ApiKeyStore? store = null)
 {
     public const string Version = "2018-01-20";
     private const int MaxNonceLength = 128;
@@ -20,7 +21,7 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
 
     public bool HasKeys => Keys().Any();
 
-    /// <summary>The configured keys' IDs and roles, never their secrets: what the console's API page shows.</summary>
+    /// <summary>The keys' IDs and roles (settings' and the console's), never their secrets: what the console's API page shows.</summary>
     public IReadOnlyList<(string Id, ApiRole Role)> KeyRoles() => Keys().Select(k => (k.Id, k.Role)).ToList();
 
     /// <summary>The key that signed the request, or a refusal.</summary>
@@ -28,7 +29,7 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
     {
         if (!HasKeys)
             throw new ApiException(403, "Forbidden.NoAccessKey",
-                "The API is off: no access key is configured. Add one under Ota:Api:AccessKeys in appsettings.json " +
+                "The API is off: there is no access key. An Admin makes one on the console's API keys page (/api-keys), or add one under Ota:Api:AccessKeys in appsettings.json " +
                 "({ \"Id\": \"…\", \"Secret\": \"…\", \"Role\": \"Full\" }) or as Ota__Api__AccessKeys__0__Id/__Secret/__Role, and restart.");
         foreach (var name in (string[])["AccessKeyId", "Signature", "SignatureMethod", "SignatureNonce", "Timestamp", "Version"])
             if (!p.TryGetValue(name, out var v) || v.Length == 0)
@@ -65,6 +66,7 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
         if (!_nonces.TryAdd(key.Id + "\n" + nonce, now + 2 * tolerance))
             throw new ApiException(400, "SignatureNonceUsed", "Specified signature nonce was used already.");
         PurgeNow(now);
+        store?.Touch(key.Id);
         return key;
     }
 
@@ -83,7 +85,7 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
     }
 
     private IEnumerable<ApiAccessKey> Keys() =>
-        options.CurrentValue.AccessKeys.Where(k => !string.IsNullOrEmpty(k.Id) && !string.IsNullOrEmpty(k.Secret));
+        options.CurrentValue.AccessKeys.Where(k => !string.IsNullOrEmpty(k.Id) && !string.IsNullOrEmpty(k.Secret)).Concat(store?.Active() ?? []);
 
     private void PurgeNow(DateTimeOffset now)
     {

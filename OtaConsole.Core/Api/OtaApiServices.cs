@@ -9,6 +9,7 @@ public static class OtaApiServices
     public static IServiceCollection AddOtaApi(this IServiceCollection services)
     {
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
+        services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<ApiAccess>();
         services.AddSingleton<UploadStore>();
         services.AddSingleton<ApiServices>();

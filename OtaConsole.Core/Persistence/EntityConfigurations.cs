@@ -151,3 +151,15 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         b.Property(a => a.TargetId).HasMaxLength(256);
     }
 }
+
+internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKeyRecord>
+{
+    public void Configure(EntityTypeBuilder<ApiKeyRecord> b)
+    {
+        b.ToTable("ApiKeys");
+        b.HasKey(k => k.Id);
+        b.Property(k => k.Id).HasMaxLength(64);
+        b.Property(k => k.Name).HasMaxLength(64);
+        b.Property(k => k.CreatedBy).HasMaxLength(256);
+    }
+}

@@ -20,6 +20,7 @@ public sealed class OtaDbContext(DbContextOptions<OtaDbContext> options) : Ident
     public DbSet<UpdateTask> Tasks => Set<UpdateTask>();
     public DbSet<TaskEvent> TaskEvents => Set<TaskEvent>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {

@@ -201,9 +201,5 @@ public sealed class SignInTests
         return http.SendAsync(request);
     }
 
-    private static string Token(string html)
-    {
-        var input = Regex.Match(html, "<input[^>]*__RequestVerificationToken[^>]*>").Value;
-        return WebUtility.HtmlDecode(Regex.Match(input, "value=\"([^\"]+)\"").Groups[1].Value);
-    }
+    private static string Token(string html) => ConsoleHost.AntiforgeryToken(html);
 }

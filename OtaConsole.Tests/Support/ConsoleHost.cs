@@ -156,12 +156,17 @@ public sealed class ConsoleHost : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The antiforgery token a page's form carries, as a browser would post it back.</summary>
+    public static string AntiforgeryToken(string html)
+    {
+        var input = System.Text.RegularExpressions.Regex.Match(html, "<input[^>]*__RequestVerificationToken[^>]*>").Value;
+        return System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(input, "value=\"([^\"]+)\"").Groups[1].Value);
+    }
+
     /// <summary>Posts the sign-in form with a fresh antiforgery token; the answer is a redirect when it worked.</summary>
     public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string email, string password)
     {
-        var page = await client.GetStringAsync("/account/login");
-        var input = System.Text.RegularExpressions.Regex.Match(page, "<input[^>]*__RequestVerificationToken[^>]*>").Value;
-        var token = System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(input, "value=\"([^\"]+)\"").Groups[1].Value);
+        var token = AntiforgeryToken(await client.GetStringAsync("/account/login"));
         Assert.NotEmpty(token);
         return await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {

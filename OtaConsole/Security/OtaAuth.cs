@@ -21,6 +21,12 @@ public static class OtaAuth
     public const string Operate = "Operate", Administer = "Administer", Scrape = "Scrape";
     public const string LoginPath = "/account/login", LogoutPath = "/account/logout", SetupPath = "/account/setup";
 
+    /// <summary>
+    /// Leaves the current page for the sign-in page (a full load: the circuit's session has ended), to come back here.
+    /// </summary>
+    public static void SendToSignIn(Microsoft.AspNetCore.Components.NavigationManager nav) =>
+        nav.NavigateTo($"{LoginPath}?ReturnUrl={Uri.EscapeDataString("/" + nav.ToBaseRelativePath(nav.Uri))}", forceLoad: true);
+
     public static void AddPolicies(AuthorizationOptions o)
     {
         o.AddPolicy(Operate, p => p.RequireRole(nameof(OperatorRole.Operator), nameof(OperatorRole.Admin)));

@@ -125,7 +125,7 @@ public sealed partial class NewBatch
             var actor = await Session.ActorAsync();
             if (actor is null)
             {
-                Navigation.NavigateTo($"{OtaConsole.Security.OtaAuth.LoginPath}?ReturnUrl={Uri.EscapeDataString("/" + Navigation.ToBaseRelativePath(Navigation.Uri))}", forceLoad: true);
+                OtaConsole.Security.OtaAuth.SendToSignIn(Navigation);
                 return;
             }
             var created = await GuardAsync(() => Engine.CreateBatchAsync(actor, Request()));

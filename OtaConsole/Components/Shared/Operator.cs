@@ -21,7 +21,7 @@ public sealed class Operator(ISnackbar snackbar, OperatorSession session, Naviga
             var actor = await session.ActorAsync();
             if (actor is null)
             {
-                nav.NavigateTo($"{OtaAuth.LoginPath}?ReturnUrl={Uri.EscapeDataString("/" + nav.ToBaseRelativePath(nav.Uri))}", forceLoad: true);
+                OtaAuth.SendToSignIn(nav);
                 return false;
             }
             await action(actor);
