@@ -36,7 +36,7 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
         Engine = new RolloutEngine(new EngineWriter(this, Clock, Gateway, new OtaChangeFeed(), NullLogger<EngineWriter>.Instance), this, new DeviceDirectory());
         var options = Microsoft.Extensions.Options.Options.Create(new OtaOptions { DataDirectory = folder });
         var audited = new AuditedWrites(this, Clock);
-        Catalog = new CatalogService(this, Clock, new OtaChangeFeed(), audited);
+        Catalog = new CatalogService(this, Clock, new OtaChangeFeed(), audited, new SecretProtector(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()));
         Packages = new PackageService(this, new PackageFileStore(options), Clock, new OtaChangeFeed(), audited);
     }
 

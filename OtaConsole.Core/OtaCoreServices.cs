@@ -31,6 +31,7 @@ public static class OtaCoreServices
         services.AddSingleton<EngineWriter>();
         services.AddSingleton<RolloutEngine>();
         services.AddSingleton<DeviceEventQueue>();
+        services.AddSingleton<SecretProtector>();
         services.AddSingleton<CatalogService>();
         services.AddSingleton<PackageFileStore>();
         services.AddSingleton<PackageService>();

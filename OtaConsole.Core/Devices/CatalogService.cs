@@ -16,7 +16,7 @@ public sealed record RegistrationResult(IReadOnlyList<Device> Registered, IReadO
 /// Products, their OTA modules, device groups and devices. Keys and secrets may be given, so a fleet moved
 /// from Alibaba keeps its ProductKey, DeviceName and DeviceSecret and its devices connect unchanged.
 /// </summary>
-public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProvider time, OtaChangeFeed feed, AuditedWrites audited)
+public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProvider time, OtaChangeFeed feed, AuditedWrites audited, SecretProtector secrets)
 {
     public async Task<Product> CreateProductAsync(Actor actor, string name, string? productKey = null, string? description = null,
         ProductNodeType nodeType = ProductNodeType.Device, CancellationToken ct = default)
@@ -165,6 +165,9 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
     {
         var names = devices.Select(d => d.DeviceName).ToList();
         var result = await audited.RunAsync(actor, new("device.register", "register devices", "product", productKey, new { devices = names }), db => RegisterAsync(db, productKey, devices, ct), null, ct);
+        // Saved encrypted; the one who registered them is told the secrets themselves.
+        foreach (var d in result.Registered)
+            d.DeviceSecret = secrets.Reveal(d.DeviceSecret);
         if (result.Registered.Count > 0)
             Changed();
         return result;
@@ -202,7 +205,7 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
                 IotId = OtaIds.NewIotId(),
                 ProductKey = productKey,
                 DeviceName = name,
-                DeviceSecret = d.DeviceSecret ?? OtaIds.NewDeviceSecret(),
+                DeviceSecret = secrets.Protect(d.DeviceSecret ?? OtaIds.NewDeviceSecret()),
                 Nickname = d.Nickname,
                 GroupId = d.GroupId,
                 CreatedAt = now,
@@ -230,8 +233,8 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
     public async Task<Device?> FindDeviceAsync(string productKey, string deviceName, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.Devices.AsNoTracking().Include(d => d.ModuleVersions)
-            .FirstOrDefaultAsync(d => d.ProductKey == productKey && d.DeviceName == deviceName, ct);
+        return Revealed(await db.Devices.AsNoTracking().Include(d => d.ModuleVersions)
+            .FirstOrDefaultAsync(d => d.ProductKey == productKey && d.DeviceName == deviceName, ct));
     }
 
     /// <summary>All devices of a product with their versions, streamed (a product can have a million).</summary>
@@ -239,13 +242,23 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         await foreach (var d in db.Devices.AsNoTracking().Include(d => d.ModuleVersions).Where(d => d.ProductKey == productKey).OrderBy(d => d.Id).AsAsyncEnumerable().WithCancellation(ct))
-            yield return d;
+            yield return Revealed(d)!;
     }
 
     public async Task<Device?> FindDeviceByIotIdAsync(string iotId, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.Devices.AsNoTracking().Include(d => d.ModuleVersions).FirstOrDefaultAsync(d => d.IotId == iotId, ct);
+        return Revealed(await db.Devices.AsNoTracking().Include(d => d.ModuleVersions).FirstOrDefaultAsync(d => d.IotId == iotId, ct));
+    }
+
+    /// <summary>A device's secret as the device has it (the database keeps it encrypted).</summary>
+    public string SecretOf(Device device) => secrets.Reveal(device.DeviceSecret);
+
+    private Device? Revealed(Device? device)
+    {
+        if (device is not null)
+            device.DeviceSecret = secrets.Reveal(device.DeviceSecret);
+        return device;
     }
 
     private static void ValidateModule(string moduleName, string? aliasName, string? description)

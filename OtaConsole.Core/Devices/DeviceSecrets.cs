@@ -25,11 +25,14 @@ public sealed class DeviceSecrets
     // RegisterDevicesAsync returns, so a device told its secret never meets an "unknown" from before.
     private readonly ConcurrentDictionary<DeviceKey, (DateTimeOffset Until, long CatalogVersion)> _unknownUntil = new();
 
-    public DeviceSecrets(IDbContextFactory<OtaDbContext> dbs, TimeProvider time, OtaChangeFeed feed)
+    private readonly SecretProtector _protector;
+
+    public DeviceSecrets(IDbContextFactory<OtaDbContext> dbs, TimeProvider time, OtaChangeFeed feed, SecretProtector protector)
     {
         _dbs = dbs;
         _time = time;
         _feed = feed;
+        _protector = protector;
     }
 
     internal int UnknownCount => _unknownUntil.Count;
@@ -47,7 +50,7 @@ public sealed class DeviceSecrets
             .Where(d => d.ProductKey == key.ProductKey && d.DeviceName == key.DeviceName)
             .Select(d => d.DeviceSecret).FirstOrDefaultAsync(ct);
         if (secret is not null)
-            _known[key] = secret;
+            _known[key] = secret = _protector.Reveal(secret);
         else
             RememberUnknown(key, now, version);
         return secret;

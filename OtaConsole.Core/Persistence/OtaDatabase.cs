@@ -65,13 +65,14 @@ internal sealed class SqlitePragmas : DbConnectionInterceptor
 }
 
 /// <summary>Applies migrations before the engine's loops start (hosted services start in registration order).</summary>
-public sealed class DatabaseInitializer(IDbContextFactory<OtaDbContext> dbs, IOptions<OtaOptions> options) : IHostedService
+public sealed class DatabaseInitializer(IDbContextFactory<OtaDbContext> dbs, IOptions<OtaOptions> options, Devices.SecretProtector secrets) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Value.DataPath);
-        await using var db = await dbs.CreateDbContextAsync(cancellationToken);
-        await OtaDatabase.MigrateAsync(db, cancellationToken);
+        await using (var db = await dbs.CreateDbContextAsync(cancellationToken))
+            await OtaDatabase.MigrateAsync(db, cancellationToken);
+        await secrets.ProtectPlainSecretsAsync(dbs, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -93,6 +93,53 @@ public sealed class OperatorAdmin(IServiceScopeFactory scopes, TimeProvider time
         }, ct);
     }
 
+    /// <summary>
+    /// Starts setting up an authenticator app for the operator's own local account: a new key, as the text to type
+    /// and the otpauth:// URI authenticator apps read. Two-factor sign-in is on only once a code is confirmed.
+    /// </summary>
+    public async Task<(string Key, string Uri)> BeginTwoFactorAsync(Actor self, CancellationToken ct = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<OperatorAccount>>();
+        var account = await OwnLocalAccountAsync(users, self);
+        if (account.TwoFactorEnabled)
+            throw OtaException.Conflict("TwoFactorOn", "Two-factor sign-in is on already; turn it off first to use another app.");
+        Check(await users.ResetAuthenticatorKeyAsync(account), "Authenticator");
+        var key = (await users.GetAuthenticatorKeyAsync(account))!;
+        var label = Uri.EscapeDataString($"OtaConsole:{account.Email}");
+        return (key, $"otpauth://totp/{label}?secret={key}&issuer=OtaConsole&digits=6");
+    }
+
+    /// <summary>Turns two-factor sign-in on once the operator's app shows a code that matches the key.</summary>
+    public Task EnableTwoFactorAsync(Actor self, string code, CancellationToken ct = default) =>
+        RunAsync(self, new("operator.2fa-on", "turn on two-factor sign-in", "operator", self.Id, null, OperatorRole.Viewer), async (users, db) =>
+        {
+            var account = await OwnLocalAccountAsync(users, self);
+            var clean = code.Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+            if (!await users.VerifyTwoFactorTokenAsync(account, users.Options.Tokens.AuthenticatorTokenProvider, clean))
+                throw new OtaValidationException([new FieldError("Code", "that code does not match: check the app's clock and try the next code.")]);
+            Check(await users.SetTwoFactorEnabledAsync(account, true), "Authenticator");
+            return true;
+        }, ct);
+
+    /// <summary>Turns two-factor sign-in off: by the operator, or by an Admin for someone who lost their app.</summary>
+    public Task DisableTwoFactorAsync(Actor actor, string accountId, CancellationToken ct = default) =>
+        RunAsync(actor, new("operator.2fa-off", "turn off two-factor sign-in", "operator", accountId, null, accountId == actor.Id ? OperatorRole.Viewer : OperatorRole.Admin), async (users, db) =>
+        {
+            var account = await FindAsync(users, accountId);
+            Check(await users.SetTwoFactorEnabledAsync(account, false), "Authenticator");
+            Check(await users.ResetAuthenticatorKeyAsync(account), "Authenticator");
+            return true;
+        }, ct);
+
+    private static async Task<OperatorAccount> OwnLocalAccountAsync(UserManager<OperatorAccount> users, Actor self)
+    {
+        var account = await FindAsync(users, self.Id);
+        if (account.ExternalProvider is not null)
+            throw OtaException.Conflict("SingleSignOn", "This account signs in with single sign-on: two-factor sign-in is the provider's.");
+        return account;
+    }
+
     private async Task<T> RunAsync<T>(Actor actor, AuditedCommand command, Func<UserManager<OperatorAccount>, OtaDbContext, Task<T>> work, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();

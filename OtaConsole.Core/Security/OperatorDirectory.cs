@@ -24,6 +24,12 @@ public sealed class OperatorDirectory(IDbContextFactory<OtaDbContext> dbs, TimeP
         return role is null ? null : new Actor(ActorKind.Operator, account.Id, account.Email ?? account.UserName ?? account.Id, role.Value, address);
     }
 
+    public async Task<bool> TwoFactorOnAsync(string accountId, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.Users.AnyAsync(u => u.Id == accountId && u.TwoFactorEnabled, ct);
+    }
+
     public async Task<bool> AnyAsync(CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);

@@ -17,7 +17,7 @@ public sealed class DeviceSecretsTests : IDisposable
     public DeviceSecretsTests()
     {
         _dbs = new CountingFactory(_h.Database);
-        _secrets = new DeviceSecrets(_dbs, _h.Time, _h.Feed);
+        _secrets = new DeviceSecrets(_dbs, _h.Time, _h.Feed, _h.Secrets);
     }
 
     public void Dispose() => _h.Dispose();

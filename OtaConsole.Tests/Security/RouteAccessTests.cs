@@ -18,6 +18,7 @@ public sealed class RouteAccessTests
     private static readonly HashSet<string> Anonymous =
     [
         "/account/login", "/account/setup",            // signing in
+        "/account/login-code",                         // the second step, for the account whose password was right
         "/account/sso", "/account/sso-done",           // single sign-on: off (404) without a provider, its own proof with one
         "/api", "/api/uploads",                        // signed with an access key or an upload ticket
         "/ota/download/{packageId}/{index:int}/{name}", // signed, expiring download links

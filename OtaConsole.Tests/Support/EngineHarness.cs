@@ -29,13 +29,15 @@ public sealed class EngineHarness : IDisposable
         var options = Options.Create(new OtaOptions { DataDirectory = Database.Folder });
         Engine = new RolloutEngine(new EngineWriter(Database, Time, Gateway, Feed, NullLogger<EngineWriter>.Instance), Database, Directory);
         Audited = new AuditedWrites(Database, Time);
-        Catalog = new CatalogService(Database, Time, Feed, Audited);
+        Catalog = new CatalogService(Database, Time, Feed, Audited, Secrets);
         Files = new PackageFileStore(options);
         Packages = new PackageService(Database, Files, Time, Feed, Audited);
     }
 
     public TestDatabase Database { get; }
     public AuditedWrites Audited { get; }
+    /// <summary>Device secrets' encryption, with keys that live as long as the harness.</summary>
+    public SecretProtector Secrets { get; } = new(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
     private bool OwnsDatabase { get; }
     public FakeTimeProvider Time { get; }
     public RecordingGateway Gateway { get; } = new();

@@ -115,7 +115,7 @@ internal static class ProductOperations
                     DeviceId = d.IotId,
                     d.DeviceName,
                     d.ProductKey,
-                    DeviceSecret = c.Actor.SeesSecrets ? d.DeviceSecret : null,
+                    DeviceSecret = c.Actor.SeesSecrets ? c.S.Catalog.SecretOf(d) : null,
                     DeviceStatus = Status(d),
                     GmtCreate = ApiNames.GmtCookie(d.CreatedAt),
                     GmtModified = ApiNames.GmtCookie(d.LastSeenAt ?? d.CreatedAt),
