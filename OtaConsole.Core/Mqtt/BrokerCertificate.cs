@@ -17,7 +17,7 @@ public static class BrokerCertificate
     private const string ServerFile = "server.pfx";
     private const string CaKeyFile = "ca.key";
 
-    public static X509Certificate2 Load(CertificateOptions configured, string dataPath, ILogger log)
+    public static X509Certificate2 Load(CertificateOptions configured, string dataPath, TimeProvider time, ILogger log)
     {
         if (!string.IsNullOrWhiteSpace(configured.Path))
         {
@@ -39,14 +39,14 @@ public static class BrokerCertificate
         if (File.Exists(serverPath) && File.Exists(caPath))
         {
             var existing = X509CertificateLoader.LoadPkcs12FromFile(serverPath, null);
-            if (existing.NotAfter > DateTime.UtcNow.AddDays(30))
+            if (existing.NotAfter > time.GetUtcNow().UtcDateTime.AddDays(30))
             {
                 log.LogInformation("MQTT over TLS uses the console's own certificate (SHA-256 {Fingerprint}); devices trust its CA, {CaPath}", Fingerprint(existing), caPath);
                 return existing;
             }
         }
         Directory.CreateDirectory(folder);
-        var (ca, server) = Create();
+        var (ca, server) = Create(time.GetUtcNow());
         File.WriteAllText(caPath, ca.ExportCertificatePem());
         File.WriteAllText(Path.Combine(folder, CaKeyFile), ca.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
         File.WriteAllBytes(serverPath, server.Export(X509ContentType.Pfx));
@@ -61,9 +61,9 @@ public static class BrokerCertificate
     public static string Fingerprint(X509Certificate2 cert) => Convert.ToHexString(cert.GetCertHash(HashAlgorithmName.SHA256));
 
     /// <summary>A CA valid ten years and a server certificate for this machine's names valid two, signed by it.</summary>
-    private static (X509Certificate2 Ca, X509Certificate2 Server) Create()
+    private static (X509Certificate2 Ca, X509Certificate2 Server) Create(DateTimeOffset at)
     {
-        var now = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var now = at.AddMinutes(-5);
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=OtaConsole MQTT CA", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));

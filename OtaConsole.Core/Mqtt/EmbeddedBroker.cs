@@ -21,6 +21,7 @@ namespace OtaConsole.Core.Mqtt;
 public sealed class EmbeddedBroker(
     IOptions<MqttOptions> options,
     IOptions<OtaOptions> ota,
+    TimeProvider time,
     DeviceSecrets secrets,
     UplinkHandler uplinks,
     DeviceEventQueue events,
@@ -69,7 +70,7 @@ public sealed class EmbeddedBroker(
         if (o.Port != 0)
             listeners.Add(_plain = new BrokerListener(addresses, o.EphemeralPorts ? 0 : o.Port, null));
         if (o.TlsPort != 0)
-            listeners.Add(_tls = new BrokerListener(addresses, o.EphemeralPorts ? 0 : o.TlsPort, BrokerCertificate.Load(o.Certificate, ota.Value.DataPath, log)));
+            listeners.Add(_tls = new BrokerListener(addresses, o.EphemeralPorts ? 0 : o.TlsPort, BrokerCertificate.Load(o.Certificate, ota.Value.DataPath, time, log)));
         if (listeners.Count == 0)
             throw new InvalidOperationException("Ota:Mqtt:Port and Ota:Mqtt:TlsPort are both 0: devices could not connect. Turn on at least one.");
         // MQTTnet's options have no maximum packet size: these listeners enforce it, before a packet is buffered.

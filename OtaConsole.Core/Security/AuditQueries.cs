@@ -36,27 +36,24 @@ public sealed class AuditQueries(IDbContextFactory<OtaDbContext> dbs)
         return new Page<AuditEntry>(items, total);
     }
 
-    /// <summary>
-    /// The history of some things, newest first, for their pages: a batch's own rows, or a package's and its
-    /// batches' (a verification and every rollout of it).
-    /// </summary>
-    public async Task<IReadOnlyList<AuditEntry>> HistoryAsync(string targetType, IReadOnlyCollection<string> targetIds, int max = 100, CancellationToken ct = default)
+    /// <summary>A batch's own history, newest first, for its page.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> BatchHistoryAsync(string batchId, int max = 100, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var ids = targetIds.ToList();
-        return await db.AuditEntries.AsNoTracking().Where(a => a.TargetType == targetType && ids.Contains(a.TargetId!))
-            .OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(Math.Clamp(max, 1, 1000)).ToListAsync(ct);
+        return await Newest(db.AuditEntries.AsNoTracking().Where(a => a.TargetType == "batch" && a.TargetId == batchId), max, ct);
     }
 
-    /// <summary>A package's own rows and its batches' rows, newest first.</summary>
+    /// <summary>A package's own rows and its batches' (its verification and every rollout of it), newest first.</summary>
     public async Task<IReadOnlyList<AuditEntry>> PackageHistoryAsync(string packageId, int max = 100, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         var batches = db.Batches.Where(b => b.PackageId == packageId).Select(b => b.Id);
-        return await db.AuditEntries.AsNoTracking()
-            .Where(a => (a.TargetType == "package" && a.TargetId == packageId) || (a.TargetType == "batch" && batches.Contains(a.TargetId!)))
-            .OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(Math.Clamp(max, 1, 1000)).ToListAsync(ct);
+        return await Newest(db.AuditEntries.AsNoTracking()
+            .Where(a => (a.TargetType == "package" && a.TargetId == packageId) || (a.TargetType == "batch" && batches.Contains(a.TargetId!))), max, ct);
     }
+
+    private static Task<List<AuditEntry>> Newest(IQueryable<AuditEntry> rows, int max, CancellationToken ct) =>
+        rows.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(Math.Clamp(max, 1, 1000)).ToListAsync(ct);
 
     /// <summary>The filtered log as CSV, oldest first, every page, streamed.</summary>
     public async Task ExportCsvAsync(Actor actor, AuditFilter f, Stream output, CancellationToken ct = default)

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using OtaConsole.Core.Persistence;
@@ -51,7 +52,7 @@ public sealed class OperatorAdmin(IServiceScopeFactory scopes, TimeProvider time
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OtaDbContext>();
-        if (db.Users.Any())
+        if (await db.Users.AnyAsync(ct))
             throw OtaException.Conflict("AdminExists", "An administrator already exists: sign in, or ask an Admin for an account.");
         var setup = new Actor(ActorKind.Operator, email, email, OperatorRole.Admin, address);
         return await CreateAsync(setup, email, password, OperatorRole.Admin, ct);

@@ -47,7 +47,7 @@ public sealed class TlsTests
         await host.ProductAsync();
         var spec = (await host.RegisterAsync(1))[0];
         // Trusting another CA: the device refuses the console's certificate during the handshake.
-        using var otherCa = X509CertificateLoader.LoadCertificate(CertificateFor("CN=Someone else's CA").Export(X509ContentType.Cert));
+        using var otherCa = X509CertificateLoader.LoadCertificate(TestCertificates.SelfSigned("CN=Someone else's CA").Export(X509ContentType.Cert));
         var untrusting = host.Device(spec, tlsCa: otherCa);
 
         await Assert.ThrowsAnyAsync<Exception>(() => untrusting.ConnectAsync());
@@ -87,11 +87,8 @@ public sealed class TlsTests
     public async Task A_configured_PEM_certificate_is_used_instead_of_the_console_s_own()
     {
         var folder = Directory.CreateTempSubdirectory("ota-tls-").FullName;
-        using var cert = CertificateFor("CN=localhost");
-        var certPath = Path.Combine(folder, "mqtt.pem");
-        var keyPath = Path.Combine(folder, "mqtt.key");
-        await File.WriteAllTextAsync(certPath, cert.ExportCertificatePem());
-        await File.WriteAllTextAsync(keyPath, cert.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        using var cert = TestCertificates.SelfSigned();
+        var (certPath, keyPath) = await TestCertificates.WritePemAsync(cert, folder, "mqtt");
         var settings = TlsOnly();
         settings["Ota:Mqtt:Certificate:Path"] = certPath;
         settings["Ota:Mqtt:Certificate:KeyPath"] = keyPath;
@@ -111,15 +108,5 @@ public sealed class TlsTests
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", port);
         return tcp.GetStream();
-    }
-
-    private static X509Certificate2 CertificateFor(string subject)
-    {
-        using var key = System.Security.Cryptography.ECDsa.Create();
-        var request = new CertificateRequest(subject, key, System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName("localhost");
-        request.CertificateExtensions.Add(names.Build());
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(30));
     }
 }

@@ -10,7 +10,7 @@ public sealed class HardeningTests
     public async Task Sign_in_attempts_past_the_limit_are_answered_429_before_any_password_is_checked()
     {
         await using var host = await ConsoleHost.StartAsync(new Dictionary<string, string?> { ["Ota:Auth:MaxFailedSignIns"] = "100" });
-        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(host.BaseUrl) };
+        using var http = host.NewClient();
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 11; i++)
@@ -54,7 +54,7 @@ public sealed class HardeningTests
             Assert.Equal("same-origin", response.Headers.GetValues("Referrer-Policy").Single());
         }
         // The session cookie is out of scripts' reach and not sent with other sites' posts.
-        using var fresh = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(host.BaseUrl) };
+        using var fresh = host.NewClient();
         var signedIn = await ConsoleHost.SignInAsync(fresh, ConsoleHost.AdminEmail, ConsoleHost.AdminPassword);
         var session = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("OtaConsole.Session=", StringComparison.Ordinal)).ToLowerInvariant();
         Assert.Contains("httponly", session);

@@ -18,11 +18,8 @@ public sealed class HttpsTests
     public async Task Over_HTTPS_links_are_https_the_session_cookie_is_Secure_and_HSTS_is_sent()
     {
         var folder = Directory.CreateTempSubdirectory("ota-https-").FullName;
-        using var cert = SelfSigned();
-        var certPath = Path.Combine(folder, "console.pem");
-        var keyPath = Path.Combine(folder, "console.key");
-        await File.WriteAllTextAsync(certPath, cert.ExportCertificatePem());
-        await File.WriteAllTextAsync(keyPath, cert.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        using var cert = TestCertificates.SelfSigned("CN=127.0.0.1");
+        var (certPath, keyPath) = await TestCertificates.WritePemAsync(cert, folder, "console");
         await using var host = await ConsoleHost.StartAsync(new Dictionary<string, string?>
         {
             ["Urls"] = "https://127.0.0.1:0",
@@ -60,17 +57,5 @@ public sealed class HttpsTests
         Assert.StartsWith(host.BaseUrl + "/", link);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(link)).StatusCode);
         Directory.Delete(folder, true);
-    }
-
-    private static X509Certificate2 SelfSigned()
-    {
-        using var key = ECDsa.Create();
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        names.AddDnsName("localhost");
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(7));
     }
 }

@@ -22,18 +22,18 @@ public sealed class TwoFactorTests
         await Assert.ThrowsAsync<OtaValidationException>(() => admin.EnableTwoFactorAsync(me, "000000"));
         await admin.EnableTwoFactorAsync(me, Totp(key, DateTimeOffset.UtcNow));
 
-        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(host.BaseUrl) };
+        using var http = host.NewClient();
         var password = await ConsoleHost.SignInAsync(http, ConsoleHost.AdminEmail, ConsoleHost.AdminPassword);
         Assert.Equal(HttpStatusCode.Redirect, password.StatusCode);
         Assert.StartsWith("/account/login-code", password.Headers.Location!.PathAndQuery);
-        Assert.Equal(HttpStatusCode.Redirect, (await Page(http, "/")).StatusCode); // not signed in yet
+        Assert.Equal(HttpStatusCode.Redirect, (await ConsoleHost.PageAsync(http, "/")).StatusCode); // not signed in yet
 
         var form = await http.GetStringAsync(password.Headers.Location.PathAndQuery);
         var wrong = await PostCodeAsync(http, form, "123456");
         Assert.Contains("does not match", await wrong.Content.ReadAsStringAsync());
         var right = await PostCodeAsync(http, await http.GetStringAsync("/account/login-code"), Totp(key, DateTimeOffset.UtcNow));
         Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Page(http, "/")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ConsoleHost.PageAsync(http, "/")).StatusCode);
 
         await using var db = host.Db();
         var actions = db.AuditEntries.OrderBy(a => a.Id).Select(a => new { a.Action, a.Succeeded, a.Error }).ToList();
@@ -68,12 +68,6 @@ public sealed class TwoFactorTests
             ["Input.Code"] = code,
         }));
 
-    private static Task<HttpResponseMessage> Page(HttpClient http, string path)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Accept.ParseAdd("text/html");
-        return http.SendAsync(request);
-    }
 
     /// <summary>An authenticator app's code (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits), written here from the RFC.</summary>
     private static string Totp(string base32Key, DateTimeOffset at)

@@ -150,10 +150,22 @@ public sealed class ConsoleHost : IAsyncDisposable
     /// </summary>
     public async Task<HttpClient> SignedInClientAsync(string email = AdminEmail, string password = AdminPassword)
     {
-        var client = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(BaseUrl) };
+        var client = NewClient();
         var response = await SignInAsync(client, email, password);
         Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
         return client;
+    }
+
+    /// <summary>A client with cookies of its own that does not follow redirects: a browser without a session yet.</summary>
+    public HttpClient NewClient() =>
+        new(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(BaseUrl) };
+
+    /// <summary>A page as a browser asks for it (HTML), so a missing session is a redirect to sign in, not a 401.</summary>
+    public static Task<HttpResponseMessage> PageAsync(HttpClient http, string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.ParseAdd("text/html");
+        return http.SendAsync(request);
     }
 
     /// <summary>The antiforgery token a page's form carries, as a browser would post it back.</summary>

@@ -16,7 +16,11 @@ public abstract class LiveComponent : ComponentBase, IDisposable
 
     /// <param name="costly">The page follows a whole fleet or batch: it reloads at most once per Ota:Console:CostlyMinimumInterval.</param>
     protected void Follow(Func<OtaChange, bool> relevant, Func<Task> reload, bool costly = false) =>
-        _live = Live.Subscribe(relevant, () => InvokeAsync(() => ReloadAsync(reload)), costly);
+        Follow(relevant, async () =>
+        {
+            await reload();
+            return true;
+        }, costly);
 
     /// <summary>
     /// As <see cref="Follow(Func{OtaChange, bool}, Func{Task}, bool)"/>, for a reload that may refresh only a part of the
