@@ -330,6 +330,53 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task The_device_list_pages_and_sorts()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(25);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id)).BatchId;
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForAssertion(() => Assert.Equal(20, page.FindAll(".tasks-table td.task-device").Count));
+        Assert.Equal("1-20 of 25", page.Find(".page-range").TextContent);
+        Assert.True(page.Find("button.previous-page").HasAttribute("disabled"));
+
+        page.Find("button.next-page").Click();
+        page.WaitForAssertion(() => Assert.Equal("21-25 of 25", page.Find(".page-range").TextContent));
+        Assert.Equal(["dev-020", "dev-021", "dev-022", "dev-023", "dev-024"], page.FindAll(".tasks-table td.task-device").Select(td => td.TextContent));
+        Assert.True(page.Find("button.next-page").HasAttribute("disabled"));
+
+        // Sorting again by the same column turns the order round and starts at the first page.
+        page.Find("button.sort-DeviceName").Click();
+        page.WaitForAssertion(() => Assert.Equal("dev-024", page.FindAll(".tasks-table td.task-device")[0].TextContent));
+        Assert.Equal("1-20 of 25", page.Find(".page-range").TextContent);
+        Assert.Equal("descending", page.Find("button.sort-DeviceName").GetAttribute("aria-sort"));
+
+        page.Find("select.page-size").Change("50");
+        page.WaitForAssertion(() => Assert.Equal(25, page.FindAll(".tasks-table td.task-device").Count));
+        Assert.Equal("1-25 of 25", page.Find(".page-range").TextContent);
+    }
+
+    [Fact]
+    public async Task Progress_alone_moves_the_rows_and_a_cancelled_batch_takes_their_buttons()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForAssertion(() => Assert.Contains("40 %", Row(page, "dev-002").TextContent));
+
+        await H.ProgressAsync("dev-002", 70);
+        page.WaitForAssertion(() => Assert.Contains("70 %", Row(page, "dev-002").TextContent));
+        Assert.NotNull(Row(page, "dev-001").QuerySelector("button.reupgrade-task"));
+
+        Assert.NotNull(Row(page, "dev-003").QuerySelector("button.cancel-task"));
+
+        await H.Engine.CancelBatchAsync(Actor.System, id);
+        page.WaitForAssertion(() => Assert.Null(Row(page, "dev-001").QuerySelector("button.reupgrade-task")));
+        page.WaitForAssertion(() => Assert.Null(Row(page, "dev-003").QuerySelector("button.cancel-task")));
+    }
+
+    [Fact]
     public async Task Tags_of_a_running_batch_are_edited_in_place()
     {
         var id = await BatchAsync();
