@@ -63,7 +63,7 @@ internal static class ApiScenarios
                 if (answer.Status != 200 || json.Length < 100)
                     throw new InvalidOperationException($"{c.Name}: {json}");
                 sw.Restart();
-                await queries.DeviceListAsync(c.Console);
+                await queries.DeviceListAsync(Actor.System, c.Console);
                 var q = sw.Elapsed.TotalMilliseconds;
                 if (i >= 2)
                 {

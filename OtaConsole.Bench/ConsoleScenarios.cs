@@ -60,7 +60,7 @@ internal static class ConsoleScenarios
             for (var i = 0; i < iterations + 2; i++)
             {
                 var sw = Stopwatch.StartNew();
-                var page = await queries.DeviceListAsync(c.Query);
+                var page = await queries.DeviceListAsync(Actor.System, c.Query);
                 var consoleMs = sw.Elapsed.TotalMilliseconds;
                 if (page.Items.Count == 0)
                     throw new InvalidOperationException($"{c.Name} found nothing");
@@ -84,7 +84,7 @@ internal static class ConsoleScenarios
             for (var i = 0; i < iterations; i++)
             {
                 var sw = Stopwatch.StartNew();
-                var batch = await queries.FindAsync(batchId);
+                var batch = await queries.FindAsync(Actor.System, batchId);
                 counters.Add(sw.Elapsed.TotalMilliseconds);
                 if (batch!.Counts.Total != Tasks)
                     throw new InvalidOperationException("counters do not add up");

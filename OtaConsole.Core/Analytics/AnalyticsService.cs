@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Security;
 using OtaConsole.Core.Queries;
 
 namespace OtaConsole.Core.Analytics;
@@ -32,8 +33,10 @@ public sealed class AnalyticsService(IDbContextFactory<OtaDbContext> dbs)
     public const int ChartLimit = 10;
 
     /// <summary>Every version of the module on the product's devices, most devices first. Devices that never reported are left out.</summary>
-    public async Task<List<VersionCount>> VersionDistributionAsync(string productKey, string module, CancellationToken ct = default)
+    public async Task<List<VersionCount>> VersionDistributionAsync(Actor actor, string productKey, string module, CancellationToken ct = default)
     {
+        if (!actor.Sees(productKey))
+            return [];
         await using var db = await dbs.CreateDbContextAsync(ct);
         var rows = await db.DeviceVersions.AsNoTracking()
             .Where(v => v.ModuleName == module && db.Devices.Any(d => d.Id == v.DeviceId && d.ProductKey == productKey))
@@ -52,10 +55,10 @@ public sealed class AnalyticsService(IDbContextFactory<OtaDbContext> dbs)
     }
 
     /// <summary>The Device List of the versions tab: each device and its version of the module.</summary>
-    public async Task<Page<DeviceVersionRow>> DeviceVersionsAsync(string productKey, string module, string? search, int page, int pageSize, CancellationToken ct = default)
+    public async Task<Page<DeviceVersionRow>> DeviceVersionsAsync(Actor actor, string productKey, string module, string? search, int page, int pageSize, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var q = db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey);
+        var q = db.Devices.AsNoTracking().VisibleTo(actor).Where(d => d.ProductKey == productKey);
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = Paging.Contains(search.Trim());
@@ -69,19 +72,19 @@ public sealed class AnalyticsService(IDbContextFactory<OtaDbContext> dbs)
     }
 
     /// <summary>Succeeded versus failed updates of a package: over all its batches, or one.</summary>
-    public async Task<SuccessRate> SuccessRateAsync(string packageId, string? batchId = null, CancellationToken ct = default)
+    public async Task<SuccessRate> SuccessRateAsync(Actor actor, string packageId, string? batchId = null, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var batches = db.Batches.AsNoTracking().Where(b => b.PackageId == packageId && (batchId == null || b.Id == batchId));
+        var batches = db.Batches.AsNoTracking().VisibleTo(actor).Where(b => b.PackageId == packageId && (batchId == null || b.Id == batchId));
         var counts = await batches.Select(b => new { b.Counts.Succeeded, b.Counts.Failed }).ToListAsync(ct);
         return new SuccessRate(counts.Sum(c => c.Succeeded), counts.Sum(c => c.Failed));
     }
 
     /// <summary>"Total distribution of source versions": how many updates started from each version, most first.</summary>
-    public async Task<List<VersionCount>> SourceVersionsAsync(string packageId, string? batchId = null, CancellationToken ct = default)
+    public async Task<List<VersionCount>> SourceVersionsAsync(Actor actor, string packageId, string? batchId = null, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var tasks = db.Tasks.AsNoTracking().Where(t => t.PackageId == packageId && (batchId == null || t.BatchId == batchId));
+        var tasks = db.Tasks.AsNoTracking().VisibleTo(actor).Where(t => t.PackageId == packageId && (batchId == null || t.BatchId == batchId));
         var rows = await tasks.GroupBy(t => t.SrcVersion).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
         return rows.Select(r => new VersionCount(r.Key ?? "(unknown)", r.Count)).OrderByDescending(v => v.Devices).ThenBy(v => v.Version, StringComparer.Ordinal).ToList();
     }

@@ -75,7 +75,8 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
     /// core's checks and audit log treat scripts and operators alike.
     /// </summary>
     public static Security.Actor ActorOf(ApiAccessKey key, string? address) =>
-        new(Security.ActorKind.ApiKey, key.Id, key.Id, key.Role == ApiRole.Full ? Security.OperatorRole.Operator : Security.OperatorRole.Viewer, address);
+        new(Security.ActorKind.ApiKey, key.Id, key.Id, key.Role == ApiRole.Full ? Security.OperatorRole.Operator : Security.OperatorRole.Viewer, address,
+            key.Products is { Length: > 0 } products ? products : null);
 
     /// <summary>A read-only key may not call an operation that changes anything.</summary>
     public static void Authorize(ApiAccessKey key, ApiOperation operation)

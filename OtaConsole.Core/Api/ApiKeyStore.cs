@@ -9,7 +9,8 @@ using OtaConsole.Core.Validation;
 namespace OtaConsole.Core.Api;
 
 /// <summary>A key as an Admin sees it: never its secret.</summary>
-public sealed record ApiKeySummary(string Id, string Name, ApiRole Role, bool FromSettings, DateTimeOffset? CreatedAt, string? CreatedBy, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+public sealed record ApiKeySummary(string Id, string Name, ApiRole Role, bool FromSettings, DateTimeOffset? CreatedAt, string? CreatedBy, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt,
+    IReadOnlyList<string>? Products = null);
 
 /// <summary>A new key: its secret is shown this once.</summary>
 public sealed record NewApiKey(string Id, string Secret, ApiRole Role);
@@ -29,16 +30,22 @@ public sealed class ApiKeyStore(IDbContextFactory<OtaDbContext> dbs, IDataProtec
     private DateTimeOffset _readAt;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _touched = new(StringComparer.Ordinal);
 
-    public async Task<NewApiKey> CreateAsync(Actor actor, string name, ApiRole role, CancellationToken ct = default)
+    /// <param name="products">The products the key's scripts work on; null or empty: every product.</param>
+    public async Task<NewApiKey> CreateAsync(Actor actor, string name, ApiRole role, IReadOnlyList<string>? products = null, CancellationToken ct = default)
     {
         var id = "LTAI" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 20);
         var secret = RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 30);
-        await audited.RunAsync(actor, new("key.create", "make API keys", "key", id, new { name, role }, OperatorRole.Admin), db =>
+        await audited.RunAsync(actor, new("key.create", "make API keys", "key", id, new { name, role, products }, OperatorRole.Admin), async db =>
         {
             if (string.IsNullOrWhiteSpace(name) || !NameRules.IsPlainText(name, 64))
                 throw new OtaValidationException([new FieldError("Name", "a key's name is 1-64 characters of plain text.", string.IsNullOrEmpty(name))]);
-            db.ApiKeys.Add(new ApiKeyRecord { Id = id, Name = name.Trim(), Role = role, ProtectedSecret = _protector.Protect(secret), CreatedAt = time.GetUtcNow(), CreatedBy = actor.Name });
-            return Task.FromResult(true);
+            var keys = (products ?? []).Select(k => k.Trim()).Where(k => k.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+            var unknown = keys.Except(await db.Products.Where(p => keys.Contains(p.ProductKey)).Select(p => p.ProductKey).ToListAsync(ct), StringComparer.Ordinal).ToList();
+            if (unknown.Count > 0)
+                throw new OtaValidationException([new FieldError("Products", $"no product {string.Join(", ", unknown)}.")]);
+            db.ApiKeys.Add(new ApiKeyRecord { Id = id, Name = name.Trim(), Role = role, ProtectedSecret = _protector.Protect(secret), CreatedAt = time.GetUtcNow(), CreatedBy = actor.Name,
+                ProductScope = ProductScoping.Format(keys) });
+            return true;
         }, null, ct);
         Forget();
         return new NewApiKey(id, secret, role);
@@ -62,8 +69,8 @@ public sealed class ApiKeyStore(IDbContextFactory<OtaDbContext> dbs, IDataProtec
     {
         actor.Require(OperatorRole.Admin, "see the API keys");
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.ApiKeys.AsNoTracking().OrderByDescending(k => k.CreatedAt)
-            .Select(k => new ApiKeySummary(k.Id, k.Name, k.Role, false, k.CreatedAt, k.CreatedBy, k.LastUsedAt, k.RevokedAt)).ToListAsync(ct);
+        var rows = await db.ApiKeys.AsNoTracking().OrderByDescending(k => k.CreatedAt).ToListAsync(ct);
+        return rows.Select(k => new ApiKeySummary(k.Id, k.Name, k.Role, false, k.CreatedAt, k.CreatedBy, k.LastUsedAt, k.RevokedAt, ProductScoping.Parse(k.ProductScope))).ToList();
     }
 
     /// <summary>The keys that may sign requests now, secrets decrypted.</summary>
@@ -75,8 +82,8 @@ public sealed class ApiKeyStore(IDbContextFactory<OtaDbContext> dbs, IDataProtec
                 return _active;
         }
         using var db = dbs.CreateDbContext();
-        var rows = db.ApiKeys.AsNoTracking().Where(k => k.RevokedAt == null).Select(k => new { k.Id, k.ProtectedSecret, k.Role }).ToList();
-        var keys = rows.Select(k => new ApiAccessKey { Id = k.Id, Secret = _protector.Unprotect(k.ProtectedSecret), Role = k.Role }).ToList();
+        var rows = db.ApiKeys.AsNoTracking().Where(k => k.RevokedAt == null).Select(k => new { k.Id, k.ProtectedSecret, k.Role, k.ProductScope }).ToList();
+        var keys = rows.Select(k => new ApiAccessKey { Id = k.Id, Secret = _protector.Unprotect(k.ProtectedSecret), Role = k.Role, Products = ProductScoping.Parse(k.ProductScope)?.ToArray() }).ToList();
         lock (_gate)
         {
             _active = keys;

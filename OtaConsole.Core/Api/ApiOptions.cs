@@ -18,6 +18,8 @@ public sealed class ApiAccessKey
     public string Id { get; set; } = "";
     public string Secret { get; set; } = "";
     public ApiRole Role { get; set; } = ApiRole.ReadOnly;
+    /// <summary>The products the key works on; null or empty: every product.</summary>
+    public string[]? Products { get; set; }
 }
 
 public enum ApiRole

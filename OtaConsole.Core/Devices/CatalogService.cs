@@ -23,6 +23,7 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
     {
         var product = await audited.RunAsync(actor, new("product.create", "create a product", "product", productKey, new { name, productKey, description, nodeType }), async db =>
         {
+            actor.RequireAllProducts("create products");
             var errors = new List<FieldError>();
             if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || !NameRules.IsPlainText(name, 64))
                 errors.Add(new("ProductName", "a product name is 1-64 characters of plain text.", string.IsNullOrEmpty(name)));
@@ -45,16 +46,16 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         return product;
     }
 
-    public async Task<Product?> FindProductAsync(string productKey, CancellationToken ct = default)
+    public async Task<Product?> FindProductAsync(Actor actor, string productKey, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.Products.AsNoTracking().Include(p => p.Modules).FirstOrDefaultAsync(p => p.ProductKey == productKey, ct);
+        return await db.Products.AsNoTracking().VisibleTo(actor).Include(p => p.Modules).FirstOrDefaultAsync(p => p.ProductKey == productKey, ct);
     }
 
-    public async Task<List<Product>> ListProductsAsync(CancellationToken ct = default)
+    public async Task<List<Product>> ListProductsAsync(Actor actor, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.Products.AsNoTracking().Include(p => p.Modules).OrderBy(p => p.Name).ToListAsync(ct);
+        return await db.Products.AsNoTracking().VisibleTo(actor).Include(p => p.Modules).OrderBy(p => p.Name).ToListAsync(ct);
     }
 
     public async Task<OtaModule> CreateModuleAsync(Actor actor, string productKey, string moduleName, string? aliasName = null, string? description = null, CancellationToken ct = default)
@@ -62,7 +63,7 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         var module = await audited.RunAsync(actor, new("module.create", "create a module", "product", productKey, new { moduleName, aliasName, description }), async db =>
         {
             ValidateModule(moduleName, aliasName, description);
-            await RequireProductAsync(db, productKey, ct);
+            await RequireProductAsync(db, actor, productKey, ct);
             if (await db.Modules.AnyAsync(m => m.ProductKey == productKey && m.ModuleName == moduleName, ct))
                 throw OtaException.Conflict("ModuleExists", $"Module {moduleName} already exists in product {productKey}.");
             var now = time.GetUtcNow();
@@ -80,6 +81,7 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         await audited.RunAsync(actor, new("module.update", "change a module", "product", productKey, new { moduleName, aliasName, description }), async db =>
         {
             ValidateModule(moduleName, aliasName, description);
+            actor.RequireProduct(productKey);
             var module = await db.Modules.FirstOrDefaultAsync(m => m.ProductKey == productKey && m.ModuleName == moduleName, ct)
                          ?? throw OtaException.NotFound("Module", $"{productKey}/{moduleName}");
             module.AliasName = aliasName;
@@ -94,6 +96,7 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
     {
         await audited.RunAsync(actor, new("module.delete", "delete a module", "product", productKey, new { moduleName }), async db =>
         {
+            actor.RequireProduct(productKey);
             if (moduleName == OtaModule.Default)
                 throw OtaException.Conflict("DefaultModule", "The default module cannot be deleted.");
             var module = await db.Modules.FirstOrDefaultAsync(m => m.ProductKey == productKey && m.ModuleName == moduleName, ct)
@@ -106,16 +109,18 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         Changed();
     }
 
-    public async Task<List<OtaModule>> ListModulesAsync(string productKey, CancellationToken ct = default)
+    public async Task<List<OtaModule>> ListModulesAsync(Actor actor, string productKey, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.Modules.AsNoTracking().Where(m => m.ProductKey == productKey).OrderBy(m => m.ModuleName).ToListAsync(ct);
+        return await db.Modules.AsNoTracking().VisibleTo(actor).Where(m => m.ProductKey == productKey).OrderBy(m => m.ModuleName).ToListAsync(ct);
     }
 
     public async Task<DeviceGroup> CreateGroupAsync(Actor actor, string name, string? parentGroupId = null, string? groupId = null, CancellationToken ct = default)
     {
         var group = await audited.RunAsync(actor, new("group.create", "create a device group", "group", groupId, new { name, parentGroupId, groupId }), async db =>
         {
+            // Groups hold devices of any product: they belong to the whole console.
+            actor.RequireAllProducts("create device groups");
             var errors = new List<FieldError>();
             if (string.IsNullOrWhiteSpace(name) || !NameRules.IsPlainText(name, 64))
                 errors.Add(new("GroupName", "a group name is 1-64 characters of plain text.", string.IsNullOrEmpty(name)));
@@ -164,7 +169,7 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
     public async Task<RegistrationResult> RegisterDevicesAsync(Actor actor, string productKey, IReadOnlyList<DeviceRegistration> devices, CancellationToken ct = default)
     {
         var names = devices.Select(d => d.DeviceName).ToList();
-        var result = await audited.RunAsync(actor, new("device.register", "register devices", "product", productKey, new { devices = names }), db => RegisterAsync(db, productKey, devices, ct), null, ct);
+        var result = await audited.RunAsync(actor, new("device.register", "register devices", "product", productKey, new { devices = names }), db => RegisterAsync(db, actor, productKey, devices, ct), null, ct);
         // Saved encrypted; the one who registered them is told the secrets themselves.
         foreach (var d in result.Registered)
             d.DeviceSecret = secrets.Reveal(d.DeviceSecret);
@@ -173,9 +178,9 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         return result;
     }
 
-    private async Task<RegistrationResult> RegisterAsync(OtaDbContext db, string productKey, IReadOnlyList<DeviceRegistration> devices, CancellationToken ct)
+    private async Task<RegistrationResult> RegisterAsync(OtaDbContext db, Actor actor, string productKey, IReadOnlyList<DeviceRegistration> devices, CancellationToken ct)
     {
-        await RequireProductAsync(db, productKey, ct);
+        await RequireProductAsync(db, actor, productKey, ct);
         var names = devices.Select(d => d.DeviceName).ToList();
         var existing = (await db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey && names.Contains(d.DeviceName))
             .Select(d => d.DeviceName).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
@@ -220,6 +225,7 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
     {
         await audited.RunAsync(actor, new("device.set-group", "move a device to a group", "device", $"{productKey}/{deviceName}", new { groupId }), async db =>
         {
+            actor.RequireProduct(productKey);
             var device = await db.Devices.FirstOrDefaultAsync(d => d.ProductKey == productKey && d.DeviceName == deviceName, ct)
                          ?? throw OtaException.NotFound("Device", $"{productKey}/{deviceName}");
             if (groupId is not null && !await db.Groups.AnyAsync(g => g.GroupId == groupId, ct))
@@ -230,25 +236,25 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         Changed();
     }
 
-    public async Task<Device?> FindDeviceAsync(string productKey, string deviceName, CancellationToken ct = default)
+    public async Task<Device?> FindDeviceAsync(Actor actor, string productKey, string deviceName, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return Revealed(await db.Devices.AsNoTracking().Include(d => d.ModuleVersions)
+        return Revealed(await db.Devices.AsNoTracking().VisibleTo(actor).Include(d => d.ModuleVersions)
             .FirstOrDefaultAsync(d => d.ProductKey == productKey && d.DeviceName == deviceName, ct));
     }
 
     /// <summary>All devices of a product with their versions, streamed (a product can have a million).</summary>
-    public async IAsyncEnumerable<Device> DevicesOfAsync(string productKey, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<Device> DevicesOfAsync(Actor actor, string productKey, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        await foreach (var d in db.Devices.AsNoTracking().Include(d => d.ModuleVersions).Where(d => d.ProductKey == productKey).OrderBy(d => d.Id).AsAsyncEnumerable().WithCancellation(ct))
+        await foreach (var d in db.Devices.AsNoTracking().VisibleTo(actor).Include(d => d.ModuleVersions).Where(d => d.ProductKey == productKey).OrderBy(d => d.Id).AsAsyncEnumerable().WithCancellation(ct))
             yield return Revealed(d)!;
     }
 
-    public async Task<Device?> FindDeviceByIotIdAsync(string iotId, CancellationToken ct = default)
+    public async Task<Device?> FindDeviceByIotIdAsync(Actor actor, string iotId, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return Revealed(await db.Devices.AsNoTracking().Include(d => d.ModuleVersions).FirstOrDefaultAsync(d => d.IotId == iotId, ct));
+        return Revealed(await db.Devices.AsNoTracking().VisibleTo(actor).Include(d => d.ModuleVersions).FirstOrDefaultAsync(d => d.IotId == iotId, ct));
     }
 
     /// <summary>A device's secret as the device has it (the database keeps it encrypted).</summary>
@@ -273,8 +279,9 @@ public sealed class CatalogService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         OtaValidationException.ThrowIfAny(errors);
     }
 
-    private static async Task RequireProductAsync(OtaDbContext db, string productKey, CancellationToken ct)
+    private static async Task RequireProductAsync(OtaDbContext db, Actor actor, string productKey, CancellationToken ct)
     {
+        actor.RequireProduct(productKey);
         if (!await db.Products.AnyAsync(p => p.ProductKey == productKey, ct))
             throw OtaException.NotFound("Product", productKey);
     }

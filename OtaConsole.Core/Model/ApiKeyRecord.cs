@@ -14,4 +14,6 @@ public sealed class ApiKeyRecord
     public required string CreatedBy { get; init; }
     public DateTimeOffset? LastUsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+    /// <summary>The products the key's scripts work on (comma-separated); null: every product.</summary>
+    public string? ProductScope { get; init; }
 }

@@ -44,6 +44,7 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
             {
                 var errors = Validate(r);
                 OtaValidationException.ThrowIfAny(errors);
+                actor.RequireProduct(r.ProductKey);
                 if (!await db.Products.AnyAsync(p => p.ProductKey == r.ProductKey, ct))
                     throw OtaException.NotFound("Product", r.ProductKey);
                 if (!await db.Modules.AnyAsync(m => m.ProductKey == r.ProductKey && m.ModuleName == r.ModuleName, ct))
@@ -114,24 +115,26 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
         }
     }
 
-    public async Task<UpdatePackage?> FindAsync(string packageId, CancellationToken ct = default)
+    public async Task<UpdatePackage?> FindAsync(Actor actor, string packageId, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.Packages.AsNoTracking().FirstOrDefaultAsync(p => p.Id == packageId, ct);
+        return await db.Packages.AsNoTracking().VisibleTo(actor).FirstOrDefaultAsync(p => p.Id == packageId, ct);
     }
 
-    public async Task<List<UpdatePackage>> ListAsync(string? productKey = null, CancellationToken ct = default)
+    public async Task<List<UpdatePackage>> ListAsync(Actor actor, string? productKey = null, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var q = db.Packages.AsNoTracking();
+        var q = db.Packages.AsNoTracking().VisibleTo(actor);
         if (productKey is not null)
             q = q.Where(p => p.ProductKey == productKey);
         return await q.OrderByDescending(p => p.CreatedAt).ToListAsync(ct);
     }
 
-    public async Task<PackageFile?> FindFileAsync(string packageId, int index, CancellationToken ct = default)
+    public async Task<PackageFile?> FindFileAsync(Actor actor, string packageId, int index, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
+        if (!actor.SeesAllProducts && !await db.Packages.VisibleTo(actor).AnyAsync(p => p.Id == packageId, ct))
+            return null;
         return await db.PackageFiles.AsNoTracking().FirstOrDefaultAsync(f => f.PackageId == packageId && f.Index == index, ct);
     }
 
@@ -140,7 +143,7 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
     {
         await audited.RunAsync(actor, new("package.delete", "delete an update package", "package", packageId, null), async db =>
         {
-            var package = await db.Packages.FirstOrDefaultAsync(p => p.Id == packageId, ct) ?? throw OtaException.NotFound("Firmware", packageId);
+            var package = await db.Packages.VisibleTo(actor).FirstOrDefaultAsync(p => p.Id == packageId, ct) ?? throw OtaException.NotFound("Firmware", packageId);
             var statuses = TaskStateMachine.UnfinishedStatuses;
             var running = await db.Batches.AnyAsync(b => b.PackageId == packageId && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress), ct)
                           || await db.Tasks.AnyAsync(t => t.PackageId == packageId && statuses.Contains(t.Status), ct);

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Core.Queries;
 
@@ -46,32 +47,32 @@ public sealed record TaskTimeline(UpdateTask Task, IReadOnlyList<TaskEvent> Even
 /// <summary>Batches, their devices and their timelines, for pages and the API. Read-only; every query is paged.</summary>
 public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
 {
-    public async Task<Batch?> FindAsync(string batchId, CancellationToken ct = default)
+    public async Task<Batch?> FindAsync(Actor actor, string batchId, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.Batches.AsNoTracking().FirstOrDefaultAsync(b => b.Id == batchId, ct);
+        return await db.Batches.AsNoTracking().VisibleTo(actor).FirstOrDefaultAsync(b => b.Id == batchId, ct);
     }
 
-    public async Task<List<BatchRow>> OfPackageAsync(string packageId, CancellationToken ct = default)
+    public async Task<List<BatchRow>> OfPackageAsync(Actor actor, string packageId, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var batches = await db.Batches.AsNoTracking().Where(b => b.PackageId == packageId).ToListAsync(ct);
+        var batches = await db.Batches.AsNoTracking().VisibleTo(actor).Where(b => b.PackageId == packageId).ToListAsync(ct);
         return batches.OrderByDescending(b => b.CreatedAt).Select(Row).ToList();
     }
 
     /// <summary>A package's batches, newest first, one page (from 0).</summary>
-    public async Task<Page<Batch>> PageOfPackageAsync(string packageId, int page, int pageSize, CancellationToken ct = default)
+    public async Task<Page<Batch>> PageOfPackageAsync(Actor actor, string packageId, int page, int pageSize, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var batches = db.Batches.AsNoTracking().Where(b => b.PackageId == packageId);
+        var batches = db.Batches.AsNoTracking().VisibleTo(actor).Where(b => b.PackageId == packageId);
         return await NewestFirstAsync(batches, page, pageSize, ct);
     }
 
     /// <summary>The batches of a package that gave the device a task, newest first, one page (from 0).</summary>
-    public async Task<Page<Batch>> PageOfDeviceAsync(string packageId, string productKey, string deviceName, int page, int pageSize, CancellationToken ct = default)
+    public async Task<Page<Batch>> PageOfDeviceAsync(Actor actor, string packageId, string productKey, string deviceName, int page, int pageSize, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var deviceId = await db.Devices.Where(d => d.ProductKey == productKey && d.DeviceName == deviceName).Select(d => (long?)d.Id).FirstOrDefaultAsync(ct);
+        var deviceId = await db.Devices.VisibleTo(actor).Where(d => d.ProductKey == productKey && d.DeviceName == deviceName).Select(d => (long?)d.Id).FirstOrDefaultAsync(ct);
         if (deviceId is null)
             return new Page<Batch>([], 0);
         var batchIds = db.Tasks.Where(t => t.PackageId == packageId && t.DeviceId == deviceId).Select(t => t.BatchId);
@@ -87,10 +88,10 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
     }
 
     /// <summary>A device's tasks in the given (unfinished) statuses, optionally of one module, oldest first.</summary>
-    public async Task<List<UpdateTask>> UnfinishedOfDeviceAsync(long deviceId, string? moduleName, IReadOnlyCollection<OtaTaskStatus> statuses, CancellationToken ct = default)
+    public async Task<List<UpdateTask>> UnfinishedOfDeviceAsync(Actor actor, long deviceId, string? moduleName, IReadOnlyCollection<OtaTaskStatus> statuses, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var tasks = db.Tasks.AsNoTracking().Where(t => t.DeviceId == deviceId && statuses.Contains(t.Status));
+        var tasks = db.Tasks.AsNoTracking().VisibleTo(actor).Where(t => t.DeviceId == deviceId && statuses.Contains(t.Status));
         if (moduleName is not null)
             tasks = tasks.Where(t => t.ModuleName == moduleName);
         // A device has few unfinished tasks (one per module at most, by the conflict rules); the cap is a guard.
@@ -99,42 +100,42 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
 
     public static BatchRow Row(Batch b) => new(b.Id, b.PackageId, b.Name, b.Kind, b.Selection, b.Status, b.Counts, b.CreatedAt, b.ScheduleTime, b.PushRate);
 
-    public async Task<Page<TaskRow>> DeviceListAsync(DeviceListQuery q, CancellationToken ct = default)
+    public async Task<Page<TaskRow>> DeviceListAsync(Actor actor, DeviceListQuery q, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var tasks = Filter(db, q);
+        var tasks = Filter(db, actor, q);
         var rows = await Sorted(tasks, q).Skip(Paging.Skip(q.Page, q.PageSize)).Take(Paging.Size(q.PageSize))
             .Select(t => new TaskRow(t.Id, t.DeviceName, t.ModuleName, t.Status, t.QueueReason, t.Progress, t.SrcVersion, t.DestVersion,
                 t.FailureCode, t.FailureReason, t.RetryAttempts, t.RetryDueAt, t.CreatedAt, t.ModifiedAt))
             .ToListAsync(ct);
-        return new Page<TaskRow>(rows, await TotalAsync(db, tasks, q, rows.Count, ct));
+        return new Page<TaskRow>(rows, await TotalAsync(db, actor, tasks, q, rows.Count, ct));
     }
 
     /// <summary>
     /// The tasks themselves, one page, for the API: the same filter, order and indexes as the Device List, plus each
     /// device's IotId (one look-up for the page).
     /// </summary>
-    public async Task<Page<TaskWithDevice>> TaskPageAsync(DeviceListQuery q, CancellationToken ct = default)
+    public async Task<Page<TaskWithDevice>> TaskPageAsync(Actor actor, DeviceListQuery q, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var tasks = Filter(db, q);
+        var tasks = Filter(db, actor, q);
         var page = await Sorted(tasks, q).Skip(Paging.Skip(q.Page, q.PageSize)).Take(Paging.Size(q.PageSize)).ToListAsync(ct);
         var deviceIds = page.Select(t => t.DeviceId).Distinct().ToList();
         var iotIds = await db.Devices.AsNoTracking().Where(d => deviceIds.Contains(d.Id)).Select(d => new { d.Id, d.IotId }).ToDictionaryAsync(d => d.Id, d => d.IotId, ct);
         var items = page.Select(t => new TaskWithDevice(t, iotIds.GetValueOrDefault(t.DeviceId, ""))).ToList();
-        return new Page<TaskWithDevice>(items, await TotalAsync(db, tasks, q, page.Count, ct));
+        return new Page<TaskWithDevice>(items, await TotalAsync(db, actor, tasks, q, page.Count, ct));
     }
 
     /// <summary>
     /// How many tasks match: the batch's own counters without a search; with one, a short first page is all there
     /// is; only a long search result is counted (a scan of the batch, or of the few names given).
     /// </summary>
-    private static async Task<int> TotalAsync(OtaDbContext db, IQueryable<UpdateTask> tasks, DeviceListQuery q, int firstPageRows, CancellationToken ct)
+    private static async Task<int> TotalAsync(OtaDbContext db, Actor actor, IQueryable<UpdateTask> tasks, DeviceListQuery q, int firstPageRows, CancellationToken ct)
     {
         int total;
         if (string.IsNullOrWhiteSpace(q.Search) && q.DeviceNames is null)
         {
-            var counts = await db.Batches.AsNoTracking().Where(b => b.Id == q.BatchId).Select(b => b.Counts).FirstOrDefaultAsync(ct);
+            var counts = await db.Batches.AsNoTracking().VisibleTo(actor).Where(b => b.Id == q.BatchId).Select(b => b.Counts).FirstOrDefaultAsync(ct);
             total = counts is null ? 0 : q.Status is { } s ? counts[s] : counts.Total;
         }
         else if (q.Page == 0 && firstPageRows < Paging.Size(q.PageSize))
@@ -148,9 +149,9 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
         return total;
     }
 
-    private static IQueryable<UpdateTask> Filter(OtaDbContext db, DeviceListQuery q)
+    private static IQueryable<UpdateTask> Filter(OtaDbContext db, Actor actor, DeviceListQuery q)
     {
-        var tasks = db.Tasks.AsNoTracking().Where(t => t.BatchId == q.BatchId);
+        var tasks = db.Tasks.AsNoTracking().VisibleTo(actor).Where(t => t.BatchId == q.BatchId);
         if (q.Status is { } status)
             tasks = tasks.Where(t => t.Status == status);
         if (!string.IsNullOrWhiteSpace(q.Search))
@@ -176,10 +177,10 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
         };
     }
 
-    public async Task<TaskTimeline?> TimelineAsync(long taskId, CancellationToken ct = default)
+    public async Task<TaskTimeline?> TimelineAsync(Actor actor, long taskId, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId, ct);
+        var task = await db.Tasks.AsNoTracking().VisibleTo(actor).FirstOrDefaultAsync(t => t.Id == taskId, ct);
         if (task is null)
             return null;
         var events = await db.TaskEvents.AsNoTracking().Where(e => e.TaskId == taskId).OrderBy(e => e.Id).Take(2000).ToListAsync(ct);
@@ -187,12 +188,12 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
     }
 
     /// <summary>Writes the filtered Device List as CSV (every page), streaming.</summary>
-    public async Task ExportCsvAsync(DeviceListQuery q, Stream output, CancellationToken ct = default)
+    public async Task ExportCsvAsync(Actor actor, DeviceListQuery q, Stream output, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         await using var w = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), leaveOpen: true);
         await w.WriteLineAsync("TaskId,DeviceName,Module,Status,Waiting,Progress,SourceVersion,DestinationVersion,FailureCode,FailureReason,RetryAttempts,LastUpdateUtc");
-        await foreach (var t in Sorted(Filter(db, q), q).AsAsyncEnumerable().WithCancellation(ct))
+        await foreach (var t in Sorted(Filter(db, actor, q), q).AsAsyncEnumerable().WithCancellation(ct))
         {
             await w.WriteLineAsync(string.Join(',',
                 t.Id.ToString(CultureInfo.InvariantCulture), Csv(t.DeviceName), Csv(t.ModuleName), t.Status, t.Status == OtaTaskStatus.Queued ? t.QueueReason.ToString() : "",

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Core.Queries;
 
@@ -14,10 +15,10 @@ public sealed record DeviceState(string DeviceName, bool IsOnline, string? Versi
 /// <summary>Devices of a product, paged and searchable.</summary>
 public sealed class DeviceQueries(IDbContextFactory<OtaDbContext> dbs)
 {
-    public async Task<Page<DeviceRow>> ListAsync(string productKey, string? search, bool? online, int page, int pageSize, CancellationToken ct = default)
+    public async Task<Page<DeviceRow>> ListAsync(Actor actor, string productKey, string? search, bool? online, int page, int pageSize, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var q = db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey);
+        var q = db.Devices.AsNoTracking().VisibleTo(actor).Where(d => d.ProductKey == productKey);
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = Paging.Contains(search.Trim());
@@ -33,30 +34,30 @@ public sealed class DeviceQueries(IDbContextFactory<OtaDbContext> dbs)
     }
 
     /// <summary>A product's devices, newest first, one page (from 0), with their secrets: the API's QueryDevice.</summary>
-    public async Task<Page<Device>> NewestFirstAsync(string productKey, int page, int pageSize, CancellationToken ct = default)
+    public async Task<Page<Device>> NewestFirstAsync(Actor actor, string productKey, int page, int pageSize, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var q = db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey);
+        var q = db.Devices.AsNoTracking().VisibleTo(actor).Where(d => d.ProductKey == productKey);
         var total = await q.CountAsync(ct);
         var devices = await q.OrderByDescending(d => d.Id).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize)).ToListAsync(ct);
         return new Page<Device>(devices, total);
     }
 
     /// <summary>The named devices' presence and version of <paramref name="module"/>, in the order given; unknown names are left out.</summary>
-    public async Task<List<DeviceState>> StatesAsync(string productKey, string module, IReadOnlyCollection<string> names, CancellationToken ct = default)
+    public async Task<List<DeviceState>> StatesAsync(Actor actor, string productKey, string module, IReadOnlyCollection<string> names, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var rows = await db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey && names.Contains(d.DeviceName))
+        var rows = await db.Devices.AsNoTracking().VisibleTo(actor).Where(d => d.ProductKey == productKey && names.Contains(d.DeviceName))
             .Select(d => new DeviceState(d.DeviceName, d.IsOnline, d.ModuleVersions.Where(v => v.ModuleName == module).Select(v => v.Version).FirstOrDefault()))
             .ToListAsync(ct);
         return names.Select(n => rows.FirstOrDefault(r => r.DeviceName == n)).OfType<DeviceState>().ToList();
     }
 
     /// <summary>Devices by name, for pickers (verify batches, specific devices).</summary>
-    public async Task<List<string>> NamesAsync(string productKey, string? prefix, int max, CancellationToken ct = default)
+    public async Task<List<string>> NamesAsync(Actor actor, string productKey, string? prefix, int max, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var q = db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey);
+        var q = db.Devices.AsNoTracking().VisibleTo(actor).Where(d => d.ProductKey == productKey);
         if (!string.IsNullOrWhiteSpace(prefix))
         {
             var pattern = Paging.Contains(prefix.Trim());

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Security;
 
 namespace OtaConsole.Core.Queries;
 
@@ -12,18 +13,18 @@ public sealed record Overview(int Products, int Devices, int DevicesOnline, int 
 
 public sealed class OverviewQueries(IDbContextFactory<OtaDbContext> dbs)
 {
-    public async Task<Overview> GetAsync(CancellationToken ct = default)
+    public async Task<Overview> GetAsync(Actor actor, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var running = await WithPackagesAsync(db, db.Batches.AsNoTracking().Where(b => b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress)
+        var running = await WithPackagesAsync(db, db.Batches.AsNoTracking().VisibleTo(actor).Where(b => b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress)
             .OrderByDescending(b => b.CreatedAt).Take(50), ct);
-        var finished = await WithPackagesAsync(db, db.Batches.AsNoTracking().Where(b => b.Status == BatchStatus.Completed || b.Status == BatchStatus.Canceled)
+        var finished = await WithPackagesAsync(db, db.Batches.AsNoTracking().VisibleTo(actor).Where(b => b.Status == BatchStatus.Completed || b.Status == BatchStatus.Canceled)
             .OrderByDescending(b => b.EndedAt).Take(5), ct);
         return new Overview(
-            await db.Products.CountAsync(ct),
-            await db.Devices.CountAsync(ct),
-            await db.Devices.CountAsync(d => d.IsOnline, ct),
-            await db.Packages.CountAsync(ct),
+            await db.Products.VisibleTo(actor).CountAsync(ct),
+            await db.Devices.VisibleTo(actor).CountAsync(ct),
+            await db.Devices.VisibleTo(actor).CountAsync(d => d.IsOnline, ct),
+            await db.Packages.VisibleTo(actor).CountAsync(ct),
             running, finished);
     }
 

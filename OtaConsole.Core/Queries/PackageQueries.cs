@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Security;
 using OtaConsole.Core.Tasks;
 
 namespace OtaConsole.Core.Queries;
@@ -24,10 +25,10 @@ public sealed record PackageDeviceCounts(int Devices, int Succeeded, int Failed,
 /// <summary>Update packages and the devices they reached, for pages and the API.</summary>
 public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
 {
-    public async Task<Page<UpdatePackage>> ListAsync(PackageFilter f, CancellationToken ct = default)
+    public async Task<Page<UpdatePackage>> ListAsync(Actor actor, PackageFilter f, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var q = db.Packages.AsNoTracking();
+        var q = db.Packages.AsNoTracking().VisibleTo(actor);
         if (!string.IsNullOrEmpty(f.ProductKey))
             q = q.Where(p => p.ProductKey == f.ProductKey);
         if (!string.IsNullOrWhiteSpace(f.Search))
@@ -42,17 +43,17 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
         return new Page<UpdatePackage>(items, total);
     }
 
-    public async Task<UpdatePackage?> FindAsync(string packageId, CancellationToken ct = default)
+    public async Task<UpdatePackage?> FindAsync(Actor actor, string packageId, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await db.Packages.AsNoTracking().FirstOrDefaultAsync(p => p.Id == packageId, ct);
+        return await db.Packages.AsNoTracking().VisibleTo(actor).FirstOrDefaultAsync(p => p.Id == packageId, ct);
     }
 
     /// <summary>The Device List tab: each device the package was pushed to, by its latest task for the package.</summary>
-    public async Task<Page<PackageDeviceRow>> DevicesAsync(string packageId, string? search, int page, int pageSize, CancellationToken ct = default)
+    public async Task<Page<PackageDeviceRow>> DevicesAsync(Actor actor, string packageId, string? search, int page, int pageSize, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var latest = db.Tasks.AsNoTracking().Where(t => t.PackageId == packageId
+        var latest = db.Tasks.AsNoTracking().VisibleTo(actor).Where(t => t.PackageId == packageId
             && t.Id == db.Tasks.Where(o => o.PackageId == packageId && o.DeviceId == t.DeviceId).Max(o => o.Id));
         if (!string.IsNullOrWhiteSpace(search))
         {
@@ -67,10 +68,10 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
     }
 
     /// <summary>Over all of the package's batches: devices reached, and how many updated, failed, were cancelled (latest task of each device).</summary>
-    public async Task<PackageDeviceCounts> DeviceCountsAsync(string packageId, CancellationToken ct = default)
+    public async Task<PackageDeviceCounts> DeviceCountsAsync(Actor actor, string packageId, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var latest = db.Tasks.AsNoTracking().Where(t => t.PackageId == packageId
+        var latest = db.Tasks.AsNoTracking().VisibleTo(actor).Where(t => t.PackageId == packageId
             && t.Id == db.Tasks.Where(o => o.PackageId == packageId && o.DeviceId == t.DeviceId).Max(o => o.Id));
         var byStatus = await latest.GroupBy(t => t.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
         int Of(OtaTaskStatus s) => byStatus.FirstOrDefault(x => x.Key == s)?.Count ?? 0;

@@ -4,6 +4,8 @@ using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Tasks;
 using OtaConsole.Core.Validation;
 
+using OtaConsole.Core.Security;
+
 namespace OtaConsole.Core.Rollout;
 
 /// <summary>
@@ -14,9 +16,9 @@ internal static class BatchCreator
 {
     private const int ProductWideLookupThreshold = 1000;
 
-    public static async Task<BatchPreview> PreviewAsync(OtaDbContext db, CreateBatchRequest r, DateTimeOffset now, CancellationToken ct)
+    public static async Task<BatchPreview> PreviewAsync(OtaDbContext db, Actor actor, CreateBatchRequest r, DateTimeOffset now, CancellationToken ct)
     {
-        var package = await db.Packages.AsNoTracking().FirstOrDefaultAsync(p => p.Id == r.PackageId, ct)
+        var package = await db.Packages.AsNoTracking().VisibleTo(actor).FirstOrDefaultAsync(p => p.Id == r.PackageId, ct)
                       ?? throw OtaException.NotFound("Firmware", r.PackageId);
         await CheckAsync(db, r, package, now, ct);
         var resolution = await TargetResolver.ResolveAsync(db, r, package, ct);

@@ -17,10 +17,10 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
     public TimeProvider Time => writer.Time;
 
     /// <summary>What a batch would do, without creating it: devices reached, offline, busy, skipped and why, push time.</summary>
-    public async Task<BatchPreview> PreviewBatchAsync(CreateBatchRequest request, CancellationToken ct = default)
+    public async Task<BatchPreview> PreviewBatchAsync(Actor actor, CreateBatchRequest request, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        return await BatchCreator.PreviewAsync(db, request, Time.GetUtcNow(), ct);
+        return await BatchCreator.PreviewAsync(db, actor, request, Time.GetUtcNow(), ct);
     }
 
     public Task<BatchCreated> CreateBatchAsync(Actor actor, CreateBatchRequest request, CancellationToken ct = default) =>
@@ -81,6 +81,7 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
             actor.Require(OperatorRole.Operator, command.What);
             return await writer.RunAsync(async (s, c) =>
             {
+                s.Actor = actor;
                 var result = await work(s, c);
                 var (type, id) = targetOf is null ? (command.TargetType, command.TargetId) : targetOf(result);
                 Audit.Add(s.Db, actor, s.Now, command.Action, type, id, command.Details);

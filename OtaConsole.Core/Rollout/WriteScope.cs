@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Security;
 using OtaConsole.Core.Tasks;
 
 namespace OtaConsole.Core.Rollout;
@@ -25,6 +26,12 @@ public sealed class WriteScope
 
     public RolloutOptions Options { get; }
 
+    /// <summary>
+    /// Whose command this step runs: batches, packages and tasks of products outside the actor's scope are not
+    /// found. The console's own work (device events, the scheduler) runs as <see cref="Actor.System"/>, which sees all.
+    /// </summary>
+    public Actor Actor { get; internal set; } = Actor.System;
+
     public OtaDbContext Db { get; }
     internal EngineStore Store { get; }
     public TaskChangeSet Changes { get; }
@@ -45,7 +52,7 @@ public sealed class WriteScope
     {
         if (!_batches.TryGetValue(id, out var b))
             _batches[id] = b = await Db.Batches.FirstOrDefaultAsync(x => x.Id == id, ct);
-        return b;
+        return b is not null && Actor.Sees(b.ProductKey) ? b : null;
     }
 
     public async ValueTask<Batch> BatchAsync(string id, CancellationToken ct) =>
@@ -54,7 +61,7 @@ public sealed class WriteScope
     /// <summary>Batches loaded by a query join the scope's map, so each batch has one instance per step.</summary>
     public async Task<List<Batch>> LoadBatchesAsync(IQueryable<Batch> query, CancellationToken ct)
     {
-        var list = await query.ToListAsync(ct);
+        var list = await query.VisibleTo(Actor).ToListAsync(ct);
         for (var i = 0; i < list.Count; i++)
         {
             if (_batches.TryGetValue(list[i].Id, out var known) && known is not null)
@@ -77,7 +84,7 @@ public sealed class WriteScope
     {
         if (!_packages.TryGetValue(id, out var p))
             _packages[id] = p = await Db.Packages.FirstOrDefaultAsync(x => x.Id == id, ct);
-        return p;
+        return p is not null && Actor.Sees(p.ProductKey) ? p : null;
     }
 
     public async ValueTask<UpdatePackage> PackageAsync(string id, CancellationToken ct) =>
@@ -85,7 +92,7 @@ public sealed class WriteScope
 
     /// <summary>Runs a task query untracked; a task already loaded in this step keeps its one instance.</summary>
     public async Task<List<UpdateTask>> LoadTasksAsync(IQueryable<UpdateTask> query, CancellationToken ct) =>
-        Adopt(await query.AsNoTracking().ToListAsync(ct));
+        Adopt(await query.VisibleTo(Actor).AsNoTracking().ToListAsync(ct));
 
     /// <summary>The unfinished tasks of the given devices, through the store's fast path.</summary>
     internal async Task<List<UpdateTask>> UnfinishedTasksOfAsync(IReadOnlyCollection<long> deviceIds, CancellationToken ct) =>

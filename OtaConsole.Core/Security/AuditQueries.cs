@@ -28,6 +28,8 @@ public sealed class AuditQueries(IDbContextFactory<OtaDbContext> dbs)
     public async Task<Page<AuditEntry>> ListAsync(Actor actor, AuditFilter f, CancellationToken ct = default)
     {
         RequireReader(actor);
+        // The log names every product's batches and devices: an actor scoped to some reads their histories on their pages.
+        actor.RequireAllProducts("read the whole audit log");
         await using var db = await dbs.CreateDbContextAsync(ct);
         var q = Filter(db, f);
         var total = await q.CountAsync(ct);
@@ -37,16 +39,20 @@ public sealed class AuditQueries(IDbContextFactory<OtaDbContext> dbs)
     }
 
     /// <summary>A batch's own history, newest first, for its page.</summary>
-    public async Task<IReadOnlyList<AuditEntry>> BatchHistoryAsync(string batchId, int max = 100, CancellationToken ct = default)
+    public async Task<IReadOnlyList<AuditEntry>> BatchHistoryAsync(Actor actor, string batchId, int max = 100, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
+        if (!actor.SeesAllProducts && !await db.Batches.VisibleTo(actor).AnyAsync(b => b.Id == batchId, ct))
+            return [];
         return await Newest(db.AuditEntries.AsNoTracking().Where(a => a.TargetType == "batch" && a.TargetId == batchId), max, ct);
     }
 
     /// <summary>A package's own rows and its batches' (its verification and every rollout of it), newest first.</summary>
-    public async Task<IReadOnlyList<AuditEntry>> PackageHistoryAsync(string packageId, int max = 100, CancellationToken ct = default)
+    public async Task<IReadOnlyList<AuditEntry>> PackageHistoryAsync(Actor actor, string packageId, int max = 100, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
+        if (!actor.SeesAllProducts && !await db.Packages.VisibleTo(actor).AnyAsync(p => p.Id == packageId, ct))
+            return [];
         var batches = db.Batches.Where(b => b.PackageId == packageId).Select(b => b.Id);
         return await Newest(db.AuditEntries.AsNoTracking()
             .Where(a => (a.TargetType == "package" && a.TargetId == packageId) || (a.TargetType == "batch" && batches.Contains(a.TargetId!))), max, ct);
@@ -59,6 +65,7 @@ public sealed class AuditQueries(IDbContextFactory<OtaDbContext> dbs)
     public async Task ExportCsvAsync(Actor actor, AuditFilter f, Stream output, CancellationToken ct = default)
     {
         actor.Require(OperatorRole.Admin, "export the audit log");
+        actor.RequireAllProducts("export the audit log");
         await using var db = await dbs.CreateDbContextAsync(ct);
         await using var w = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), leaveOpen: true);
         await w.WriteLineAsync("Id,AtUtc,ActorKind,Actor,ActorId,Address,Action,TargetType,TargetId,Succeeded,Error,Details");

@@ -13,4 +13,6 @@ public sealed class OperatorAccount : IdentityUser
     public DateTimeOffset? DisabledAt { get; set; }
     /// <summary>Created by single sign-on: it has no password, and its role follows the provider's claims.</summary>
     public string? ExternalProvider { get; set; }
+    /// <summary>The products a Viewer or Operator works on (product keys, comma-separated); null: every product. Admins are never scoped.</summary>
+    public string? ProductScope { get; set; }
 }

@@ -47,6 +47,25 @@ public sealed class OperatorAdmin(IServiceScopeFactory scopes, TimeProvider time
             return true;
         }, ct);
 
+    /// <summary>
+    /// Limits a Viewer or Operator to some products (none given: every product). Each key must name a product; open
+    /// pages of the account are revalidated, and its next command already works within the new scope.
+    /// </summary>
+    public async Task SetProductScopeAsync(Actor actor, string accountId, IReadOnlyList<string>? productKeys, CancellationToken ct = default) =>
+        await RunAsync(actor, new("operator.set-products", "change operators' products", "operator", accountId, new { products = productKeys }, OperatorRole.Admin), async (users, db) =>
+        {
+            var account = await FindAsync(users, accountId);
+            var keys = (productKeys ?? []).Select(k => k.Trim()).Where(k => k.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+            var known = await db.Products.Where(p => keys.Contains(p.ProductKey)).Select(p => p.ProductKey).ToListAsync(ct);
+            var unknown = keys.Except(known, StringComparer.Ordinal).ToList();
+            if (unknown.Count > 0)
+                throw new OtaValidationException([new FieldError("Products", $"no product {string.Join(", ", unknown)}.")]);
+            account.ProductScope = ProductScoping.Format(keys);
+            Check(await users.UpdateAsync(account), "Account");
+            Check(await users.UpdateSecurityStampAsync(account), "Account");
+            return true;
+        }, ct);
+
     /// <summary>The first administrator, from settings or the set-up page: refused once any operator exists.</summary>
     public async Task<string> CreateFirstAdminAsync(string email, string password, string? address, CancellationToken ct = default)
     {

@@ -4,7 +4,8 @@ using OtaConsole.Core.Persistence;
 namespace OtaConsole.Core.Security;
 
 /// <summary>One operator as an Admin sees them.</summary>
-public sealed record OperatorSummary(string Id, string Email, OperatorRole? Role, bool Disabled, bool LockedOut, bool TwoFactor, string? ExternalProvider, DateTimeOffset CreatedAt);
+public sealed record OperatorSummary(string Id, string Email, OperatorRole? Role, bool Disabled, bool LockedOut, bool TwoFactor, string? ExternalProvider, DateTimeOffset CreatedAt,
+    IReadOnlyList<string>? Products = null);
 
 /// <summary>
 /// Operators as the core knows them: who an account is right now (its role and whether it is disabled), read from
@@ -17,11 +18,15 @@ public sealed class OperatorDirectory(IDbContextFactory<OtaDbContext> dbs, TimeP
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         var account = await db.Users.AsNoTracking().Where(u => u.Id == accountId)
-            .Select(u => new { u.Id, u.Email, u.UserName, u.DisabledAt }).FirstOrDefaultAsync(ct);
+            .Select(u => new { u.Id, u.Email, u.UserName, u.DisabledAt, u.ProductScope }).FirstOrDefaultAsync(ct);
         if (account is null || account.DisabledAt is not null)
             return null;
         var role = await RoleOfAsync(db, accountId, ct);
-        return role is null ? null : new Actor(ActorKind.Operator, account.Id, account.Email ?? account.UserName ?? account.Id, role.Value, address);
+        if (role is null)
+            return null;
+        // An Admin manages the whole console: a scope left on an account promoted to Admin does not apply.
+        var products = role == OperatorRole.Admin ? null : ProductScoping.Parse(account.ProductScope);
+        return new Actor(ActorKind.Operator, account.Id, account.Email ?? account.UserName ?? account.Id, role.Value, address, products);
     }
 
     public async Task<bool> TwoFactorOnAsync(string accountId, CancellationToken ct = default)
@@ -39,12 +44,13 @@ public sealed class OperatorDirectory(IDbContextFactory<OtaDbContext> dbs, TimeP
     public async Task<IReadOnlyList<OperatorSummary>> ListAsync(Actor actor, CancellationToken ct = default)
     {
         actor.Require(OperatorRole.Admin, "list operators");
+        actor.RequireAllProducts("list operators");
         await using var db = await dbs.CreateDbContextAsync(ct);
         var now = time.GetUtcNow();
         var accounts = await db.Users.AsNoTracking().OrderBy(u => u.Email).ToListAsync(ct);
         var roles = await RolesAsync(db, ct);
         return accounts.Select(a => new OperatorSummary(a.Id, a.Email ?? a.UserName ?? a.Id, roles.GetValueOrDefault(a.Id), a.DisabledAt is not null,
-            a.LockoutEnd is { } end && end > now, a.TwoFactorEnabled, a.ExternalProvider, a.CreatedAt)).ToList();
+            a.LockoutEnd is { } end && end > now, a.TwoFactorEnabled, a.ExternalProvider, a.CreatedAt, ProductScoping.Parse(a.ProductScope))).ToList();
     }
 
     /// <summary>The highest of an account's roles (an account normally has one).</summary>

@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OtaConsole.Core.Model;
@@ -17,9 +18,9 @@ public sealed class ApiCatalogTests : ApiTestBase
         var key = generated["ProductKey"].GetString()!;
         Assert.Equal(key, generated.Data.GetProperty("ProductKey").GetString());
         Assert.Equal("Lamp", generated.Data.GetProperty("ProductName").GetString());
-        Assert.Equal("Lamp", (await C.Catalog.FindProductAsync(key))!.Name);
+        Assert.Equal("Lamp", (await C.Catalog.FindProductAsync(Actor.System, key))!.Name);
         Assert.Equal("a1KeptKey01", kept["ProductKey"].GetString());
-        Assert.Contains(await C.Catalog.ListModulesAsync("a1KeptKey01"), m => m.ModuleName == OtaModule.Default);
+        Assert.Contains(await C.Catalog.ListModulesAsync(Actor.System, "a1KeptKey01"), m => m.ModuleName == OtaModule.Default);
     }
 
     [Fact]
@@ -28,7 +29,7 @@ public sealed class ApiCatalogTests : ApiTestBase
         (await Api.PostAsync("CreateProduct", new { NodeType = 0 })).Refused(400, "MissingProductName");
         (await Api.PostAsync("CreateProduct", new { ProductName = "Lamp" })).Refused(400, "MissingNodeType");
         (await Api.PostAsync("CreateProduct", new { ProductName = "Lamp", NodeType = 7 })).Refused(400, "InvalidNodeType");
-        Assert.Empty(await C.Catalog.ListProductsAsync());
+        Assert.Empty(await C.Catalog.ListProductsAsync(Actor.System));
     }
 
     [Fact]
@@ -38,12 +39,12 @@ public sealed class ApiCatalogTests : ApiTestBase
         var named = (await Api.PostAsync("RegisterDevice", new { ProductKey = ConsoleHost.ProductKey, DeviceName = "lamp-01", Nickname = "Hall" })).Ok().Data;
         var unnamed = (await Api.PostAsync("RegisterDevice", new { ProductKey = ConsoleHost.ProductKey })).Ok().Data;
 
-        var device = (await C.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "lamp-01"))!;
+        var device = (await C.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "lamp-01"))!;
         Assert.Equal(device.DeviceSecret, named.GetProperty("DeviceSecret").GetString());
         Assert.Equal(device.IotId, named.GetProperty("IotId").GetString());
         Assert.Equal("Hall", named.GetProperty("Nickname").GetString());
         Assert.Equal(20, unnamed.GetProperty("DeviceName").GetString()!.Length);
-        Assert.NotNull(await C.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, unnamed.GetProperty("DeviceName").GetString()!));
+        Assert.NotNull(await C.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, unnamed.GetProperty("DeviceName").GetString()!));
     }
 
     [Theory]
@@ -57,7 +58,7 @@ public sealed class ApiCatalogTests : ApiTestBase
         var answer = await Api.PostAsync("RegisterDevice", new { ProductKey = ConsoleHost.ProductKey, DeviceName = name });
         Assert.Equal(400, answer.Status);
         Assert.Contains("DeviceName", answer.Code);
-        Assert.Equal(0, (await C.Services.GetRequiredService<OtaConsole.Core.Queries.DeviceQueries>().ListAsync(ConsoleHost.ProductKey, null, null, 0, 10)).Total);
+        Assert.Equal(0, (await C.Services.GetRequiredService<OtaConsole.Core.Queries.DeviceQueries>().ListAsync(Actor.System, ConsoleHost.ProductKey, null, null, 0, 10)).Total);
     }
 
     [Fact]
@@ -65,7 +66,7 @@ public sealed class ApiCatalogTests : ApiTestBase
     {
         await C.ProductAsync();
         await C.ReportedDevicesAsync(1, version: "1.4.2");
-        var device = (await C.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!;
+        var device = (await C.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"))!;
 
         var byName = (await Api.GetAsync("QueryDeviceDetail", new { ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-000" })).Ok().Data;
         var byIotId = (await Api.GetAsync("QueryDeviceDetail", new { device.IotId })).Ok().Data;
@@ -138,9 +139,9 @@ public sealed class ApiCatalogTests : ApiTestBase
         Assert.Equal(["MCU", "default", "wifi"], modules.EnumerateArray().Select(m => m.GetProperty("ModuleName").GetString()!).Order(StringComparer.Ordinal));
 
         (await Api.PostAsync("DeleteOTAModule", new { ProductKey = ConsoleHost.ProductKey, ModuleName = "wifi" })).Ok();
-        Assert.DoesNotContain(await C.Catalog.ListModulesAsync(ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
+        Assert.DoesNotContain(await C.Catalog.ListModulesAsync(Actor.System, ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
         Assert.Equal(400, (await Api.PostAsync("DeleteOTAModule", new { ProductKey = ConsoleHost.ProductKey, ModuleName = OtaModule.Default })).Status);
-        Assert.Contains(await C.Catalog.ListModulesAsync(ConsoleHost.ProductKey), m => m.ModuleName == OtaModule.Default);
+        Assert.Contains(await C.Catalog.ListModulesAsync(Actor.System, ConsoleHost.ProductKey), m => m.ModuleName == OtaModule.Default);
         (await Api.PostAsync("CreateOTAModule", new { ProductKey = ConsoleHost.ProductKey, ModuleName = "bad name!" })).Refused(400, "InvalidModuleName");
     }
 

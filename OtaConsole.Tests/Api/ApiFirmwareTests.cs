@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using System.Security.Cryptography;
 using OtaConsole.Core.Model;
 using OtaConsole.Tests.Support;
@@ -32,7 +33,7 @@ public sealed class ApiFirmwareTests : ApiTestBase
 
         var created = (await CreateAsync(url, extra: new { FirmwareSign = md5, FirmwareSize = content.Length, FirmwareDesc = "fixes", Udi = "{\"k\":1}" })).Ok().Data;
 
-        var package = (await C.Packages.FindAsync(created.GetProperty("FirmwareId").GetString()!))!;
+        var package = (await C.Packages.FindAsync(Actor.System, created.GetProperty("FirmwareId").GetString()!))!;
         Assert.Equal(content.Length, package.TotalSize);
         Assert.Equal(md5, package.Sign);
         Assert.Equal("fixes", package.Description);
@@ -93,7 +94,7 @@ public sealed class ApiFirmwareTests : ApiTestBase
         (await CreateAsync(url, extra: new { FirmwareSize = content.Length + 1 })).Refused(400, "InvalidFirmwareSize");
         Assert.Equal(400, (await CreateAsync(url, extra: new { FirmwareSign = new string('0', 32) })).Status);
         (await Api.PostAsync("CreateOTAFirmware", new { ProductKey = ConsoleHost.ProductKey, FirmwareName = "x", DestVersion = "2.0.0" })).Refused(400, "MissingFirmwareUrl");
-        Assert.Empty(await C.Packages.ListAsync());
+        Assert.Empty(await C.Packages.ListAsync(Actor.System));
 
         (await CreateAsync(url)).Ok();
         // The upload became the package; it cannot be used twice.
@@ -190,8 +191,8 @@ public sealed class ApiFirmwareTests : ApiTestBase
         (await Api.PostAsync("DeleteOTAFirmware", new { FirmwareId = id })).Ok();
         Assert.Equal(400, (await Api.PostAsync("DeleteOTAFirmware", new { FirmwareId = busyId })).Status);
 
-        Assert.Null(await C.Packages.FindAsync(id));
-        Assert.NotNull(await C.Packages.FindAsync(busyId));
+        Assert.Null(await C.Packages.FindAsync(Actor.System, id));
+        Assert.NotNull(await C.Packages.FindAsync(Actor.System, busyId));
         (await Api.PostAsync("DeleteOTAFirmware", new { FirmwareId = id })).Refused(404, "FirmwareNotFound");
     }
 }

@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,7 +20,7 @@ public sealed class ApiJobTests : ApiTestBase
         _package = await C.PackageAsync();
     }
 
-    private Task<Batch?> BatchAsync(string id) => C.Services.GetRequiredService<BatchQueries>().FindAsync(id);
+    private Task<Batch?> BatchAsync(string id) => C.Services.GetRequiredService<BatchQueries>().FindAsync(Actor.System, id);
 
     private async Task<List<UpdateTask>> TasksAsync(string batchId)
     {
@@ -95,7 +96,7 @@ public sealed class ApiJobTests : ApiTestBase
         (await Api.PostAsync("CreateOTAStaticUpgradeJob", new { FirmwareId = _package.Id, ProductKey = ConsoleHost.ProductKey })).Refused(400, "MissingTargetSelection");
         (await Api.PostAsync("CreateOTAStaticUpgradeJob", new { FirmwareId = _package.Id, ProductKey = "other", TargetSelection = "ALL" })).Refused(400, "InvalidProductKey");
 
-        Assert.Equal(0, (await C.Services.GetRequiredService<BatchQueries>().PageOfPackageAsync(_package.Id, 0, 10)).Total);
+        Assert.Equal(0, (await C.Services.GetRequiredService<BatchQueries>().PageOfPackageAsync(Actor.System, _package.Id, 0, 10)).Total);
     }
 
     [Fact]

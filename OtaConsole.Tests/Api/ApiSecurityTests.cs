@@ -15,13 +15,13 @@ public sealed class ApiSecurityTests : ApiTestBase
     private static object NewModule => new { ProductKey = ConsoleHost.ProductKey, ModuleName = "wifi" };
 
     private async Task AssertNoModuleAsync() =>
-        Assert.DoesNotContain(await C.Catalog.ListModulesAsync(ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
+        Assert.DoesNotContain(await C.Catalog.ListModulesAsync(Actor.System, ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
 
     [Fact]
     public async Task A_signed_call_with_a_full_key_is_answered()
     {
         (await C.Rpc().PostAsync("CreateOTAModule", NewModule)).Ok();
-        Assert.Contains(await C.Catalog.ListModulesAsync(ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
+        Assert.Contains(await C.Catalog.ListModulesAsync(Actor.System, ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class ApiSecurityTests : ApiTestBase
 
         Assert.Contains("Ota:Api:AccessKeys", answer.Message);
         Assert.Contains("Ota__Api__AccessKeys__0__Id", answer.Message);
-        Assert.DoesNotContain(await bare.Catalog.ListModulesAsync(ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
+        Assert.DoesNotContain(await bare.Catalog.ListModulesAsync(Actor.System, ConsoleHost.ProductKey), m => m.ModuleName == "wifi");
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class ApiTaskTests : ApiTestBase
         Assert.Equal(tasks.Select(t => t.Id.ToString()), seen.Select(t => t.GetProperty("TaskId").GetString()));
         var first = seen[0];
         var task = tasks[0];
-        var device = (await C.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, task.DeviceName))!;
+        var device = (await C.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, task.DeviceName))!;
         Assert.Equal(task.DeviceName, first.GetProperty("DeviceName").GetString());
         Assert.Equal(device.IotId, first.GetProperty("IotId").GetString());
         Assert.Equal(jobId, first.GetProperty("JobId").GetString());
@@ -108,7 +108,7 @@ public sealed class ApiTaskTests : ApiTestBase
     public async Task ListOTAUnfinishedTaskByDevice_lists_a_devices_tasks_in_the_statuses_asked_for()
     {
         var jobId = await JobAsync(needConfirm: true);
-        var device = (await C.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-007"))!;
+        var device = (await C.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-007"))!;
 
         var byList = (await Api.GetAsync("ListOTAUnfinishedTaskByDevice", new { ProductKey = ConsoleHost.ProductKey, DeviceName = "dev-007", TaskStatusList = new[] { "CONFIRM", "QUEUED" } })).Ok();
         var byIotId = (await Api.GetAsync("ListOTAUnfinishedTaskByDevice", new { device.IotId, TaskStatus = "CONFIRM", ModuleName = "default" })).Ok();

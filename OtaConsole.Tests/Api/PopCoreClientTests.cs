@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using System.Diagnostics;
 using System.Text.Json;
 using OtaConsole.Tests.Support;
@@ -42,8 +43,8 @@ public sealed class PopCoreClientTests
 
         var seen = JsonDocument.Parse(text).RootElement;
         var productKey = seen.GetProperty("productKey").GetString()!;
-        var device = (await c.Catalog.FindDeviceAsync(productKey, "lamp_01"))!;
-        Assert.Equal("路灯 street lights", (await c.Catalog.FindProductAsync(productKey))!.Name);
+        var device = (await c.Catalog.FindDeviceAsync(Actor.System, productKey, "lamp_01"))!;
+        Assert.Equal("路灯 street lights", (await c.Catalog.FindProductAsync(Actor.System, productKey))!.Name);
         Assert.Equal(device.DeviceSecret, seen.GetProperty("deviceSecret").GetString());
         Assert.Equal("lamp_01", seen.GetProperty("detailName").GetString());
         Assert.Equal(["default|default|whole-device firmware", "wifi|Wi-Fi (2.4 GHz) *'!|模块 ~ a+b=c&d"], seen.GetProperty("modules").EnumerateArray().Select(m => m.GetString()));

@@ -69,6 +69,42 @@ public sealed class AccessJourneyTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_operator_scoped_to_one_product_finds_nothing_of_another_in_the_browser()
+    {
+        await _host.ProductAsync();
+        await _host.ProductAsync("a1OtherProd");
+        await _host.ReportedDevicesAsync(2);
+        var own = await _host.PackageAsync();
+        var other = await _host.Packages.CreateAsync(Actor.System, new Core.Packages.CreatePackageRequest
+        {
+            ProductKey = "a1OtherProd", Name = "fw-of-other", DestVersion = "2.0.0", NeedToVerify = false,
+            Files = [new Core.Packages.PackageFileUpload("fw.bin", new MemoryStream([1, 2, 3]))],
+        });
+        var id = await _host.AddOperatorAsync("line-a@console.test", OperatorRole.Operator);
+
+        // An Admin limits the operator to the first product on the Operators page.
+        await using (var admin = await ConsolePage.OpenAsync(browser, _host))
+        {
+            await admin.GoAsync("/operators");
+            var row = admin.Page.Locator(".operators-table tbody tr", new() { HasText = "line-a@console.test" });
+            await row.Locator(".operator-products").ClickAsync();
+            await admin.Page.Locator(".mud-popover-open .mud-list-item", new() { HasText = ConsoleHost.ProductKey }).ClickAsync();
+            await Expect(admin.Page.Locator(".mud-snackbar")).ToContainTextAsync($"works on {ConsoleHost.ProductKey} only");
+        }
+        Assert.Equal([ConsoleHost.ProductKey], (await _host.Services.GetRequiredService<OperatorDirectory>().ActorAsync(id, null))!.Products);
+
+        await using var ui = await ConsolePage.OpenAsync(browser, _host, "line-a@console.test", ConsoleHost.OperatorPassword);
+        await ui.GoAsync("/ota");
+        await Expect(ui.Page.Locator(".package-name")).ToHaveCountAsync(1);
+        await Expect(ui.Page.Locator(".package-name")).ToHaveTextAsync(own.Name);
+        await ui.GoAsync($"/ota/packages/{other.Id}");
+        await Expect(ui.Page.GetByText($"Update package {other.Id} does not exist.")).ToBeVisibleAsync();
+        await Expect(ui.Page.GetByText("fw-of-other")).ToHaveCountAsync(0);
+        await ui.GoAsync("/");
+        await Expect(ui.Page.Locator(".stat-products")).ToHaveTextAsync("1");
+    }
+
+    [Fact]
     public async Task An_admin_adds_an_operator_and_the_audit_log_shows_it()
     {
         await using var ui = await ConsolePage.OpenAsync(browser, _host);

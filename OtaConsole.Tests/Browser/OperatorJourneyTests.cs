@@ -40,7 +40,7 @@ public sealed class OperatorJourneyTests(BrowserFixture browser) : IAsyncLifetim
             var d = _host.Device(spec, downloadTime: TimeSpan.FromMilliseconds(300));
             Assert.True(await d.ConnectAsync());
         }
-        await _host.WaitForAsync(async () => (await _host.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, specs[online - 1].Key.DeviceName))!.ModuleVersions.Count > 0, what: "the fleet's version reports");
+        await _host.WaitForAsync(async () => (await _host.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, specs[online - 1].Key.DeviceName))!.ModuleVersions.Count > 0, what: "the fleet's version reports");
         return specs;
     }
 
@@ -134,7 +134,7 @@ public sealed class OperatorJourneyTests(BrowserFixture browser) : IAsyncLifetim
         await page.Locator("button.save-batch").ClickAsync();
         await Expect(page.Locator(".batch-rate")).ToHaveTextAsync("500/min");
         await Expect(page.Locator(".batch-tags")).ToContainTextAsync("stable");
-        var saved = (await _host.Services.GetRequiredService<BatchQueries>().FindAsync(batch.BatchId))!;
+        var saved = (await _host.Services.GetRequiredService<BatchQueries>().FindAsync(Actor.System, batch.BatchId))!;
         Assert.Equal(500, saved.PushRate.PerMinute);
         Assert.Equal("stable", saved.Tags.Single().Value);
 

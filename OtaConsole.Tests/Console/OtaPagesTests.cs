@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using Bunit;
 using Microsoft.AspNetCore.Components.Forms;
 using OtaConsole.Components.Dialogs;
@@ -55,7 +56,7 @@ public sealed class UpdatePackagesPageTests : ConsoleTestContext
 
         var md5 = Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData("hello firmware"u8));
         page.WaitForAssertion(() => Assert.Contains(md5, page.Find(".uploaded-files").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        var stored = Assert.Single((await new Core.Queries.PackageQueries(H.Database).ListAsync(new Core.Queries.PackageFilter())).Items);
+        var stored = Assert.Single((await new Core.Queries.PackageQueries(H.Database).ListAsync(Actor.System, new Core.Queries.PackageFilter())).Items);
         Assert.Equal(("Firmware-2", "2.0.0", 14L, PackageStatus.Unverified), (stored.Name, stored.DestVersion, stored.Files[0].Size, stored.Status));
     }
 
@@ -69,7 +70,7 @@ public sealed class UpdatePackagesPageTests : ConsoleTestContext
 
         page.WaitForAssertion(() => Assert.Contains("starting with a letter or digit", page.Markup));
         Assert.Contains("1-64 characters of A-Z", page.Markup);
-        Assert.Equal(0, (await new Core.Queries.PackageQueries(H.Database).ListAsync(new Core.Queries.PackageFilter())).Total);
+        Assert.Equal(0, (await new Core.Queries.PackageQueries(H.Database).ListAsync(Actor.System, new Core.Queries.PackageFilter())).Total);
     }
 
     [Fact]
@@ -81,7 +82,7 @@ public sealed class UpdatePackagesPageTests : ConsoleTestContext
         page.Find("button.upload").Click();
 
         page.WaitForAssertion(() => Assert.Contains("does not match file fw.bin", page.Markup));
-        Assert.Equal(0, (await new Core.Queries.PackageQueries(H.Database).ListAsync(new Core.Queries.PackageFilter())).Total);
+        Assert.Equal(0, (await new Core.Queries.PackageQueries(H.Database).ListAsync(Actor.System, new Core.Queries.PackageFilter())).Total);
     }
 
     /// <summary>The Add update package dialog, filled in, with one file chosen.</summary>

@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using Bunit;
 using OtaConsole.Components.Pages;
 using OtaConsole.Core.Devices;
@@ -24,7 +25,7 @@ public sealed class ProductsPageTests : ConsoleTestContext
         page.Find("button.create-product").Click();
 
         page.WaitForAssertion(() => Assert.Contains("1-32 letters and digits.", page.Markup));
-        Assert.Empty(await H.Catalog.ListProductsAsync());
+        Assert.Empty(await H.Catalog.ListProductsAsync(Actor.System));
     }
 
     [Fact]
@@ -37,7 +38,7 @@ public sealed class ProductsPageTests : ConsoleTestContext
         page.Find("button.create-product").Click();
 
         page.WaitForAssertion(() => Assert.Contains("Thermostat (a1Imported9)", page.Markup));
-        Assert.Equal("a1Imported9", Assert.Single(await H.Catalog.ListProductsAsync()).ProductKey);
+        Assert.Equal("a1Imported9", Assert.Single(await H.Catalog.ListProductsAsync(Actor.System)).ProductKey);
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public sealed class ProductsPageTests : ConsoleTestContext
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".registered tbody tr").Count));
         Assert.Contains("mySecret1234", page.Find(".registered").TextContent);
         Assert.Contains("'bad/name'", page.Find(".rejected").TextContent);
-        Assert.Equal("mySecret1234", (await H.Catalog.FindDeviceAsync(EngineHarness.ProductKey, "dev-0002"))!.DeviceSecret);
+        Assert.Equal("mySecret1234", (await H.Catalog.FindDeviceAsync(Actor.System, EngineHarness.ProductKey, "dev-0002"))!.DeviceSecret);
         page.Find("button.done").Click();
         page.WaitForAssertion(() => Assert.Equal(["dev-0001", "dev-0002"], page.FindAll(".devices-table td.device-name").Select(td => td.TextContent)));
     }

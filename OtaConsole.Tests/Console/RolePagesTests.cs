@@ -49,6 +49,51 @@ public sealed class RolePagesTests : ConsoleTestContext
         Assert.Single(ops.FindAll("button.cancel-batch"));
     }
 
+    /// <summary>Product A's running batch, product B with a package, and an Operator scoped to A signed in.</summary>
+    private async Task<(string BatchA, UpdatePackage PackageB)> ScopedToOneProductAsync()
+    {
+        var batchA = await RunningBatchAsync();
+        const string other = "a1OtherProd";
+        await H.Catalog.CreateProductAsync(Actor.System, "Other product", other);
+        var packageB = await H.Packages.CreateAsync(Actor.System, new Core.Packages.CreatePackageRequest
+        {
+            ProductKey = other, Name = "fw-of-other", DestVersion = "2.0.0", NeedToVerify = false,
+            Files = [new Core.Packages.PackageFileUpload("fw.bin", new MemoryStream([1, 2, 3]))],
+        });
+        var id = SignIn.As(OperatorRole.Operator, "line-a@console.test");
+        await using var db = H.Database.CreateDbContext();
+        await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteUpdateAsync(db.Users.Where(u => u.Id == id),
+            u => u.SetProperty(x => x.ProductScope, EngineHarness.ProductKey));
+        return (batchA, packageB);
+    }
+
+    [Fact]
+    public async Task A_scoped_operator_s_overview_counts_only_their_product()
+    {
+        await ScopedToOneProductAsync();
+        var home = RenderInHost<Home>();
+        home.WaitForAssertion(() => Assert.Equal("1", home.Find(".stat-products").TextContent));
+        Assert.Equal("1", home.Find(".stat-packages").TextContent);
+    }
+
+    [Fact]
+    public async Task A_scoped_operator_s_package_list_holds_only_their_product()
+    {
+        await ScopedToOneProductAsync();
+        var packages = RenderInHost<OtaUpdate>();
+        packages.WaitForAssertion(() => Assert.Single(packages.FindAll(".package-name")));
+        Assert.DoesNotContain("fw-of-other", packages.Markup);
+    }
+
+    [Fact]
+    public async Task Another_product_s_package_does_not_exist_for_a_scoped_operator()
+    {
+        var (_, packageB) = await ScopedToOneProductAsync();
+        var missing = RenderInHost<PackageDetails>(x => x.Add(p => p.PackageId, packageB.Id));
+        missing.WaitForAssertion(() => Assert.Contains("does not exist", missing.Markup));
+        Assert.DoesNotContain("fw-of-other", missing.Markup);
+    }
+
     [Fact]
     public async Task A_viewer_sees_the_packages_but_cannot_add_verify_or_roll_one_out()
     {

@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using Microsoft.Data.Sqlite;
 using OtaConsole.Core.Devices;
 using OtaConsole.Core.Model;
@@ -19,7 +20,7 @@ public sealed class SecretEncryptionTests
         var stored = await StoredSecretAsync(host.Folder, "dev-000");
         Assert.True(SecretProtector.IsProtected(stored));
         Assert.DoesNotContain(spec.Secret, stored);
-        Assert.Equal(spec.Secret, (await host.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.DeviceSecret);
+        Assert.Equal(spec.Secret, (await host.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"))!.DeviceSecret);
         Assert.True(await host.Device(spec).ConnectAsync());
     }
 

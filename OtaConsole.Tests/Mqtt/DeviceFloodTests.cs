@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -117,7 +118,7 @@ public sealed class DeviceFloodTests : IAsyncLifetime
         var result = await normal.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(AlinkTopics.Inform(_specs[0].Key))
             .WithPayload("{\"id\":1,\"params\":{\"version\":\"1.2.3\"}}").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
         Assert.True(result.IsSuccess);
-        await _c.UntilAsync(async () => await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, _specs[0].Key.DeviceName),
+        await _c.UntilAsync(async () => await _c.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, _specs[0].Key.DeviceName),
             d => d!.ModuleVersions.Any(v => v.Version == "1.2.3"), "the normal report", advanceClock: false);
         Assert.Empty(_c.Logs.Errors);
     }

@@ -43,7 +43,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
 
         Assert.Equal(100, task.Progress);
         Assert.Equal("2.0.0", device.Versions[OtaModule.Default]);
-        var version = (await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions.Single(v => v.ModuleName == OtaModule.Default);
+        var version = (await _c.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions.Single(v => v.ModuleName == OtaModule.Default);
         Assert.Equal("2.0.0", version.Version);
         await using var db = _c.Db();
         var timeline = await db.TaskEvents.Where(e => e.TaskId == task.Id).OrderBy(e => e.Id).Select(e => e.Detail).ToListAsync();
@@ -99,7 +99,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         // It reported once, then went away.
         var first = await _c.OnlineAsync(spec);
         await first.DisconnectAsync();
-        await _c.UntilAsync(async () => (await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.IsOnline, online => !online, "the device to go offline", advanceClock: false);
+        await _c.UntilAsync(async () => (await _c.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"))!.IsOnline, online => !online, "the device to go offline", advanceClock: false);
         var package = await _c.PackageAsync();
         var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
         Assert.Equal(QueueReason.Offline, (await _c.TaskAsync(batchId, "dev-000")).QueueReason);
@@ -203,7 +203,7 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
 
         Assert.Equal(("m2", "1.0.0"), (device.Versions["MCU"], device.Versions[OtaModule.Default]));
-        var versions = (await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions.ToDictionary(v => v.ModuleName, v => v.Version);
+        var versions = (await _c.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions.ToDictionary(v => v.ModuleName, v => v.Version);
         Assert.Equal("m2", versions["MCU"]);
         Assert.Equal("1.0.0", versions[OtaModule.Default]);
     }

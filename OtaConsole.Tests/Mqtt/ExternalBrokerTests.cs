@@ -42,7 +42,7 @@ public sealed class ExternalBrokerTests : IAsyncLifetime
         var device = new SimulatedDevice(spec, SimulatedDevice.MqttLink(spec, "127.0.0.1", _broker.Port), _c.Http, TimeSpan.Zero);
         await using var _ = device;
         Assert.True(await device.ConnectAsync());
-        await _c.UntilAsync(async () => await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"),
+        await _c.UntilAsync(async () => await _c.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"),
             d => d!.IsOnline && d.ModuleVersions.Any(v => v.Version == "1.0.0"), "the version report to arrive through mosquitto");
 
         var package = await _c.PackageAsync();
@@ -65,6 +65,6 @@ public sealed class ExternalBrokerTests : IAsyncLifetime
         await link.PublishAsync(AlinkTopics.Progress(spec.Key), "{\"params\":{\"step\":\"x\"}}"u8.ToArray(), true, default);
 
         await _c.UntilAsync(() => Task.FromResult(_c.Stats.DroppedTotal), n => n >= dropped + 2, "the drops", advanceClock: false);
-        Assert.Empty((await _c.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions);
+        Assert.Empty((await _c.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions);
     }
 }

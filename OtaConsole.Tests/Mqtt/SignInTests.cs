@@ -54,7 +54,7 @@ public sealed class SignInTests : IAsyncLifetime
         var (code, _) = await ConnectAsync(clientId, username, password, keepAlive, clean);
         Assert.Equal(MqttClientConnectResultCode.Success, code);
         var key = AlibabaSignIn.ParseUsername(username)!.Value;
-        await _c.UntilAsync(async () => (await _c.Catalog.FindDeviceAsync(key.ProductKey, key.DeviceName))!.IsOnline, online => online, "the device to be online", advanceClock: false);
+        await _c.UntilAsync(async () => (await _c.Catalog.FindDeviceAsync(Actor.System, key.ProductKey, key.DeviceName))!.IsOnline, online => online, "the device to be online", advanceClock: false);
     }
 
     [Theory]
@@ -72,7 +72,7 @@ public sealed class SignInTests : IAsyncLifetime
         Assert.Equal(expected, code);
         Assert.False(client.IsConnected);
         Assert.Equal(refusedBefore + 1, _c.Stats.ConnectsRefused);
-        Assert.False((await _c.Catalog.FindDeviceAsync("a1PKtest001", "dev-c3"))!.IsOnline);
+        Assert.False((await _c.Catalog.FindDeviceAsync(Actor.System, "a1PKtest001", "dev-c3"))!.IsOnline);
     }
 
     [Theory]
@@ -107,6 +107,6 @@ public sealed class SignInTests : IAsyncLifetime
         await disconnected.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(b.IsConnected);
         await _c.DrainAsync();
-        Assert.True((await _c.Catalog.FindDeviceAsync("a1PKtest001", "dev-node-001"))!.IsOnline);
+        Assert.True((await _c.Catalog.FindDeviceAsync(Actor.System, "a1PKtest001", "dev-node-001"))!.IsOnline);
     }
 }

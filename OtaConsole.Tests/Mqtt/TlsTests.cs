@@ -30,7 +30,7 @@ public sealed class TlsTests
         var spec = (await host.RegisterAsync(1))[0];
         var device = host.Device(spec, tlsCa: ConsoleCa(host));
         Assert.True(await device.ConnectAsync());
-        await host.WaitForAsync(async () => (await host.Catalog.FindDeviceAsync(ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions.Any(v => v.Version == "1.0.0"), advanceClock: false);
+        await host.WaitForAsync(async () => (await host.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"))!.ModuleVersions.Any(v => v.Version == "1.0.0"), advanceClock: false);
         Assert.Contains("securemode=2", SimulatedDevice.SignIn(spec, tls: true).ClientId);
 
         var package = await host.PackageAsync();

@@ -223,7 +223,7 @@ public sealed class BatchCreationTests : IDisposable
         var p = await _h.PackageAsync();
         var request = new CreateBatchRequest { PackageId = p.Id, PushRate = PushRate.Constant(10) };
 
-        var preview = await _h.Engine.PreviewBatchAsync(request);
+        var preview = await _h.Engine.PreviewBatchAsync(Actor.System, request);
 
         Assert.Equal((10, 4, 0), (preview.Tasks, preview.Offline, preview.Busy));
         Assert.Equal(TimeSpan.FromSeconds(36), preview.PushDuration);

@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Devices;
 using OtaConsole.Core.Model;
@@ -70,10 +71,10 @@ public sealed class DeviceEventTests : IDisposable
         await _h.ProductAsync();
         await _h.DevicesAsync(1, online: false);
         await _h.ReportAsync(new DeviceConnected(EngineHarness.Key("dev-000")));
-        Assert.True((await _h.Catalog.FindDeviceAsync(EngineHarness.ProductKey, "dev-000"))!.IsOnline);
+        Assert.True((await _h.Catalog.FindDeviceAsync(Actor.System, EngineHarness.ProductKey, "dev-000"))!.IsOnline);
         _h.Time.Advance(TimeSpan.FromMinutes(3));
         await _h.ReportAsync(new DeviceDisconnected(EngineHarness.Key("dev-000")));
-        var d = (await _h.Catalog.FindDeviceAsync(EngineHarness.ProductKey, "dev-000"))!;
+        var d = (await _h.Catalog.FindDeviceAsync(Actor.System, EngineHarness.ProductKey, "dev-000"))!;
         Assert.False(d.IsOnline);
         Assert.Equal(_h.Now, d.LastSeenAt);
     }

@@ -39,13 +39,13 @@ public sealed class QueryTests : IDisposable
     {
         var (_, batchId) = await MixedAsync();
 
-        var all = await Batches.DeviceListAsync(new DeviceListQuery(batchId) { PageSize = 5 });
+        var all = await Batches.DeviceListAsync(Actor.System, new DeviceListQuery(batchId) { PageSize = 5 });
         Assert.Equal(12, all.Total);
         Assert.Equal(["dev-000", "dev-001", "dev-002", "dev-003", "dev-004"], all.Items.Select(r => r.DeviceName));
-        var page3 = await Batches.DeviceListAsync(new DeviceListQuery(batchId) { PageSize = 5, Page = 2 });
+        var page3 = await Batches.DeviceListAsync(Actor.System, new DeviceListQuery(batchId) { PageSize = 5, Page = 2 });
         Assert.Equal(["dev-010", "dev-011"], page3.Items.Select(r => r.DeviceName));
 
-        var failed = await Batches.DeviceListAsync(new DeviceListQuery(batchId) { Status = OtaTaskStatus.Failed });
+        var failed = await Batches.DeviceListAsync(Actor.System, new DeviceListQuery(batchId) { Status = OtaTaskStatus.Failed });
         Assert.Equal(2, failed.Total);
         Assert.Equal(["-2", "-3"], failed.Items.Select(r => r.FailureCode));
     }
@@ -55,11 +55,11 @@ public sealed class QueryTests : IDisposable
     {
         var (_, batchId) = await MixedAsync();
 
-        var found = await Batches.DeviceListAsync(new DeviceListQuery(batchId) { Search = "01" });
+        var found = await Batches.DeviceListAsync(Actor.System, new DeviceListQuery(batchId) { Search = "01" });
         Assert.Equal(["dev-001", "dev-010", "dev-011"], found.Items.Select(r => r.DeviceName));
         Assert.Equal(3, found.Total);
-        Assert.Equal(0, (await Batches.DeviceListAsync(new DeviceListQuery(batchId) { Search = "%" })).Total);
-        Assert.Equal(0, (await Batches.DeviceListAsync(new DeviceListQuery(batchId) { Search = "dev_0" })).Total);
+        Assert.Equal(0, (await Batches.DeviceListAsync(Actor.System, new DeviceListQuery(batchId) { Search = "%" })).Total);
+        Assert.Equal(0, (await Batches.DeviceListAsync(Actor.System, new DeviceListQuery(batchId) { Search = "dev_0" })).Total);
     }
 
     [Theory]
@@ -69,7 +69,7 @@ public sealed class QueryTests : IDisposable
     public async Task The_device_list_sorts(TaskSort sort, SortDirection direction, string first)
     {
         var (_, batchId) = await MixedAsync();
-        var page = await Batches.DeviceListAsync(new DeviceListQuery(batchId) { Sort = sort, Direction = direction });
+        var page = await Batches.DeviceListAsync(Actor.System, new DeviceListQuery(batchId) { Sort = sort, Direction = direction });
         Assert.Equal(first, page.Items[0].DeviceName);
         if (sort == TaskSort.Progress)
             Assert.Equal(page.Items.Select(r => r.Progress).OrderDescending(), page.Items.Select(r => r.Progress));
@@ -81,7 +81,7 @@ public sealed class QueryTests : IDisposable
         var (_, batchId) = await MixedAsync();
         using var stream = new MemoryStream();
 
-        await Batches.ExportCsvAsync(new DeviceListQuery(batchId) { Status = OtaTaskStatus.Failed }, stream);
+        await Batches.ExportCsvAsync(Actor.System, new DeviceListQuery(batchId) { Status = OtaTaskStatus.Failed }, stream);
 
         var lines = Encoding.UTF8.GetString(stream.ToArray()).TrimStart('\uFEFF').Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
@@ -97,10 +97,10 @@ public sealed class QueryTests : IDisposable
         var (_, batchId) = await MixedAsync();
         var task = await _h.TaskAsync(batchId, "dev-004");
 
-        var timeline = await Batches.TimelineAsync(task.Id);
+        var timeline = await Batches.TimelineAsync(Actor.System, task.Id);
 
         Assert.Equal(["pushed", "download failed"], timeline!.Events.Select(e => e.Detail));
-        Assert.Null(await Batches.TimelineAsync(987654));
+        Assert.Null(await Batches.TimelineAsync(Actor.System, 987654));
     }
 
     [Fact]
@@ -112,8 +112,8 @@ public sealed class QueryTests : IDisposable
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
         await _h.VersionAsync("dev-004", "2.0.0");
 
-        var devices = await Packages.DevicesAsync(p.Id, null, 0, 50);
-        var counts = await Packages.DeviceCountsAsync(p.Id);
+        var devices = await Packages.DevicesAsync(Actor.System, p.Id, null, 0, 50);
+        var counts = await Packages.DeviceCountsAsync(Actor.System, p.Id);
 
         Assert.Equal(12, devices.Total);
         Assert.Equal(OtaTaskStatus.Succeeded, devices.Items.Single(d => d.DeviceName == "dev-004").Status);
@@ -129,14 +129,14 @@ public sealed class QueryTests : IDisposable
             await _h.DevicesAsync(count, version, prefix: "v" + version.Replace(".", "", StringComparison.Ordinal));
         await _h.DevicesAsync(2, version: null, prefix: "silent");
 
-        var all = await Analytics.VersionDistributionAsync(EngineHarness.ProductKey, OtaModule.Default);
+        var all = await Analytics.VersionDistributionAsync(Actor.System, EngineHarness.ProductKey, OtaModule.Default);
         var bars = AnalyticsService.TopFiveAndOthers(all);
 
         Assert.Equal(mix.Select(m => (m.Version, m.Devices)), all.Select(v => (v.Version, v.Devices)));
         Assert.Equal(["1.0", "1.1", "1.2", "1.3", "1.4", AnalyticsService.Others], bars.Select(b => b.Version));
         Assert.Equal(2, bars[^1].Devices);
         Assert.Equal(5.0 / 19, all[0].Share(19), 6);
-        var devices = await Analytics.DeviceVersionsAsync(EngineHarness.ProductKey, OtaModule.Default, "silent", 0, 10);
+        var devices = await Analytics.DeviceVersionsAsync(Actor.System, EngineHarness.ProductKey, OtaModule.Default, "silent", 0, 10);
         Assert.Equal([new DeviceVersionRow("silent-000", null), new DeviceVersionRow("silent-001", null)], devices.Items);
     }
 
@@ -149,9 +149,9 @@ public sealed class QueryTests : IDisposable
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
         await _h.VersionAsync("old-000", "2.0.0");
 
-        Assert.Equal(new SuccessRate(5, 2), await Analytics.SuccessRateAsync(p.Id));
-        Assert.Equal(new SuccessRate(1, 0), await Analytics.SuccessRateAsync(p.Id, second));
-        Assert.Equal([("1.0.0", 12), ("0.9", 2)], (await Analytics.SourceVersionsAsync(p.Id)).Select(v => (v.Version, v.Devices)));
-        Assert.Equal([("0.9", 2)], (await Analytics.SourceVersionsAsync(p.Id, second)).Select(v => (v.Version, v.Devices)));
+        Assert.Equal(new SuccessRate(5, 2), await Analytics.SuccessRateAsync(Actor.System, p.Id));
+        Assert.Equal(new SuccessRate(1, 0), await Analytics.SuccessRateAsync(Actor.System, p.Id, second));
+        Assert.Equal([("1.0.0", 12), ("0.9", 2)], (await Analytics.SourceVersionsAsync(Actor.System, p.Id)).Select(v => (v.Version, v.Devices)));
+        Assert.Equal([("0.9", 2)], (await Analytics.SourceVersionsAsync(Actor.System, p.Id, second)).Select(v => (v.Version, v.Devices)));
     }
 }

@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using Microsoft.Extensions.DependencyInjection;
 using OtaConsole.Core.Devices;
 using OtaConsole.Core.Model;
@@ -78,7 +79,7 @@ public sealed class RestartTests
             Assert.Equal(0, db.Devices.Count(d => d.IsOnline));
             Assert.All(db.Tasks.Where(t => t.BatchId == batchId).ToList(), t => Assert.Equal((OtaTaskStatus.Queued, QueueReason.Offline), (t.Status, t.QueueReason)));
         }
-        var overview = await console.Services.GetRequiredService<Core.Queries.OverviewQueries>().GetAsync();
+        var overview = await console.Services.GetRequiredService<Core.Queries.OverviewQueries>().GetAsync(Actor.System);
         Assert.Equal((5, 0), (overview.Devices, overview.DevicesOnline));
 
         // A device that connects is online again, and its task goes on.

@@ -238,7 +238,7 @@ public sealed class ConsoleHost : IAsyncDisposable
     {
         var d = Device(spec);
         Assert.True(await d.ConnectAsync(), $"{spec.Key} could not sign in");
-        await WaitForAsync(async () => (await Catalog.FindDeviceAsync(spec.Key.ProductKey, spec.Key.DeviceName))!.ModuleVersions
+        await WaitForAsync(async () => (await Catalog.FindDeviceAsync(Actor.System, spec.Key.ProductKey, spec.Key.DeviceName))!.ModuleVersions
             .Any(v => v.ModuleName == OtaModule.Default && v.Version == spec.Versions[OtaModule.Default]), advanceClock: false);
         return d;
     }

@@ -130,7 +130,7 @@ public sealed class PackageRulesTests : IDisposable
         Assert.Equal("FirmwareInUse", (await Assert.ThrowsAsync<OtaException>(() => _h.Packages.DeleteAsync(Actor.System, p.Id))).Code);
         await _h.VersionAsync("dev-000", "2.0.0");
         await _h.Packages.DeleteAsync(Actor.System, p.Id);
-        Assert.Null(await _h.Packages.FindAsync(p.Id));
+        Assert.Null(await _h.Packages.FindAsync(Actor.System, p.Id));
         Assert.Empty(await _h.TasksAsync(b.BatchId));
     }
 

@@ -64,7 +64,7 @@ public sealed class DemoFleet(
             await started.Task.WaitAsync(stoppingToken);
         try
         {
-            var firstRun = await catalog.FindProductAsync(ProductKey, stoppingToken) is null;
+            var firstRun = await catalog.FindProductAsync(Actor.System, ProductKey, stoppingToken) is null;
             if (firstRun)
                 await SeedAsync(size, stoppingToken);
             await StartFleetAsync(stoppingToken);
@@ -107,7 +107,7 @@ public sealed class DemoFleet(
     {
         var devices = new List<SimDeviceSpec>();
         var i = 0;
-        await foreach (var d in catalog.DevicesOfAsync(ProductKey, ct))
+        await foreach (var d in catalog.DevicesOfAsync(Actor.System, ProductKey, ct))
         {
             var versions = d.ModuleVersions.ToDictionary(v => v.ModuleName, v => v.Version);
             versions.TryAdd(OtaModule.Default, VersionMix[i % VersionMix.Length]);
@@ -153,7 +153,7 @@ public sealed class DemoFleet(
         var queue = services.GetRequiredService<DeviceEventQueue>();
         for (var waited = 0; queue.Applied < queue.Enqueued && waited < 600; waited++)
             await Task.Delay(TimeSpan.FromMilliseconds(100), time, ct);
-        var package = (await packages.ListAsync(ProductKey, ct)).First(p => p.DestVersion == "2.0.0");
+        var package = (await packages.ListAsync(Actor.System, ProductKey, ct)).First(p => p.DestVersion == "2.0.0");
         await engine.CreateBatchAsync(Actor.System, new CreateBatchRequest
         {
             PackageId = package.Id,

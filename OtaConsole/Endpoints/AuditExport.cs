@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Claims;
 using OtaConsole.Core.Security;
 using OtaConsole.Security;
 
@@ -13,11 +12,10 @@ public static class AuditExport
         app.MapGet("/audit.csv", async (string? from, string? to, string? actor, string? action, string? targetId,
             OperatorDirectory directory, AuditQueries audit, HttpContext context, CancellationToken ct) =>
         {
-            var id = context.User.FindFirstValue(ClaimTypes.NameIdentifier);
-            var who = id is null ? null : await directory.ActorAsync(id, context.Connection.RemoteIpAddress?.ToString(), ct);
+            var who = await context.ActorAsync(directory, ct);
             if (who is null)
                 return Results.Unauthorized();
-            if (who.Role != OperatorRole.Admin)
+            if (who.Role != OperatorRole.Admin || !who.SeesAllProducts)
                 return Results.Forbid();
             var filter = new AuditFilter { From = Time(from), To = Time(to), Actor = actor, Action = action, TargetId = targetId };
             context.Response.Headers.ContentDisposition = "attachment; filename=\"audit-log.csv\"";

@@ -1,3 +1,4 @@
+using OtaConsole.Core.Security;
 using Microsoft.Extensions.Options;
 using OtaConsole.Core.Packages;
 
@@ -25,7 +26,8 @@ public static class DownloadEndpoints
         ApiEndpoints.PlainAnswers(context);
         if (!links.IsValid(packageId, index, expires, sig))
             return Results.StatusCode(StatusCodes.Status403Forbidden);
-        var file = await packages.FindFileAsync(packageId, index, ct);
+        // The signed link is the device's credential: no operator is involved.
+        var file = await packages.FindFileAsync(Actor.System, packageId, index, ct);
         var path = file is null ? null : store.FullPath(file.StoragePath);
         if (path is null || !File.Exists(path))
             return Results.NotFound();

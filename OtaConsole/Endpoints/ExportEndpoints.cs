@@ -1,5 +1,7 @@
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Queries;
+using OtaConsole.Core.Security;
+using OtaConsole.Security;
 
 namespace OtaConsole.Endpoints;
 
@@ -8,9 +10,12 @@ public static class ExportEndpoints
 {
     public static IEndpointRouteBuilder MapOtaExports(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/ota/batches/{batchId}/devices.csv", async (string batchId, string? status, string? search, BatchQueries batches, HttpContext context, CancellationToken ct) =>
+        app.MapGet("/ota/batches/{batchId}/devices.csv", async (string batchId, string? status, string? search, BatchQueries batches, OperatorDirectory directory, HttpContext context, CancellationToken ct) =>
         {
-            if (await batches.FindAsync(batchId, ct) is null)
+            if (await context.ActorAsync(directory, ct) is not { } actor)
+                return Results.Unauthorized();
+            // A batch of a product outside the operator's scope is answered as a missing one.
+            if (await batches.FindAsync(actor, batchId, ct) is null)
                 return Results.NotFound();
             var query = new DeviceListQuery(batchId)
             {
@@ -18,7 +23,7 @@ public static class ExportEndpoints
                 Search = search,
             };
             context.Response.Headers.ContentDisposition = $"attachment; filename=\"batch-{batchId}-devices.csv\"";
-            return Results.Stream(stream => batches.ExportCsvAsync(query, stream, ct), "text/csv; charset=utf-8");
+            return Results.Stream(stream => batches.ExportCsvAsync(actor, query, stream, ct), "text/csv; charset=utf-8");
         }).ExcludeFromDescription();
         return app;
     }

@@ -21,3 +21,14 @@ public sealed class OperatorSession(AuthenticationStateProvider auth, OperatorDi
         return id is null ? null : await directory.ActorAsync(id, _address, ct);
     }
 }
+
+/// <summary>The operator of an HTTP request (the CSV exports), as the core's actor.</summary>
+public static class RequestActor
+{
+    /// <summary>Null when nobody is signed in, or the account is gone, disabled or without a role.</summary>
+    public static async Task<Actor?> ActorAsync(this HttpContext context, OperatorDirectory directory, CancellationToken ct = default)
+    {
+        var id = context.User.FindFirstValue(ClaimTypes.NameIdentifier);
+        return id is null ? null : await directory.ActorAsync(id, context.Connection.RemoteIpAddress?.ToString(), ct);
+    }
+}

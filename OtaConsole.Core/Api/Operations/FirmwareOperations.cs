@@ -172,14 +172,14 @@ internal static class FirmwareOperations
     private static async Task<object> ListFirmwareAsync(ApiCall c)
     {
         var (page, size) = Lookups.Paging(c, maxPageSize: 100);
-        var result = await c.S.PackageQueries.ListAsync(new PackageFilter
+        var result = await c.S.PackageQueries.ListAsync(c.Actor, new PackageFilter
         {
             ProductKey = c.P.Optional("ProductKey"),
             DestVersion = c.P.Optional("DestVersion"),
             Page = page - 1,
             PageSize = size,
         }, c.Ct);
-        var products = (await c.S.Catalog.ListProductsAsync(c.Ct)).ToDictionary(p => p.ProductKey, p => p.Name);
+        var products = (await c.S.Catalog.ListProductsAsync(c.Actor, c.Ct)).ToDictionary(p => p.ProductKey, p => p.Name);
         return new
         {
             CurrentPage = page,

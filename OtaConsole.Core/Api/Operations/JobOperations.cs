@@ -254,7 +254,7 @@ internal static class JobOperations
     {
         var package = await Lookups.FirmwareAsync(c);
         var (page, size) = Lookups.Paging(c, maxPageSize: 200);
-        var result = await c.S.Batches.PageOfPackageAsync(package.Id, page - 1, size, c.Ct);
+        var result = await c.S.Batches.PageOfPackageAsync(c.Actor, package.Id, page - 1, size, c.Ct);
         return JobPage(result, page, size);
     }
 
@@ -263,7 +263,7 @@ internal static class JobOperations
         var package = await Lookups.FirmwareOfProductAsync(c);
         var deviceName = c.P.Required("DeviceName");
         var (page, size) = Lookups.Paging(c, maxPageSize: 100);
-        var result = await c.S.Batches.PageOfDeviceAsync(package.Id, package.ProductKey, deviceName, page - 1, size, c.Ct);
+        var result = await c.S.Batches.PageOfDeviceAsync(c.Actor, package.Id, package.ProductKey, deviceName, page - 1, size, c.Ct);
         return JobPage(result, page, size);
     }
 

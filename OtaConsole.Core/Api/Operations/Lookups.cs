@@ -9,17 +9,17 @@ internal static class Lookups
     public static async Task<Device> DeviceAsync(ApiCall c)
     {
         if (c.P.Optional("IotId") is { } iotId)
-            return await c.S.Catalog.FindDeviceByIotIdAsync(iotId, c.Ct) ?? throw OtaException.NotFound("Device", iotId);
+            return await c.S.Catalog.FindDeviceByIotIdAsync(c.Actor, iotId, c.Ct) ?? throw OtaException.NotFound("Device", iotId);
         if (!c.P.Has("ProductKey") && !c.P.Has("DeviceName"))
             throw ApiException.Missing("IotId");
         var (productKey, deviceName) = (c.P.Required("ProductKey"), c.P.Required("DeviceName"));
-        return await c.S.Catalog.FindDeviceAsync(productKey, deviceName, c.Ct) ?? throw OtaException.NotFound("Device", $"{productKey}/{deviceName}");
+        return await c.S.Catalog.FindDeviceAsync(c.Actor, productKey, deviceName, c.Ct) ?? throw OtaException.NotFound("Device", $"{productKey}/{deviceName}");
     }
 
     public static async Task<UpdatePackage> FirmwareAsync(ApiCall c)
     {
         var id = c.P.Required("FirmwareId");
-        return await c.S.PackageQueries.FindAsync(id, c.Ct) ?? throw OtaException.NotFound("Firmware", id);
+        return await c.S.PackageQueries.FindAsync(c.Actor, id, c.Ct) ?? throw OtaException.NotFound("Firmware", id);
     }
 
     /// <summary>The package, checked to belong to the ProductKey the request gives.</summary>
@@ -35,11 +35,11 @@ internal static class Lookups
     public static async Task<Batch> JobAsync(ApiCall c)
     {
         var id = c.P.Required("JobId");
-        return await c.S.Batches.FindAsync(id, c.Ct) ?? throw OtaException.NotFound("Job", id);
+        return await c.S.Batches.FindAsync(c.Actor, id, c.Ct) ?? throw OtaException.NotFound("Job", id);
     }
 
     public static async Task<Product> ProductAsync(ApiCall c, string productKey) =>
-        await c.S.Catalog.FindProductAsync(productKey, c.Ct) ?? throw OtaException.NotFound("Product", productKey);
+        await c.S.Catalog.FindProductAsync(c.Actor, productKey, c.Ct) ?? throw OtaException.NotFound("Product", productKey);
 
     /// <summary>CurrentPage (from 1) and PageSize (1 to <paramref name="maxPageSize"/>), as the list operations take them.</summary>
     public static (int Page, int Size) Paging(ApiCall c, int maxPageSize, bool required = true)

@@ -35,7 +35,7 @@ internal static class ModuleOperations
             {
                 var productKey = c.P.Required("ProductKey");
                 await Lookups.ProductAsync(c, productKey);
-                var modules = await c.S.Catalog.ListModulesAsync(productKey, c.Ct);
+                var modules = await c.S.Catalog.ListModulesAsync(c.Actor, productKey, c.Ct);
                 return new
                 {
                     Data = modules.Select(m => new

@@ -101,7 +101,7 @@ internal static class ProductOperations
         var productKey = c.P.Required("ProductKey");
         var (page, size) = Lookups.Paging(c, maxPageSize: 50, required: false);
         await Lookups.ProductAsync(c, productKey);
-        var result = await c.S.Devices.NewestFirstAsync(productKey, page - 1, size, c.Ct);
+        var result = await c.S.Devices.NewestFirstAsync(c.Actor, productKey, page - 1, size, c.Ct);
         return new
         {
             Total = result.Total,

@@ -82,7 +82,7 @@ internal static class TaskOperations
         if ((long)page * size > MaxTaskDepth)
             throw ApiException.Invalid("CurrentPage", $"CurrentPage × PageSize is at most {MaxTaskDepth:N0}; got {(long)page * size:N0}.");
         var names = c.P.List("DeviceNames", 100);
-        var result = await c.S.Batches.TaskPageAsync(new DeviceListQuery(job.Id)
+        var result = await c.S.Batches.TaskPageAsync(c.Actor, new DeviceListQuery(job.Id)
         {
             Status = c.P.Enum("TaskStatus", ApiNames.TaskStatuses),
             DeviceNames = names.Count == 0 ? null : names,
@@ -91,7 +91,7 @@ internal static class TaskOperations
             Page = page - 1,
             PageSize = size,
         }, c.Ct);
-        var productName = (await c.S.Catalog.FindProductAsync(job.ProductKey, c.Ct))?.Name;
+        var productName = (await c.S.Catalog.FindProductAsync(c.Actor, job.ProductKey, c.Ct))?.Name;
         return Lookups.Paged(page, size, result.Total, new
         {
             SimpleOTATaskInfo = result.Items.Select(t => new
@@ -122,8 +122,8 @@ internal static class TaskOperations
             ? c.P.List("TaskStatusList", Unfinished.Count).Select((s, i) => Unfinished.TryGetValue(s, out var v) ? v
                 : throw ApiException.Invalid($"TaskStatusList.{i + 1}", $"one of {string.Join(", ", Unfinished.Keys)}; got '{s}'.")).ToList()
             : c.P.Enum("TaskStatus", Unfinished) is { } one ? [one] : throw ApiException.Missing("TaskStatus");
-        var tasks = await c.S.Batches.UnfinishedOfDeviceAsync(device.Id, c.P.Optional("ModuleName"), statuses, c.Ct);
-        var productName = (await c.S.Catalog.FindProductAsync(device.ProductKey, c.Ct))?.Name;
+        var tasks = await c.S.Batches.UnfinishedOfDeviceAsync(c.Actor, device.Id, c.P.Optional("ModuleName"), statuses, c.Ct);
+        var productName = (await c.S.Catalog.FindProductAsync(c.Actor, device.ProductKey, c.Ct))?.Name;
         return new
         {
             Data = new

@@ -167,6 +167,9 @@ namespace OtaConsole.Core.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ProductScope")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ProtectedSecret")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -937,6 +940,9 @@ namespace OtaConsole.Core.Persistence.Migrations
 
                     b.Property<bool>("PhoneNumberConfirmed")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProductScope")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("TEXT");

@@ -43,7 +43,7 @@ public sealed partial class AddPackageDialog
 
     protected override async Task OnInitializedAsync()
     {
-        _products = await Catalog.ListProductsAsync();
+        _products = await Catalog.ListProductsAsync(await Operator.ReaderAsync());
         await ProductChangedAsync(ProductKey ?? _products.FirstOrDefault()?.ProductKey);
     }
 

@@ -9,6 +9,8 @@ public sealed partial class Home
 {
     private Overview? _overview;
 
+    [Inject] public required Operator Operator { get; init; }
+
     [Inject] public required OverviewQueries Overviews { get; init; }
 
     protected override async Task OnInitializedAsync()
@@ -23,5 +25,5 @@ public sealed partial class Home
     /// </summary>
     internal static bool Follows(OtaChange c) => c.BatchIds.Count > 0 || c.PackageIds.Count > 0 || c.DevicesChanged || c.CatalogChanged;
 
-    private async Task LoadAsync() => _overview = await Overviews.GetAsync();
+    private async Task LoadAsync() => _overview = await Overviews.GetAsync(await Operator.ReaderAsync());
 }

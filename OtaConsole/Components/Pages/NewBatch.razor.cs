@@ -62,7 +62,7 @@ public sealed partial class NewBatch
 
     protected override async Task OnInitializedAsync()
     {
-        _package = await Packages.FindAsync(PackageId);
+        _package = await Packages.FindAsync(await Operator.ReaderAsync(), PackageId);
         _missing = _package is null;
         _groups = await Catalog.ListGroupsAsync();
         _crumbs = [new("Maintenance", null, disabled: true), new("OTA Update", "/ota"), new(_package?.Name ?? PackageId, $"/ota/packages/{PackageId}"), new("Batch Update", null, disabled: true)];
@@ -109,7 +109,8 @@ public sealed partial class NewBatch
         _busy = true;
         try
         {
-            _preview = await GuardAsync(() => Engine.PreviewBatchAsync(Request()));
+            var reader = await Operator.ReaderAsync();
+            _preview = await GuardAsync(() => Engine.PreviewBatchAsync(reader, Request()));
         }
         finally
         {

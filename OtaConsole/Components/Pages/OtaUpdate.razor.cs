@@ -17,19 +17,21 @@ public sealed partial class OtaUpdate
     private string? _productKey;
     private string? _search;
 
+    [Inject] public required Operator Operator { get; init; }
+
     [Inject] public required PackageQueries Packages { get; init; }
     [Inject] public required CatalogService Catalog { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
 
     protected override async Task OnInitializedAsync()
     {
-        _products = await Catalog.ListProductsAsync();
+        _products = await Catalog.ListProductsAsync(await Operator.ReaderAsync());
         Follow(c => c.PackageIds.Count > 0 || c.CatalogChanged, ReloadTableAsync);
     }
 
     private async Task<TableData<UpdatePackage>> LoadAsync(TableState state, CancellationToken ct)
     {
-        var page = await Packages.ListAsync(new PackageFilter { ProductKey = _productKey, Search = _search, Page = state.Page, PageSize = state.PageSize }, ct);
+        var page = await Packages.ListAsync(await Operator.ReaderAsync(), new PackageFilter { ProductKey = _productKey, Search = _search, Page = state.Page, PageSize = state.PageSize }, ct);
         return new TableData<UpdatePackage> { Items = page.Items, TotalItems = page.Total };
     }
 

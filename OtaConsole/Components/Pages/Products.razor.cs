@@ -36,7 +36,7 @@ public sealed partial class Products
 
     private async Task LoadProductsAsync()
     {
-        _products = await Catalog.ListProductsAsync();
+        _products = await Catalog.ListProductsAsync(await Operator.ReaderAsync());
         _product = Selected(ProductKey) ?? _products.FirstOrDefault();
     }
 
@@ -53,7 +53,7 @@ public sealed partial class Products
         if (_product is null)
             return new TableData<DeviceRow> { Items = [], TotalItems = 0 };
         bool? online = _presence switch { "online" => true, "offline" => false, _ => null };
-        var page = await Devices.ListAsync(_product.ProductKey, _search, online, state.Page, state.PageSize, ct);
+        var page = await Devices.ListAsync(await Operator.ReaderAsync(), _product.ProductKey, _search, online, state.Page, state.PageSize, ct);
         return new TableData<DeviceRow> { Items = page.Items, TotalItems = page.Total };
     }
 

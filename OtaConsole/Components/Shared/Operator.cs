@@ -12,8 +12,32 @@ namespace OtaConsole.Components.Shared;
 /// logged. The operator is read afresh for each action: an account disabled or left without a role meanwhile loses
 /// the page (to the sign-in page) instead of acting. Nothing escapes to the circuit.
 /// </summary>
-public sealed class Operator(ISnackbar snackbar, OperatorSession session, NavigationManager nav, ILogger<Operator> log)
+public sealed class Operator(ISnackbar snackbar, OperatorSession session, NavigationManager nav, TimeProvider time, ILogger<Operator> log)
 {
+    /// <summary>How long a page reads as the actor it last read: live pages reload every second, commands re-read at once.</summary>
+    public static readonly TimeSpan ReaderFor = TimeSpan.FromSeconds(10);
+
+    private Actor? _reader;
+    private DateTimeOffset _readAt;
+
+    /// <summary>
+    /// The signed-in operator for reading (what pages show follows their role and products). An account gone or
+    /// disabled is sent to the sign-in page and reads as <see cref="Actor.NoOne"/>, which sees nothing.
+    /// </summary>
+    public async Task<Actor> ReaderAsync()
+    {
+        if (_reader is not null && time.GetUtcNow() - _readAt < ReaderFor)
+            return _reader;
+        var actor = await session.ActorAsync();
+        if (actor is null)
+        {
+            OtaAuth.SendToSignIn(nav);
+            return Actor.NoOne;
+        }
+        (_reader, _readAt) = (actor, time.GetUtcNow());
+        return actor;
+    }
+
     public async Task<bool> RunAsync(Func<Actor, Task> action, string? done = null)
     {
         try
@@ -24,6 +48,7 @@ public sealed class Operator(ISnackbar snackbar, OperatorSession session, Naviga
                 OtaAuth.SendToSignIn(nav);
                 return false;
             }
+            (_reader, _readAt) = (actor, time.GetUtcNow());
             await action(actor);
             if (done is not null)
                 snackbar.Add(done, Severity.Success);
