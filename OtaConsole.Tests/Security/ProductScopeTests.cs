@@ -199,6 +199,24 @@ public sealed class ProductScopeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_in_settings_is_scoped_by_its_products_list()
+    {
+        var settings = ConsoleHost.ApiKeys();
+        settings["Ota:Api:AccessKeys:2:Id"] = "LTAI-line-b";
+        settings["Ota:Api:AccessKeys:2:Secret"] = "line-b-secret";
+        settings["Ota:Api:AccessKeys:2:Role"] = "ReadOnly";
+        settings["Ota:Api:AccessKeys:2:Products:0"] = B;
+        await using var host = await ConsoleHost.StartAsync(settings);
+        await host.ProductAsync(A);
+        await host.ProductAsync(B);
+        await host.PackageAsync();
+
+        var lineB = (await host.Rpc("LTAI-line-b", "line-b-secret").PostAsync("ListOTAFirmware", new { CurrentPage = 1, PageSize = 100 })).Ok();
+        Assert.Equal(0, lineB["Total"].GetInt32());
+        Assert.Equal(1, (await host.Rpc().PostAsync("ListOTAFirmware", new { CurrentPage = 1, PageSize = 100 })).Ok()["Total"].GetInt32());
+    }
+
+    [Fact]
     public async Task A_scope_names_existing_products_and_an_admin_is_never_scoped()
     {
         var admin = _c.Services.GetRequiredService<OperatorAdmin>();

@@ -103,6 +103,13 @@ public sealed class RouteAccessTests
         Assert.False(OtaConsole.Security.OtaAuth.MayScrape(Request(noToken, IPAddress.Parse("192.0.2.1"), null)));
         Assert.False(OtaConsole.Security.OtaAuth.MayScrape(Request(noToken, IPAddress.Parse("192.0.2.1"), "Bearer ")));
         Assert.True(OtaConsole.Security.OtaAuth.MayScrape(Request(withToken, IPAddress.Parse("192.0.2.1"), "Bearer s3cret-scrape")));
+
+        // Signed in from elsewhere: an Admin reads the metrics, an Operator (who may be scoped to some products) does not.
+        System.Security.Claims.ClaimsPrincipal As(string role) => new(new System.Security.Claims.ClaimsIdentity(
+            [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.Role, role)], "Identity.Application"));
+        Assert.True(OtaConsole.Security.OtaAuth.MayReadMetrics(As("Admin"), Request(noToken, IPAddress.Parse("192.0.2.1"), null)));
+        Assert.False(OtaConsole.Security.OtaAuth.MayReadMetrics(As("Operator"), Request(noToken, IPAddress.Parse("192.0.2.1"), null)));
+        Assert.False(OtaConsole.Security.OtaAuth.MayReadMetrics(As("Viewer"), Request(noToken, IPAddress.Parse("192.0.2.1"), null)));
         Assert.False(OtaConsole.Security.OtaAuth.MayScrape(Request(withToken, IPAddress.Parse("192.0.2.1"), "Bearer wrong")));
         Assert.False(OtaConsole.Security.OtaAuth.MayScrape(Request(withToken, IPAddress.Parse("192.0.2.1"), null)));
     }
