@@ -25,6 +25,26 @@ public sealed class PackageDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task A_link_to_another_package_shows_that_package_and_its_batches()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        var first = await H.PackageAsync("2.0.0");
+        var second = await H.PackageAsync("3.0.0");
+        var secondBatch = (await H.BatchAsync(second.Id, r => r with { Name = "second-rollout" })).BatchId;
+        var page = RenderInHost<PackageDetails>(x => x.Add(t => t.PackageId, first.Id));
+        page.WaitForAssertion(() => Assert.Equal(first.Name, page.Find(".package-title").TextContent));
+        page.WaitForAssertion(() => Assert.DoesNotContain(page.FindAll(".batches-table tbody tr"), r => r.TextContent.Contains("second-rollout")));
+
+        // As the router does for a link: the same page, a new route parameter.
+        page.Render(h => h.AddChildContent<PackageDetails>(x => x.Add(t => t.PackageId, second.Id)));
+
+        page.WaitForAssertion(() => Assert.Equal(second.Name, page.Find(".package-title").TextContent));
+        page.WaitForAssertion(() => Assert.Single(page.FindAll(".batches-table tbody tr"), r => r.TextContent.Contains("second-rollout")));
+        Assert.Contains(secondBatch, page.Markup);
+    }
+
+    [Fact]
     public async Task Batch_Management_offers_Edit_only_while_In_upgrade_and_Cancel_until_finished()
     {
         var p = await RunningAndFinishedAsync();
@@ -356,6 +376,26 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
         page.Find("select.page-size").Change("50");
         page.WaitForAssertion(() => Assert.Equal(25, page.FindAll(".tasks-table td.task-device").Count));
         Assert.Equal("1-25 of 25", page.Find(".page-range").TextContent);
+    }
+
+    [Fact]
+    public async Task A_link_to_another_batch_shows_that_batch_and_its_devices()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2, prefix: "first");
+        await H.DevicesAsync(3, prefix: "second");
+        var p = await H.PackageAsync();
+        var first = (await H.BatchAsync(p.Id, r => r with { Target = TargetSelection.Specific, DeviceNames = ["first-000", "first-001"] })).BatchId;
+        var second = (await H.BatchAsync(p.Id, r => r with { Target = TargetSelection.Specific, DeviceNames = ["second-000", "second-001", "second-002"] })).BatchId;
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, first));
+        page.WaitForAssertion(() => Assert.Equal(["first-000", "first-001"], page.FindAll(".tasks-table td.task-device").Select(td => td.TextContent)));
+
+        // As the router does for a link: the same page, a new route parameter.
+        page.Render(h => h.AddChildContent<BatchDetails>(x => x.Add(t => t.BatchId, second)));
+
+        page.WaitForAssertion(() => Assert.Equal(["second-000", "second-001", "second-002"], page.FindAll(".tasks-table td.task-device").Select(td => td.TextContent)));
+        Assert.Contains(second, page.Markup);
+        Assert.Contains("All: 3", page.Find(".filter-all").TextContent);
     }
 
     [Fact]
