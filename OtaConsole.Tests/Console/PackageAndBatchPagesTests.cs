@@ -114,6 +114,14 @@ public sealed class PackageDetailsPageTests : ConsoleTestContext
         Assert.Equal(("1", "1", "1"), (page.Find(".count-succeeded").TextContent, page.Find(".count-failed").TextContent, page.Find(".count-canceled").TextContent));
         page.WaitForAssertion(() => Assert.Equal(4, page.FindAll(".package-devices-table tbody tr").Count));
         Assert.Single(page.FindAll("button.cancel-device"));
+
+        // Cancel asks first, naming the device.
+        page.Find("button.cancel-device").Click();
+        page.WaitForElement(".mud-dialog");
+        Assert.Contains("The update of dev-003 ends as Canceled", page.Find(".mud-dialog").TextContent);
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Cancel the update")).Click();
+        page.WaitForAssertion(() => Assert.Equal(OtaTaskStatus.Canceled, H.TaskAsync(b.BatchId, "dev-003").Result.Status));
+        page.WaitForAssertion(() => Assert.Equal("2", page.Find(".count-canceled").TextContent));
     }
 
     [Fact]
@@ -311,7 +319,17 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
         var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
         page.WaitForAssertion(() => Assert.Equal(5, page.FindAll(".tasks-table td.task-device").Count));
 
+        // Cancel asks once: kept, nothing changes; confirmed, the task ends.
         Row(page, "dev-002").QuerySelector("button.cancel-task")!.Click();
+        page.WaitForElement(".mud-dialog");
+        Assert.Contains("The update of dev-002 ends as Canceled", page.Find(".mud-dialog").TextContent);
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Keep it")).Click();
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll(".mud-dialog")));
+        Assert.Equal(OtaTaskStatus.InProgress, (await H.TaskAsync(id, "dev-002")).Status);
+
+        Row(page, "dev-002").QuerySelector("button.cancel-task")!.Click();
+        page.WaitForElement(".mud-dialog");
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Cancel the update")).Click();
         page.WaitForAssertion(() => Assert.Equal(OtaTaskStatus.Canceled, H.TaskAsync(id, "dev-002").Result.Status));
         page.WaitForAssertion(() => Assert.NotNull(Row(page, "dev-001").QuerySelector("button.reupgrade-task")));
         Row(page, "dev-001").QuerySelector("button.reupgrade-task")!.Click();
