@@ -397,6 +397,29 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task A_batch_that_completed_with_failures_says_how_many_and_is_not_green()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(4);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id)).BatchId;
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await H.VersionAsync("dev-000", "2.0.0");
+        foreach (var device in new[] { "dev-001", "dev-002", "dev-003" })
+            await H.ProgressAsync(device, -1);
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        var done = await H.GetBatchAsync(id);
+        Assert.Equal(BatchStatus.Completed, done.Status);
+        Assert.Equal((3, 4), (done.Counts.Failed, done.Counts.Total));
+
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForAssertion(() => Assert.Equal("Completed, 3 of 4 failed", page.Find(".batch-status").TextContent.Trim()));
+        Assert.DoesNotContain("mud-chip-color-success", page.Find(".batch-status").ClassName);
+        Assert.Contains("mud-chip-color-warning", page.Find(".batch-status").ClassName);
+    }
+
+    [Fact]
     public async Task A_link_to_another_batch_shows_that_batch_and_its_devices()
     {
         await H.ProductAsync();

@@ -49,14 +49,20 @@ public static class Labels
     /// A batch's status with what is still going on: a cancelled batch's remaining tasks carry on to their end (a
     /// dynamic batch's policy stops, its tasks go on at its rate; a static batch's In upgrade tasks finish).
     /// </summary>
+    /// <remarks>A batch that completed with failures says how many, so it is not mistaken for a clean rollout.</remarks>
     public static string Batch(BatchStatus status, SelectionType selection, TaskCounts counts) =>
         status == BatchStatus.Canceled && counts.Unfinished > 0
             ? $"{(selection == SelectionType.Dynamic ? "Policy cancelled" : "Canceled")}, {counts.Unfinished} {(counts.Unfinished == 1 ? "task" : "tasks")} still running"
-            : Batch(status);
+            : status == BatchStatus.Completed && counts.Failed > 0
+                ? $"Completed, {counts.Failed:N0} of {counts.Total:N0} failed"
+                : Batch(status);
 
-    public static Color BatchColor(BatchStatus status) => status switch
+    /// <summary>Green only for a batch that completed without a failure; amber with some, red when every device failed.</summary>
+    public static Color BatchColor(BatchStatus status, TaskCounts counts) => status switch
     {
         BatchStatus.InProgress => Color.Info,
+        BatchStatus.Completed when counts.Failed > 0 && counts.Failed == counts.Total => Color.Error,
+        BatchStatus.Completed when counts.Failed > 0 => Color.Warning,
         BatchStatus.Completed => Color.Success,
         BatchStatus.Canceled => Color.Dark,
         _ => Color.Warning,
