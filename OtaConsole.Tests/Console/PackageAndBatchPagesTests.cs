@@ -25,6 +25,32 @@ public sealed class PackageDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task Deleting_a_package_asks_once_and_is_refused_with_the_reason_while_a_batch_of_it_runs()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        var idle = await H.PackageAsync("2.0.0");
+        var busy = await H.PackageAsync("3.0.0");
+        await H.BatchAsync(busy.Id);
+
+        var page = RenderInHost<PackageDetails>(x => x.Add(t => t.PackageId, busy.Id));
+        page.WaitForElement("button.delete-package").Click();
+        page.WaitForElement(".mud-dialog");
+        Assert.Contains($"Delete {busy.Name}?", page.Find(".mud-dialog").TextContent);
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Delete").Click();
+        page.WaitForAssertion(() => Assert.Contains("running batch", page.Find(".mud-snackbar").TextContent));
+        Assert.NotNull(await H.Packages.FindAsync(Actor.System, busy.Id));
+
+        page.Render(h => h.AddChildContent<PackageDetails>(x => x.Add(t => t.PackageId, idle.Id)));
+        page.WaitForAssertion(() => Assert.Equal(idle.Name, page.Find(".package-title").TextContent));
+        page.Find("button.delete-package").Click();
+        page.WaitForElement(".mud-dialog");
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Delete").Click();
+        page.WaitForAssertion(() => Assert.Null(H.Packages.FindAsync(Actor.System, idle.Id).Result));
+        Assert.EndsWith("/ota", Services.GetRequiredService<NavigationManager>().Uri);
+    }
+
+    [Fact]
     public async Task A_link_to_another_package_shows_that_package_and_its_batches()
     {
         await H.ProductAsync();
