@@ -214,6 +214,24 @@ public sealed class PackageDetailsPageTests : ConsoleTestContext
 public sealed class NewBatchPageTests : ConsoleTestContext
 {
     [Fact]
+    public async Task A_source_version_is_added_by_Enter_or_by_Add_without_leaving_the_field()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+
+        // Typed, not yet left: Add takes it.
+        page.WaitForElement(".source-version input").Input("0.9");
+        page.Find("button.add-source").Click();
+        page.WaitForAssertion(() => Assert.Equal(["0.9"], page.FindAll(".source-versions .mud-chip").Select(c => c.TextContent.Trim())));
+
+        page.Find(".source-version input").Input("1.0.0");
+        page.Find(".source-version input").KeyDown(new Microsoft.AspNetCore.Components.Web.KeyboardEventArgs { Key = "Enter" });
+        page.WaitForAssertion(() => Assert.Equal(["0.9", "1.0.0"], page.FindAll(".source-versions .mud-chip").Select(c => c.TextContent.Trim())));
+    }
+
+    [Fact]
     public async Task An_out_of_range_push_rate_is_named_with_its_range_and_nothing_starts()
     {
         await H.ProductAsync();

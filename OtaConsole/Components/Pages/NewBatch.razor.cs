@@ -164,6 +164,13 @@ public sealed partial class NewBatch
     private bool HasError(string field) => _fieldErrors.ContainsKey(field);
     private string? ErrorOf(string field) => _fieldErrors.GetValueOrDefault(field);
 
+    // Enter adds the version typed, as Add does; the field binds as it is typed, so Add needs no blur first.
+    private void SourceKey(Microsoft.AspNetCore.Components.Web.KeyboardEventArgs e)
+    {
+        if (e.Key == "Enter")
+            AddSource();
+    }
+
     private void AddSource()
     {
         var v = _newSource?.Trim();
