@@ -39,12 +39,8 @@ public sealed class ApiKeyStore(IDbContextFactory<OtaDbContext> dbs, IDataProtec
         {
             if (string.IsNullOrWhiteSpace(name) || !NameRules.IsPlainText(name, 64))
                 throw new OtaValidationException([new FieldError("Name", "a key's name is 1-64 characters of plain text.", string.IsNullOrEmpty(name))]);
-            var keys = (products ?? []).Select(k => k.Trim()).Where(k => k.Length > 0).Distinct(StringComparer.Ordinal).ToList();
-            var unknown = keys.Except(await db.Products.Where(p => keys.Contains(p.ProductKey)).Select(p => p.ProductKey).ToListAsync(ct), StringComparer.Ordinal).ToList();
-            if (unknown.Count > 0)
-                throw new OtaValidationException([new FieldError("Products", $"no product {string.Join(", ", unknown)}.")]);
             db.ApiKeys.Add(new ApiKeyRecord { Id = id, Name = name.Trim(), Role = role, ProtectedSecret = _protector.Protect(secret), CreatedAt = time.GetUtcNow(), CreatedBy = actor.Name,
-                ProductScope = ProductScoping.Format(keys) });
+                ProductScope = await ProductScoping.StoredAsync(db, products, ct) });
             return true;
         }, null, ct);
         Forget();
@@ -83,7 +79,7 @@ public sealed class ApiKeyStore(IDbContextFactory<OtaDbContext> dbs, IDataProtec
         }
         using var db = dbs.CreateDbContext();
         var rows = db.ApiKeys.AsNoTracking().Where(k => k.RevokedAt == null).Select(k => new { k.Id, k.ProtectedSecret, k.Role, k.ProductScope }).ToList();
-        var keys = rows.Select(k => new ApiAccessKey { Id = k.Id, Secret = _protector.Unprotect(k.ProtectedSecret), Role = k.Role, Products = ProductScoping.Parse(k.ProductScope)?.ToArray() }).ToList();
+        var keys = rows.Select(k => new ApiAccessKey { Id = k.Id, Secret = _protector.Unprotect(k.ProtectedSecret), Role = k.Role, Products = ProductScoping.Parse(k.ProductScope) }).ToList();
         lock (_gate)
         {
             _active = keys;

@@ -133,7 +133,7 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
     public async Task<PackageFile?> FindFileAsync(Actor actor, string packageId, int index, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        if (!actor.SeesAllProducts && !await db.Packages.VisibleTo(actor).AnyAsync(p => p.Id == packageId, ct))
+        if (!await db.SeesPackageAsync(actor, packageId, ct))
             return null;
         return await db.PackageFiles.AsNoTracking().FirstOrDefaultAsync(f => f.PackageId == packageId && f.Index == index, ct);
     }

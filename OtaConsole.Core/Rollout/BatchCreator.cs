@@ -1,10 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Security;
 using OtaConsole.Core.Tasks;
 using OtaConsole.Core.Validation;
-
-using OtaConsole.Core.Security;
 
 namespace OtaConsole.Core.Rollout;
 

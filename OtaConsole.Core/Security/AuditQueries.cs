@@ -42,7 +42,7 @@ public sealed class AuditQueries(IDbContextFactory<OtaDbContext> dbs)
     public async Task<IReadOnlyList<AuditEntry>> BatchHistoryAsync(Actor actor, string batchId, int max = 100, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        if (!actor.SeesAllProducts && !await db.Batches.VisibleTo(actor).AnyAsync(b => b.Id == batchId, ct))
+        if (!await db.SeesBatchAsync(actor, batchId, ct))
             return [];
         return await Newest(db.AuditEntries.AsNoTracking().Where(a => a.TargetType == "batch" && a.TargetId == batchId), max, ct);
     }
@@ -51,7 +51,7 @@ public sealed class AuditQueries(IDbContextFactory<OtaDbContext> dbs)
     public async Task<IReadOnlyList<AuditEntry>> PackageHistoryAsync(Actor actor, string packageId, int max = 100, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        if (!actor.SeesAllProducts && !await db.Packages.VisibleTo(actor).AnyAsync(p => p.Id == packageId, ct))
+        if (!await db.SeesPackageAsync(actor, packageId, ct))
             return [];
         var batches = db.Batches.Where(b => b.PackageId == packageId).Select(b => b.Id);
         return await Newest(db.AuditEntries.AsNoTracking()

@@ -55,12 +55,7 @@ public sealed class OperatorAdmin(IServiceScopeFactory scopes, TimeProvider time
         await RunAsync(actor, new("operator.set-products", "change operators' products", "operator", accountId, new { products = productKeys }, OperatorRole.Admin), async (users, db) =>
         {
             var account = await FindAsync(users, accountId);
-            var keys = (productKeys ?? []).Select(k => k.Trim()).Where(k => k.Length > 0).Distinct(StringComparer.Ordinal).ToList();
-            var known = await db.Products.Where(p => keys.Contains(p.ProductKey)).Select(p => p.ProductKey).ToListAsync(ct);
-            var unknown = keys.Except(known, StringComparer.Ordinal).ToList();
-            if (unknown.Count > 0)
-                throw new OtaValidationException([new FieldError("Products", $"no product {string.Join(", ", unknown)}.")]);
-            account.ProductScope = ProductScoping.Format(keys);
+            account.ProductScope = await ProductScoping.StoredAsync(db, productKeys, ct);
             Check(await users.UpdateAsync(account), "Account");
             Check(await users.UpdateSecurityStampAsync(account), "Account");
             return true;

@@ -1,4 +1,6 @@
+using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
+using OtaConsole.Core.Persistence;
 
 namespace OtaConsole.Core.Security;
 
@@ -59,10 +61,30 @@ public static class ProductScoping
     // An array: EF Core sends it as one parameter (a JSON array in SQLite), so the query's shape does not depend on it.
     private static string[] Keys(Actor actor) => [.. actor.Products!];
 
+    /// <summary>Whether the actor sees the package: the check before reading what hangs off it (its files, its history).</summary>
+    public static async Task<bool> SeesPackageAsync(this OtaDbContext db, Actor actor, string packageId, CancellationToken ct) =>
+        actor.SeesAllProducts || await db.Packages.VisibleTo(actor).AnyAsync(p => p.Id == packageId, ct);
+
+    public static async Task<bool> SeesBatchAsync(this OtaDbContext db, Actor actor, string batchId, CancellationToken ct) =>
+        actor.SeesAllProducts || await db.Batches.VisibleTo(actor).AnyAsync(b => b.Id == batchId, ct);
+
     /// <summary>How a scope is kept in a column: product keys separated by commas; null or empty for every product.</summary>
-    public static IReadOnlyList<string>? Parse(string? stored) =>
+    public static string[]? Parse(string? stored) =>
         string.IsNullOrWhiteSpace(stored) ? null : stored.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    public static string? Format(IReadOnlyCollection<string>? products) =>
-        products is null || products.Count == 0 ? null : string.Join(',', products.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+    /// <summary>
+    /// A scope as an Admin chose it (product keys; none: every product), checked to name existing products, as its
+    /// column keeps it. For operators and API keys alike.
+    /// </summary>
+    internal static async Task<string?> StoredAsync(OtaDbContext db, IReadOnlyList<string>? productKeys, CancellationToken ct)
+    {
+        var keys = (productKeys ?? []).Select(k => k.Trim()).Where(k => k.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (keys.Count == 0)
+            return null;
+        var known = await db.Products.Where(p => keys.Contains(p.ProductKey)).Select(p => p.ProductKey).ToListAsync(ct);
+        var unknown = keys.Except(known, StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+            throw new OtaValidationException([new FieldError("Products", $"no product {string.Join(", ", unknown)}.")]);
+        return string.Join(',', keys);
+    }
 }
