@@ -164,13 +164,26 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
         return tasks;
     }
 
+    /// <summary>
+    /// A status's place in a task's life (Pending Confirmation first, Canceled last). Statuses are stored by name, so
+    /// sorting the column itself would follow the alphabet.
+    /// </summary>
+    private static readonly System.Linq.Expressions.Expression<Func<UpdateTask, int>> LifecycleRank = t =>
+        t.Status == OtaTaskStatus.Confirm ? 0
+        : t.Status == OtaTaskStatus.Queued ? 1
+        : t.Status == OtaTaskStatus.Notified ? 2
+        : t.Status == OtaTaskStatus.InProgress ? 3
+        : t.Status == OtaTaskStatus.Succeeded ? 4
+        : t.Status == OtaTaskStatus.Failed ? 5
+        : 6;
+
     private static IQueryable<UpdateTask> Sorted(IQueryable<UpdateTask> tasks, DeviceListQuery q)
     {
         var down = q.Direction == SortDirection.Descending;
         return q.Sort switch
         {
             TaskSort.DeviceName => down ? tasks.OrderByDescending(t => t.DeviceName).ThenByDescending(t => t.Id) : tasks.OrderBy(t => t.DeviceName).ThenBy(t => t.Id),
-            TaskSort.Status => down ? tasks.OrderByDescending(t => t.Status).ThenByDescending(t => t.Id) : tasks.OrderBy(t => t.Status).ThenBy(t => t.Id),
+            TaskSort.Status => down ? tasks.OrderByDescending(LifecycleRank).ThenByDescending(t => t.Id) : tasks.OrderBy(LifecycleRank).ThenBy(t => t.Id),
             TaskSort.Progress => down ? tasks.OrderByDescending(t => t.Progress).ThenByDescending(t => t.Id) : tasks.OrderBy(t => t.Progress).ThenBy(t => t.Id),
             TaskSort.LastUpdate => down ? tasks.OrderByDescending(t => t.ModifiedAt).ThenByDescending(t => t.Id) : tasks.OrderBy(t => t.ModifiedAt).ThenBy(t => t.Id),
             _ => down ? tasks.OrderByDescending(t => t.Id) : tasks.OrderBy(t => t.Id), // creation order

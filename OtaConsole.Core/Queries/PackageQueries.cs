@@ -49,6 +49,13 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
         return await db.Packages.AsNoTracking().VisibleTo(actor).FirstOrDefaultAsync(p => p.Id == packageId, ct);
     }
 
+    /// <summary>A package's name, for the pages that link to it (breadcrumbs, a batch's information).</summary>
+    public async Task<string?> NameAsync(Actor actor, string packageId, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.Packages.AsNoTracking().VisibleTo(actor).Where(p => p.Id == packageId).Select(p => p.Name).FirstOrDefaultAsync(ct);
+    }
+
     /// <summary>The Device List tab: each device the package was pushed to, by its latest task for the package.</summary>
     public async Task<Page<PackageDeviceRow>> DevicesAsync(Actor actor, string packageId, string? search, int page, int pageSize, CancellationToken ct = default)
     {

@@ -441,6 +441,46 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task A_batch_names_its_package_and_says_when_it_is_dynamic()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        var p = await H.PackageAsync(name: "Thermostat_2_0");
+        var id = (await H.BatchAsync(p.Id, r => r with { Selection = SelectionType.Dynamic, SrcVersions = ["1.0.0"] })).BatchId;
+
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForAssertion(() => Assert.Contains("Thermostat_2_0", page.Find(".mud-breadcrumbs").TextContent));
+        Assert.DoesNotContain("Update package", page.Find(".mud-breadcrumbs").TextContent);
+        Assert.Contains("Batch Update (dynamic)", page.Find(".batch-caption").TextContent);
+        Assert.Contains("Thermostat_2_0", page.Find(".batch-caption").TextContent);
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Batch information")).Click();
+        page.WaitForAssertion(() => Assert.Equal("Thermostat_2_0", page.Find(".batch-package").TextContent));
+    }
+
+    [Fact]
+    public async Task Sorting_by_status_follows_the_lifecycle_not_the_alphabet()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(5);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id)).BatchId;
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await H.VersionAsync("dev-000", "2.0.0");   // Updated
+        await H.ProgressAsync("dev-001", -1);       // Update Failed
+        await H.ProgressAsync("dev-002", 40);       // In upgrade
+        await H.Engine.CancelTaskAsync(Actor.System, (await H.TaskAsync(id, "dev-003")).Id); // Canceled; dev-004 stays Pushed
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForAssertion(() => Assert.Equal(5, page.FindAll(".tasks-table td.task-device").Count));
+
+        page.Find("button.sort-Status").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(["dev-004", "dev-002", "dev-000", "dev-001", "dev-003"],
+            page.FindAll(".tasks-table td.task-device").Select(td => td.TextContent)));
+    }
+
+    [Fact]
     public async Task A_batch_that_completed_with_failures_says_how_many_and_is_not_green()
     {
         await H.ProductAsync();
