@@ -118,3 +118,14 @@ public sealed record PushRate
         ? $"{PerMinute}/min"
         : $"from {RampBase}/min ×{RampFactor} every {RampStep} {(RampCriterion == Model.RampCriterion.Succeeded ? "succeeded" : "pushed")}, up to {PerMinute}/min";
 }
+
+/// <summary>
+/// A name in a specified-devices batch's list that is not a device of its product: kept with the batch, as Alibaba
+/// offers its invalid-device list for download, so a typo or a device not yet registered is not silently lost.
+/// </summary>
+public sealed class BatchUnknownDevice
+{
+    public long Id { get; set; }
+    public required string BatchId { get; set; }
+    public required string DeviceName { get; set; }
+}

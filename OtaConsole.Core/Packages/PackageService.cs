@@ -152,6 +152,8 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
             var taskIds = db.Tasks.Where(t => t.PackageId == packageId).Select(t => t.Id);
             await db.TaskEvents.Where(e => taskIds.Contains(e.TaskId)).ExecuteDeleteAsync(ct);
             await db.Tasks.Where(t => t.PackageId == packageId).ExecuteDeleteAsync(ct);
+            var batchIds = db.Batches.Where(b => b.PackageId == packageId).Select(b => b.Id);
+            await db.BatchUnknownDevices.Where(u => batchIds.Contains(u.BatchId)).ExecuteDeleteAsync(ct);
             await db.Batches.Where(b => b.PackageId == packageId).ExecuteDeleteAsync(ct);
             db.Packages.Remove(package);
             return true;

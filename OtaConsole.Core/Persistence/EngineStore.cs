@@ -148,6 +148,19 @@ internal sealed class EngineStore(OtaDbContext db)
         }
     }
 
+    public void InsertUnknownDevices(IReadOnlyList<BatchUnknownDevice> names)
+    {
+        if (names.Count == 0)
+            return;
+        using var cmd = Native("INSERT INTO \"BatchUnknownDevices\" (\"BatchId\", \"DeviceName\") VALUES (?1, ?2)");
+        foreach (var n in names)
+        {
+            cmd.Bind(1, n.BatchId);
+            cmd.Bind(2, n.DeviceName);
+            cmd.Execute();
+        }
+    }
+
     public void UpdateTasks(IReadOnlyCollection<UpdateTask> tasks)
     {
         if (tasks.Count == 0)

@@ -1,3 +1,4 @@
+using OtaConsole.Core.Validation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using OtaConsole.Core.Model;
@@ -102,6 +103,16 @@ internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.Ignore(x => x.IsFinished);
         b.Ignore(x => x.CanEdit);
         b.Ignore(x => x.CanCancel);
+    }
+}
+
+internal sealed class BatchUnknownDeviceConfiguration : IEntityTypeConfiguration<BatchUnknownDevice>
+{
+    public void Configure(EntityTypeBuilder<BatchUnknownDevice> b)
+    {
+        b.HasIndex(x => new { x.BatchId, x.Id });
+        // Device names are at most 32 characters; a name in the list may be anything the operator pasted, cut short.
+        b.Property(x => x.DeviceName).HasMaxLength(BatchRules.MaxUnknownNameLength);
     }
 }
 

@@ -19,6 +19,7 @@ public sealed class OtaDbContext(DbContextOptions<OtaDbContext> options) : Ident
     public DbSet<Batch> Batches => Set<Batch>();
     public DbSet<UpdateTask> Tasks => Set<UpdateTask>();
     public DbSet<TaskEvent> TaskEvents => Set<TaskEvent>();
+    public DbSet<BatchUnknownDevice> BatchUnknownDevices => Set<BatchUnknownDevice>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
@@ -200,28 +198,32 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
         return new TaskTimeline(task, events);
     }
 
-    /// <summary>Writes the filtered Device List as CSV (every page), streaming.</summary>
-    public async Task ExportCsvAsync(Actor actor, DeviceListQuery q, Stream output, CancellationToken ct = default)
+    /// <summary>The filtered Device List, every page, in its order, streamed (for the CSV export).</summary>
+    public async IAsyncEnumerable<UpdateTask> AllRowsAsync(Actor actor, DeviceListQuery q, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        await using var w = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), leaveOpen: true);
-        await w.WriteLineAsync("TaskId,DeviceName,Module,Status,Waiting,Progress,SourceVersion,DestinationVersion,FailureCode,FailureReason,RetryAttempts,LastUpdateUtc");
         await foreach (var t in Sorted(Filter(db, actor, q), q).AsAsyncEnumerable().WithCancellation(ct))
-        {
-            await w.WriteLineAsync(string.Join(',',
-                t.Id.ToString(CultureInfo.InvariantCulture), Csv(t.DeviceName), Csv(t.ModuleName), t.Status, t.Status == OtaTaskStatus.Queued ? t.QueueReason.ToString() : "",
-                t.Progress.ToString(CultureInfo.InvariantCulture), Csv(t.SrcVersion), Csv(t.DestVersion), Csv(t.FailureCode), Csv(t.FailureReason),
-                t.RetryAttempts.ToString(CultureInfo.InvariantCulture), t.ModifiedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)));
-        }
+            yield return t;
     }
 
-    /// <summary>A CSV field, quoted when needed, with spreadsheet formula injection defused.</summary>
-    internal static string Csv(string? value)
+    /// <summary>The names of a specified-devices batch that were not devices of its product: the first few and how many.</summary>
+    public async Task<Page<string>> UnknownDevicesAsync(Actor actor, string batchId, int first, CancellationToken ct = default)
     {
-        if (string.IsNullOrEmpty(value))
-            return "";
-        if (value[0] is '=' or '+' or '-' or '@')
-            value = "'" + value;
-        return value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        if (!await db.Batches.VisibleTo(actor).AnyAsync(b => b.Id == batchId, ct))
+            return new Page<string>([], 0);
+        var names = db.BatchUnknownDevices.Where(u => u.BatchId == batchId);
+        var items = await names.OrderBy(u => u.Id).Take(Paging.Size(first)).Select(u => u.DeviceName).ToListAsync(ct);
+        return new Page<string>(items, items.Count < first ? items.Count : await names.CountAsync(ct));
+    }
+
+    /// <summary>Every name of a batch that was not a device, in the order given, streamed.</summary>
+    public async IAsyncEnumerable<string> AllUnknownDevicesAsync(Actor actor, string batchId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        if (!await db.Batches.VisibleTo(actor).AnyAsync(b => b.Id == batchId, ct))
+            yield break;
+        await foreach (var name in db.BatchUnknownDevices.AsNoTracking().Where(u => u.BatchId == batchId).OrderBy(u => u.Id).Select(u => u.DeviceName).AsAsyncEnumerable().WithCancellation(ct))
+            yield return name;
     }
 }

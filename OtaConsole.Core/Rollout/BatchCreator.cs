@@ -44,6 +44,12 @@ internal static class BatchCreator
         var batch = NewBatch(r, package, scope.Now);
         var preview = Summarize(batch, resolution, unfinished);
         scope.AddBatch(batch);
+        // Kept with the batch, shown on it and downloadable; a name longer than any device name is kept cut short.
+        scope.UnknownDevices.AddRange(resolution.UnknownDeviceNames.Select(n => new BatchUnknownDevice
+        {
+            BatchId = batch.Id,
+            DeviceName = n.Length <= BatchRules.MaxUnknownNameLength ? n : n[..BatchRules.MaxUnknownNameLength],
+        }));
         var planned = batch.Status == BatchStatus.Planned;
         foreach (var c in resolution.Candidates)
         {

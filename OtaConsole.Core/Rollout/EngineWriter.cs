@@ -42,6 +42,7 @@ public sealed class EngineWriter(
 
             var store = scope.Store;
             await store.InsertTasksAsync(scope.Changes.Created, ct);
+            store.InsertUnknownDevices(scope.UnknownDevices);
             store.UpdateTasks(scope.Changes.Updated);
             store.InsertEvents(scope.Changes.Events);
             store.SetPresence(scope.Presence.Select(p => (p.Key, p.Value)).ToList(), scope.Now);

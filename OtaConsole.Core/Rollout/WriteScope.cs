@@ -39,6 +39,8 @@ public sealed class WriteScope
 
     public List<FirmwareReply> Replies { get; } = [];
     public HashSet<string> TouchedBatches { get; } = [];
+    /// <summary>Names of new specified-devices batches that are not devices, inserted with the step.</summary>
+    public List<BatchUnknownDevice> UnknownDevices { get; } = [];
     public HashSet<string> TouchedPackages { get; } = [];
     public bool DevicesChanged { get; set; }
     /// <summary>Per-step memo for lookups several events share (dynamic policies of a product, a group's sub-groups).</summary>

@@ -61,21 +61,19 @@ public sealed class AuditQueries(IDbContextFactory<OtaDbContext> dbs)
     private static Task<List<AuditEntry>> Newest(IQueryable<AuditEntry> rows, int max, CancellationToken ct) =>
         rows.OrderByDescending(a => a.At).ThenByDescending(a => a.Id).Take(Math.Clamp(max, 1, 1000)).ToListAsync(ct);
 
-    /// <summary>The filtered log as CSV, oldest first, every page, streamed.</summary>
-    public async Task ExportCsvAsync(Actor actor, AuditFilter f, Stream output, CancellationToken ct = default)
+    /// <summary>The filtered log, oldest first, every page, streamed (for the CSV export). Checked before the first row.</summary>
+    public IAsyncEnumerable<AuditEntry> AllAsync(Actor actor, AuditFilter f, CancellationToken ct = default)
     {
         actor.Require(OperatorRole.Admin, "export the audit log");
         actor.RequireAllProducts("export the audit log");
+        return Rows(f, ct);
+    }
+
+    private async IAsyncEnumerable<AuditEntry> Rows(AuditFilter f, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        await using var w = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), leaveOpen: true);
-        await w.WriteLineAsync("Id,AtUtc,ActorKind,Actor,ActorId,Address,Action,TargetType,TargetId,Succeeded,Error,Details");
         await foreach (var a in Filter(db, f).OrderBy(a => a.At).ThenBy(a => a.Id).AsAsyncEnumerable().WithCancellation(ct))
-        {
-            await w.WriteLineAsync(string.Join(',',
-                a.Id.ToString(CultureInfo.InvariantCulture), a.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture), a.ActorKind,
-                BatchQueries.Csv(a.ActorName), BatchQueries.Csv(a.ActorId), BatchQueries.Csv(a.Address), BatchQueries.Csv(a.Action), BatchQueries.Csv(a.TargetType),
-                BatchQueries.Csv(a.TargetId), a.Succeeded ? "true" : "false", BatchQueries.Csv(a.Error), BatchQueries.Csv(a.Details)));
-        }
+            yield return a;
     }
 
     private static void RequireReader(Actor actor)

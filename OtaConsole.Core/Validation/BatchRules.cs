@@ -13,6 +13,8 @@ public static class BatchRules
     public const int MaxSrcVersions = 10;
     public const int MaxVerifyDevices = 10;
     public const int MaxSpecificDevices = 1_000_000;
+    /// <summary>How much of a name that is not a device a batch keeps (device names themselves are at most 32).</summary>
+    public const int MaxUnknownNameLength = 64;
     public const int MinTimeoutMinutes = 1;
     public const int MaxTimeoutMinutes = 1440;
     public const int MaxRampStep = 1_000_000;

@@ -459,6 +459,20 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task A_specified_devices_batch_shows_the_names_that_were_not_devices_and_offers_them_for_download()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id, r => r with { Target = TargetSelection.Specific, DeviceNames = ["dev-000", "ghost-1", "bad/name"] })).BatchId;
+
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForAssertion(() => Assert.Equal("2 names in the list are not devices of this product and got no task: bad/name, ghost-1.", page.Find(".unknown-text").TextContent));
+        Assert.Equal($"/ota/batches/{id}/unknown-devices.csv", page.Find("a.download-unknown").GetAttribute("href"));
+    }
+
+    [Fact]
     public async Task Sorting_by_status_follows_the_lifecycle_not_the_alphabet()
     {
         await H.ProductAsync();

@@ -35,4 +35,36 @@ public sealed class ExportEndpointTests
         // Without a session the export answers 401, not the file and not a sign-in page.
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await host.Http.GetAsync($"{host.BaseUrl}/ota/batches/{batch.BatchId}/devices.csv")).StatusCode);
     }
+
+    [Fact]
+    public async Task A_batchs_names_that_were_not_devices_download_as_CSV()
+    {
+        await using var host = await ConsoleHost.StartAsync();
+        await host.ProductAsync();
+        await host.RegisterAsync(2, prefix: "cam");
+        var p = await host.PackageAsync();
+        var batch = await host.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest
+        {
+            PackageId = p.Id, Target = TargetSelection.Specific, DeviceNames = ["cam-000", "=ghost", "typo-1"],
+        });
+
+        using var http = await host.SignedInClientAsync();
+        var csv = await http.GetAsync($"/ota/batches/{batch.BatchId}/unknown-devices.csv");
+
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(["Device name", "'=ghost", "typo-1"], (await csv.Content.ReadAsStringAsync()).TrimStart('\uFEFF').TrimEnd().Split("\r\n"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/ota/batches/nope/unknown-devices.csv")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await host.Http.GetAsync($"{host.BaseUrl}/ota/batches/{batch.BatchId}/unknown-devices.csv")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_audit_log_exports_as_CSV_for_an_admin()
+    {
+        await using var host = await ConsoleHost.StartAsync();
+        using var http = await host.SignedInClientAsync();
+        var lines = (await http.GetStringAsync("/audit.csv")).TrimStart('\uFEFF').TrimEnd().Split("\r\n");
+
+        Assert.Equal("ID,Time (UTC),Actor kind,Actor,Actor ID,Address,Action,Target type,Target ID,Succeeded,Error,Details", lines[0]);
+        Assert.True(lines.Skip(1).Any(l => l.Contains(",operator.sign-in,operator,", StringComparison.Ordinal) && l.Contains(",yes,", StringComparison.Ordinal)), string.Join("\n", lines));
+    }
 }

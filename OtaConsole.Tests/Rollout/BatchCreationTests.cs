@@ -44,6 +44,16 @@ public sealed class BatchCreationTests : IDisposable
         Assert.Equal(2, created.Preview.Tasks);
         Assert.Equal(["bad/name", "ghost-9"], created.Preview.UnknownDeviceNames.Order());
         Assert.Equal(["dev-001", "dev-003"], (await _h.TasksAsync(created.BatchId)).Select(t => t.DeviceName));
+        // The names that are not devices stay with the batch (invalid names first, then unknown ones), for its page and its download.
+        var queries = new OtaConsole.Core.Queries.BatchQueries(_h.Database);
+        var unknown = await queries.UnknownDevicesAsync(Actor.System, created.BatchId, 1);
+        Assert.Equal(["bad/name"], unknown.Items);
+        Assert.Equal(2, unknown.Total);
+        var all = new List<string>();
+        await foreach (var name in queries.AllUnknownDevicesAsync(Actor.System, created.BatchId))
+            all.Add(name);
+        Assert.Equal(["bad/name", "ghost-9"], all);
+        Assert.Equal(0, (await queries.UnknownDevicesAsync(Actor.NoOne, created.BatchId, 20)).Total);
     }
 
     [Theory]

@@ -76,19 +76,21 @@ public sealed class QueryTests : IDisposable
     }
 
     [Fact]
-    public async Task The_csv_export_holds_every_filtered_row_and_defuses_formulas()
+    public async Task The_csv_export_holds_every_filtered_row_in_the_consoles_words_and_defuses_only_free_text()
     {
         var (_, batchId) = await MixedAsync();
         using var stream = new MemoryStream();
 
-        await Batches.ExportCsvAsync(Actor.System, new DeviceListQuery(batchId) { Status = OtaTaskStatus.Failed }, stream);
+        await OtaConsole.Endpoints.CsvFiles.DeviceListAsync(Batches.AllRowsAsync(Actor.System, new DeviceListQuery(batchId) { Status = OtaTaskStatus.Failed }), stream, default);
 
-        var lines = Encoding.UTF8.GetString(stream.ToArray()).TrimStart('\uFEFF').Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = Encoding.UTF8.GetString(stream.ToArray()).TrimStart('\uFEFF').Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
-        Assert.StartsWith("TaskId,DeviceName,", lines[0]);
-        Assert.Contains(",dev-004,default,Failed,,0,1.0.0,2.0.0,'-2,download failed,0,", lines[1]);
-        Assert.Equal("\"a,b\"", BatchQueries.Csv("a,b"));
-        Assert.Equal("'=cmd()", BatchQueries.Csv("=cmd()"));
+        Assert.Equal("Task ID,Device name,Module,Status,Alibaba status,Progress (%),Source version,Destination version,Failure code,Failure reason,Retries,Last update (UTC)", lines[0]);
+        // A failure code is a number, not defused; the status is the console's label, with Alibaba's name beside it.
+        Assert.Contains(",dev-004,default,Update Failed,FAILED,0,1.0.0,2.0.0,-2,download failed,0,", lines[1]);
+        Assert.Matches(@",\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", lines[1]);
+        Assert.Equal("'=cmd()", OtaConsole.Endpoints.CsvFiles.FreeText("=cmd()"));
+        Assert.Equal("'@cam", OtaConsole.Endpoints.CsvFiles.FreeText("@cam"));
     }
 
     [Fact]

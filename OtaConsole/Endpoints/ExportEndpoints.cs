@@ -5,7 +5,7 @@ using OtaConsole.Security;
 
 namespace OtaConsole.Endpoints;
 
-/// <summary>The Device List's CSV export: the filtered tasks of a batch, every page, streamed.</summary>
+/// <summary>The Device List's CSV export (the filtered tasks of a batch, every page, streamed) and a batch's names that were not devices.</summary>
 public static class ExportEndpoints
 {
     public static IEndpointRouteBuilder MapOtaExports(this IEndpointRouteBuilder app)
@@ -23,7 +23,16 @@ public static class ExportEndpoints
                 Search = search,
             };
             context.Response.Headers.ContentDisposition = $"attachment; filename=\"batch-{batchId}-devices.csv\"";
-            return Results.Stream(stream => batches.ExportCsvAsync(actor, query, stream, ct), "text/csv; charset=utf-8");
+            return Results.Stream(stream => CsvFiles.DeviceListAsync(batches.AllRowsAsync(actor, query, ct), stream, ct), "text/csv; charset=utf-8");
+        }).ExcludeFromDescription();
+        app.MapGet("/ota/batches/{batchId}/unknown-devices.csv", async (string batchId, BatchQueries batches, OperatorDirectory directory, HttpContext context, CancellationToken ct) =>
+        {
+            if (await context.ActorAsync(directory, ct) is not { } actor)
+                return Results.Unauthorized();
+            if (await batches.FindAsync(actor, batchId, ct) is null)
+                return Results.NotFound();
+            context.Response.Headers.ContentDisposition = $"attachment; filename=\"batch-{batchId}-unknown-devices.csv\"";
+            return Results.Stream(stream => CsvFiles.NamesAsync(batches.AllUnknownDevicesAsync(actor, batchId, ct), stream, ct), "text/csv; charset=utf-8");
         }).ExcludeFromDescription();
         return app;
     }

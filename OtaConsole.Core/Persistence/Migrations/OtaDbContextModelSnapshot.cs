@@ -436,6 +436,28 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.ToTable("Batches", (string)null);
                 });
 
+            modelBuilder.Entity("OtaConsole.Core.Model.BatchUnknownDevice", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BatchId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeviceName")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BatchId", "Id");
+
+                    b.ToTable("BatchUnknownDevices");
+                });
+
             modelBuilder.Entity("OtaConsole.Core.Model.Device", b =>
                 {
                     b.Property<long>("Id")
