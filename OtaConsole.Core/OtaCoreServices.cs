@@ -39,6 +39,7 @@ public static class OtaCoreServices
         services.AddSingleton<Queries.PackageQueries>();
         services.AddSingleton<Queries.DeviceQueries>();
         services.AddSingleton<Queries.OverviewQueries>();
+        services.AddSingleton<Queries.PaceQueries>();
         services.AddSingleton<Analytics.AnalyticsService>();
         services.AddSingleton<Security.AuditedWrites>();
         services.AddSingleton<Security.OperatorDirectory>();

@@ -115,8 +115,9 @@ public sealed record PushRate
     }
 
     public override string ToString() => Kind == PushRateKind.Constant
-        ? $"{PerMinute}/min"
-        : $"from {RampBase}/min ×{RampFactor} every {RampStep} {(RampCriterion == Model.RampCriterion.Succeeded ? "succeeded" : "pushed")}, up to {PerMinute}/min";
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{PerMinute:N0}/min")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"from {RampBase:N0}/min ×{RampFactor} every {RampStep:N0} {(RampCriterion == Model.RampCriterion.Succeeded ? "succeeded" : "pushed")}, up to {PerMinute:N0}/min");
 }
 
 /// <summary>

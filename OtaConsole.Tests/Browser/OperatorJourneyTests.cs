@@ -62,7 +62,7 @@ public sealed class OperatorJourneyTests(BrowserFixture browser) : IAsyncLifetim
         await page.Locator(".package-files input[type=file]").SetInputFilesAsync(file);
         await Expect(page.Locator(".package-file")).ToContainTextAsync("sensor-fw-2.0.0.bin");
         await page.Locator("button.upload").ClickAsync();
-        await Expect(page.Locator(".uploaded-files")).ToContainTextAsync("65536");
+        await Expect(page.Locator(".uploaded-files")).ToContainTextAsync("64 KB");
         await page.Locator("button.done").ClickAsync();
         var row = page.Locator(".packages-table tbody tr").Filter(new() { HasText = "sensor-fw" });
         await Expect(row.Locator(".package-status")).ToHaveTextAsync("Unverified");
@@ -88,6 +88,9 @@ public sealed class OperatorJourneyTests(BrowserFixture browser) : IAsyncLifetim
         await Expect(page.Locator(".preview")).ToContainTextAsync("already on the destination version");
         await _ui.ScreenshotAsync("new-batch-preview");
         await page.Locator("button.start-batch").ClickAsync();
+        await Expect(page.Locator(".mud-dialog")).ToContainTextAsync("Push 2.0.0 to 5 devices at 10,000 a minute");
+        await _ui.ScreenshotAsync("start-confirmation");
+        await page.Locator(".mud-dialog button").Filter(new() { HasText = "Start" }).ClickAsync();
         await Expect(page.Locator(".batch-status")).ToBeVisibleAsync();
         Assert.Contains("/ota/batches/", page.Url);
         await Expect(page.Locator(".filter-Succeeded")).ToHaveTextAsync("Updated: 5", new() { Timeout = 60_000 });
@@ -95,7 +98,7 @@ public sealed class OperatorJourneyTests(BrowserFixture browser) : IAsyncLifetim
         await _ui.ScreenshotAsync("batch-details");
 
         // The distribution has moved, live from the devices' reports.
-        await page.Locator(".mud-breadcrumbs a").Filter(new() { HasText = "Update package" }).ClickAsync();
+        await page.Locator(".mud-breadcrumbs a").Filter(new() { HasText = "sensor-fw" }).ClickAsync();
         await page.Locator(".mud-tab").Filter(new() { HasText = "Data analysis" }).ClickAsync();
         await Expect(DevicesOn("2.0.0")).ToHaveTextAsync("6");
         await Expect(DevicesOn("1.0.0")).ToHaveCountAsync(0);

@@ -44,6 +44,7 @@ public abstract class ConsoleTestContext : BunitContext
         Services.AddSingleton(new PackageQueries(H.Database));
         Services.AddSingleton(new DeviceQueries(H.Database));
         Services.AddSingleton(new OverviewQueries(H.Database));
+        Services.AddSingleton(new PaceQueries(H.Database, H.Time));
         Services.AddSingleton(new AnalyticsService(H.Database));
         Services.AddSingleton(new DownloadLinks(Options.Create(new DownloadOptions { PublicBaseUrl = "http://console.test" }), Options.Create(new OtaOptions { DataDirectory = H.Database.Folder }), H.Time));
         // Live pages re-render on every change in tests; the throttle has its own test.

@@ -281,6 +281,47 @@ public sealed class NewBatchPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task The_preview_follows_the_form_once_it_rests_without_pressing_Preview()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(5);
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement(".rate-per-minute input");
+        H.Time.Advance(NewBatch.PreviewDelay);
+        page.WaitForAssertion(() => Assert.Equal("5", page.Find(".preview-tasks").TextContent));
+
+        SelectTarget(page, "Specified devices");
+        page.WaitForElement(".device-names textarea").Change("dev-000, dev-001");
+        // Not before the form has rested: a change starts the wait again.
+        H.Time.Advance(NewBatch.PreviewDelay / 2);
+        Assert.Equal("5", page.Find(".preview-tasks").TextContent);
+        H.Time.Advance(NewBatch.PreviewDelay);
+
+        page.WaitForAssertion(() => Assert.Equal("2", page.Find(".preview-tasks").TextContent));
+    }
+
+    [Fact]
+    public async Task Starting_asks_first_with_the_previews_numbers_and_not_yet_writes_nothing()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(4);
+        await H.DevicesAsync(1, online: false, prefix: "off");
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement(".rate-per-minute input").Change("30");
+
+        page.Find("button.start-batch").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Push 2.0.0 to 5 devices at 30 a minute: about 8 s. 1 of them is offline and gets it when it comes online.",
+            page.Find(".mud-dialog").TextContent));
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Not yet")).Click();
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll(".mud-dialog")));
+        await using var db = H.Database.CreateDbContext();
+        Assert.Empty(db.Batches);
+    }
+
+    [Fact]
     public async Task Starting_creates_the_batch_with_the_options_and_opens_it()
     {
         await H.ProductAsync();
@@ -295,7 +336,12 @@ public sealed class NewBatchPageTests : ConsoleTestContext
         page.Find(".batch-name input").Change("first wave");
         page.Find("button.start-batch").Click();
 
+        // Nothing is written before the operator has read what will happen and said yes.
         var nav = Services.GetRequiredService<NavigationManager>();
+        page.WaitForAssertion(() => Assert.Contains("Push 2.0.0 to 3 devices at 500 a minute: in under a second.", page.Find(".mud-dialog").TextContent));
+        await using (var before = H.Database.CreateDbContext())
+            Assert.Empty(before.Batches);
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Start")).Click();
         page.WaitForAssertion(() => Assert.Contains("/ota/batches/", nav.Uri));
         await using var db = H.Database.CreateDbContext();
         var batch = db.Batches.Single();
@@ -473,6 +519,23 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task A_running_batch_shows_its_real_pace_and_about_when_it_ends()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(30);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id, r => r with { PushRate = PushRate.Constant(10) })).BatchId;
+        await H.AdvanceAsync(TimeSpan.FromSeconds(20));
+        foreach (var t in (await H.TasksAsync(id)).Where(t => t.Status == OtaTaskStatus.Notified))
+            await H.VersionAsync(t.DeviceName, "2.0.0");
+        await H.AdvanceAsync(TimeSpan.FromSeconds(40));
+
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForAssertion(() => Assert.Matches(@"^Pushing 10 a minute \(rate 10\) · 20 to push · about 2 min to go \(an update takes about \d+ s\)$", page.Find(".batch-pace").TextContent));
+    }
+
+    [Fact]
     public async Task Sorting_by_status_follows_the_lifecycle_not_the_alphabet()
     {
         await H.ProductAsync();
@@ -591,7 +654,7 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
         page.Find("button.save-batch").Click();
 
         page.WaitForAssertion(() => Assert.Equal(2500, H.GetBatchAsync(id).Result.PushRate.PerMinute));
-        page.WaitForAssertion(() => Assert.Equal("2500/min", page.Find(".batch-rate").TextContent));
+        page.WaitForAssertion(() => Assert.Equal("2,500/min", page.Find(".batch-rate").TextContent));
     }
 
     [Fact]

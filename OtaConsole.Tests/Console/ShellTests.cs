@@ -1,3 +1,4 @@
+using OtaConsole.Core.Model;
 using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Time.Testing;
@@ -62,6 +63,21 @@ public sealed class OverviewPageTests : ConsoleTestContext
         page.WaitForAssertion(() => Assert.Equal("1", page.Find(".stat-running").TextContent.Trim()));
         Assert.Equal("1", page.Find(".stat-packages").TextContent.Trim());
         Assert.Contains("spring-rollout", page.Markup);
+    }
+
+    [Fact]
+    public async Task A_running_batch_card_shows_its_real_pace_and_time_to_go()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(30);
+        var p = await H.PackageAsync();
+        await H.BatchAsync(p.Id, r => r with { PushRate = PushRate.Constant(10) });
+        await H.AdvanceAsync(TimeSpan.FromSeconds(60));
+
+        var page = RenderInHost<Home>();
+
+        page.WaitForAssertion(() => Assert.StartsWith("Pushing 10 a minute (rate 10) · 20 to push · about 2 min of pushing to go, then the updates",
+            page.Find(".batch-card .batch-pace").TextContent));
     }
 }
 

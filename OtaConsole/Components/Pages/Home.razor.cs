@@ -8,10 +8,12 @@ namespace OtaConsole.Components.Pages;
 public sealed partial class Home
 {
     private Overview? _overview;
+    private Dictionary<string, BatchPace> _paces = [];
 
     [Inject] public required Operator Operator { get; init; }
 
     [Inject] public required OverviewQueries Overviews { get; init; }
+    [Inject] public required PaceQueries Paces { get; init; }
 
     protected override async Task OnInitializedAsync()
     {
@@ -25,5 +27,10 @@ public sealed partial class Home
     /// </summary>
     internal static bool Follows(OtaChange c) => c.BatchIds.Count > 0 || c.PackageIds.Count > 0 || c.DevicesChanged || c.CatalogChanged;
 
-    private async Task LoadAsync() => _overview = await Overviews.GetAsync(await Operator.ReaderAsync());
+    private async Task LoadAsync()
+    {
+        var reader = await Operator.ReaderAsync();
+        _overview = await Overviews.GetAsync(reader);
+        _paces = await Paces.OfAsync(reader, _overview.Running.Select(r => r.Batch.Id).ToList());
+    }
 }

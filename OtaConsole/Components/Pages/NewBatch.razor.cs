@@ -13,7 +13,7 @@ using OtaConsole.Core.Rollout;
 namespace OtaConsole.Components.Pages;
 
 /// <summary>Initiate a batch update: every batch option, the preview, and the start.</summary>
-public sealed partial class NewBatch
+public sealed partial class NewBatch : IDisposable
 {
     private UpdatePackage? _package;
     private bool _missing;
@@ -47,6 +47,9 @@ public sealed partial class NewBatch
     private string? _description;
 
     private BatchPreview? _preview;
+    /// <summary>The form as it was when the preview was asked for; a change starts the debounce again.</summary>
+    private string? _previewFor;
+    private CancellationTokenSource? _debounce;
     private List<string> _errors = [];
     private Dictionary<string, string> _fieldErrors = [];
     private bool _busy;
@@ -59,6 +62,10 @@ public sealed partial class NewBatch
     [Inject] public required OtaConsole.Security.OperatorSession Session { get; init; }
     [Inject] public required NavigationManager Navigation { get; init; }
     [Inject] public required TimeProvider Time { get; init; }
+    [Inject] public required IDialogService Dialogs { get; init; }
+
+    /// <summary>How long the form must rest before the preview follows it.</summary>
+    public static readonly TimeSpan PreviewDelay = TimeSpan.FromMilliseconds(400);
 
     protected override async Task OnInitializedAsync()
     {
@@ -104,6 +111,47 @@ public sealed partial class NewBatch
     private static DateTimeOffset? At(DateTime? date, TimeSpan? time) =>
         date is { } d ? new DateTimeOffset(d.Date + (time ?? TimeSpan.Zero), TimeSpan.Zero) : null;
 
+    // Every change to the form re-renders the page; the preview follows once the form has rested for PreviewDelay.
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (_package is not { CanStartBatch: true })
+            return;
+        var form = Fingerprint(Request());
+        if (form == _previewFor)
+            return;
+        _previewFor = form;
+        _debounce?.Cancel();
+        _debounce = new CancellationTokenSource();
+        _ = PreviewLaterAsync(form, _debounce.Token);
+    }
+
+    private async Task PreviewLaterAsync(string form, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(PreviewDelay, Time, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await InvokeAsync(async () =>
+        {
+            if (ct.IsCancellationRequested || form != _previewFor)
+                return;
+            await PreviewAsync();
+            StateHasChanged();
+        });
+    }
+
+    // The editors' callbacks re-render this page, which is all the preview needs to notice them.
+    private void RateChanged(PushRate _) { }
+    private void TagsChanged(IReadOnlyList<BatchTag> _) { }
+
+    public void Dispose() => _debounce?.Cancel();
+
+    private static string Fingerprint(CreateBatchRequest r) => System.Text.Json.JsonSerializer.Serialize(r);
+
     private async Task PreviewAsync()
     {
         _busy = true;
@@ -129,7 +177,15 @@ public sealed partial class NewBatch
                 OtaConsole.Security.OtaAuth.SendToSignIn(Navigation);
                 return;
             }
-            var created = await GuardAsync(() => Engine.CreateBatchAsync(actor, Request()));
+            // The operator sees what this form will do, as it is now, before anything is written.
+            var request = Request();
+            var preview = await GuardAsync(() => Engine.PreviewBatchAsync(actor, request));
+            _preview = preview ?? _preview;
+            if (preview is null)
+                return;
+            if (await Dialogs.ShowMessageBoxAsync("Start batch update", Confirmation(preview, request), yesText: "Start", cancelText: "Not yet") != true)
+                return;
+            var created = await GuardAsync(() => Engine.CreateBatchAsync(actor, request));
             if (created is not null)
                 Navigation.NavigateTo($"/ota/batches/{created.BatchId}");
         }
@@ -138,6 +194,36 @@ public sealed partial class NewBatch
             _busy = false;
         }
     }
+
+    /// <summary>"Push 2.0.0 to 12,600 devices at 30 a minute: about 7 h." and what else the preview found.</summary>
+    public string Confirmation(BatchPreview p, CreateBatchRequest r)
+    {
+        var devices = r.Selection == SelectionType.Dynamic
+            ? $"{p.Tasks:N0} {(p.Tasks == 1 ? "device" : "devices")} now, and each device that matches later,"
+            : $"{p.Tasks:N0} {(p.Tasks == 1 ? "device" : "devices")}";
+        var text = $"Push {_package!.DestVersion} to {devices} at {Rate(r.PushRate)}";
+        text += p.PushDuration switch
+        {
+            null => ". Devices ask for it (no push).",
+            { } d when d < TimeSpan.FromSeconds(1) => ": in under a second.",
+            { } d => $": about {Duration(d)}.",
+        };
+        if (r.ScheduleTime is { } at)
+            text += $" It starts {Labels.Time(at)}.";
+        if (p.Offline > 0)
+            text += p.Offline == 1 ? " 1 of them is offline and gets it when it comes online." : $" {p.Offline:N0} of them are offline and get it when they come online.";
+        if (p.Busy > 0)
+            text += $" {p.Busy:N0} {(p.Busy == 1 ? "is" : "are")} busy with another update and will fail.";
+        if (p.Overwrites > 0)
+            text += $" {p.Overwrites:N0} older unfinished updates are cancelled.";
+        if (p.UnknownDeviceNames.Count > 0)
+            text += $" {p.UnknownDeviceNames.Count:N0} names in the list are not devices and get nothing.";
+        return text;
+    }
+
+    private static string Rate(PushRate rate) => rate.Kind == PushRateKind.Constant
+        ? $"{rate.PerMinute:N0} a minute"
+        : $"{rate.RampBase:N0} a minute, rising to {rate.PerMinute:N0}";
 
     /// <summary>Validation errors stay on the form, next to their fields; other refusals go to the snackbar.</summary>
     private async Task<T?> GuardAsync<T>(Func<Task<T>> action) where T : class
@@ -199,7 +285,5 @@ public sealed partial class NewBatch
         }, "Device names loaded");
     }
 
-    private static string Duration(TimeSpan d) => d < TimeSpan.FromSeconds(1) ? "under a second" : d.TotalMinutes < 1
-        ? $"{d.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s"
-        : d.TotalHours < 1 ? $"{d.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture)} min" : $"{d.TotalHours.ToString("0.#", CultureInfo.InvariantCulture)} h";
+    private static string Duration(TimeSpan d) => Labels.Duration(d);
 }

@@ -99,5 +99,18 @@ public static class Labels
         _ => $"{bytes / 1024.0 / 1024.0:0.##} MB",
     };
 
+    /// <summary>A count as every page shows counts: 12,600.</summary>
+    public static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>A rough duration: "40 s", "12 min", "7 h", "6 h 40 min", "2.5 days".</summary>
+    public static string Duration(TimeSpan d) => d switch
+    {
+        _ when d < TimeSpan.FromSeconds(1) => "under a second",
+        _ when d.TotalMinutes < 1 => $"{d.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s",
+        _ when d.TotalHours < 1 => $"{d.TotalMinutes.ToString("0", CultureInfo.InvariantCulture)} min",
+        _ when d.TotalHours < 48 => d.Minutes == 0 || d.TotalHours >= 10 ? $"{Math.Round(d.TotalHours).ToString(CultureInfo.InvariantCulture)} h" : $"{(int)d.TotalHours} h {d.Minutes} min",
+        _ => $"{d.TotalDays.ToString("0.#", CultureInfo.InvariantCulture)} days",
+    };
+
     public static string Percent(double share) => share.ToString("0.##%", CultureInfo.InvariantCulture);
 }
