@@ -536,6 +536,36 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task The_device_lists_view_lives_in_the_address_and_comes_back_from_it()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(25);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id, r => r with { PushRate = PushRate.Constant(10) })).BatchId;
+        var nav = Services.GetRequiredService<NavigationManager>();
+        nav.NavigateTo($"/ota/batches/{id}");
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForAssertion(() => Assert.Equal("1-20 of 25", page.Find(".page-range").TextContent));
+
+        page.Find(".filter-Queued").Click();
+        page.WaitForAssertion(() => Assert.Contains("status=Queued", nav.Uri));
+        page.Find("select.page-size").Change("50");
+        page.WaitForAssertion(() => Assert.Contains("size=50", nav.Uri));
+        page.Find("button.sort-DeviceName").Click();
+        page.WaitForAssertion(() => Assert.Contains("dir=desc", nav.Uri));
+
+        // Another address (a link, back or forward) shows its own view.
+        nav.NavigateTo($"/ota/batches/{id}?search=dev-01&size=20&page=1");
+        page.WaitForAssertion(() => Assert.Equal("1-10 of 10", page.Find(".page-range").TextContent));
+        Assert.Equal("dev-010", page.FindAll(".tasks-table td.task-device")[0].TextContent);
+        Assert.Equal("dev-01", page.Find(".task-search input").GetAttribute("value"));
+        nav.NavigateTo($"/ota/batches/{id}?page=2");
+        page.WaitForAssertion(() => Assert.Equal("21-25 of 25", page.Find(".page-range").TextContent));
+        nav.NavigateTo($"/ota/batches/{id}?tab=info");
+        page.WaitForAssertion(() => Assert.NotNull(page.Find(".batch-info")));
+    }
+
+    [Fact]
     public async Task Sorting_by_status_follows_the_lifecycle_not_the_alphabet()
     {
         await H.ProductAsync();
