@@ -49,6 +49,18 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
         return await db.Packages.AsNoTracking().VisibleTo(actor).FirstOrDefaultAsync(p => p.Id == packageId, ct);
     }
 
+    /// <summary>Those of the packages named that have a batch planned or running, for the package list's mark.</summary>
+    public async Task<HashSet<string>> WithRunningBatchAsync(Actor actor, IReadOnlyCollection<string> packageIds, CancellationToken ct = default)
+    {
+        if (packageIds.Count == 0)
+            return [];
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var ids = await db.Batches.AsNoTracking().VisibleTo(actor)
+            .Where(b => packageIds.Contains(b.PackageId) && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress))
+            .Select(b => b.PackageId).Distinct().ToListAsync(ct);
+        return [.. ids];
+    }
+
     /// <summary>A package's name, for the pages that link to it (breadcrumbs, a batch's information).</summary>
     public async Task<string?> NameAsync(Actor actor, string packageId, CancellationToken ct = default)
     {

@@ -1,5 +1,6 @@
 using OtaConsole.Core.Security;
 using Bunit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Components.Forms;
 using OtaConsole.Components.Dialogs;
 using OtaConsole.Components.Ota;
@@ -44,6 +45,39 @@ public sealed class UpdatePackagesPageTests : ConsoleTestContext
         H.Time.Advance(TimeSpan.FromMilliseconds(400));
 
         page.WaitForAssertion(() => Assert.Equal(["Beta-3"], page.FindAll("td.package-name").Select(td => td.TextContent.Trim())));
+    }
+
+    [Fact]
+    public async Task The_package_list_keeps_its_place_in_the_address_and_names_product_and_running_batches()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(1);
+        var packages = new List<UpdatePackage>();
+        for (var i = 0; i < 23; i++)
+        {
+            packages.Add(await H.PackageAsync($"2.0.{i}", name: $"Pkg-{i:00}"));
+            H.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        await H.BatchAsync(packages[0].Id);
+        var nav = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        nav.NavigateTo("/ota?page=2");
+
+        var page = RenderInHost<OtaUpdate>();
+
+        // Newest first: the second page holds the three oldest, Pkg-00 with its running batch among them.
+        page.WaitForAssertion(() => Assert.Equal(["Pkg-02", "Pkg-01", "Pkg-00"], page.FindAll("td.package-name").Select(td => td.TextContent.Trim())));
+        Assert.All(page.FindAll("td.package-product"), td => Assert.Equal("Test product", td.TextContent.Trim()));
+        var running = page.FindAll(".packages-table tbody tr").Single(r => r.TextContent.Contains("Batch running"));
+        Assert.Equal("Pkg-00", running.QuerySelector(".package-name")!.TextContent.Trim());
+
+        page.Find(".package-search input").Input("Pkg-1");
+        H.Time.Advance(TimeSpan.FromMilliseconds(400));
+        page.WaitForAssertion(() => Assert.Equal(10, page.FindAll("td.package-name").Count));
+        Assert.Contains("search=Pkg-1", nav.Uri);
+        Assert.DoesNotContain("page=", nav.Uri);
+
+        nav.NavigateTo("/ota?search=Pkg-2");
+        page.WaitForAssertion(() => Assert.Equal(["Pkg-22", "Pkg-21", "Pkg-20"], page.FindAll("td.package-name").Select(td => td.TextContent.Trim())));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using OtaConsole.Core.Security;
 using Bunit;
+using Microsoft.Extensions.DependencyInjection;
 using OtaConsole.Components.Pages;
 using OtaConsole.Core.Devices;
 using OtaConsole.Tests.Support;
@@ -71,6 +72,29 @@ public sealed class ProductsPageTests : ConsoleTestContext
 
         page.Find(".device-search input").Input("off-00");
         H.Time.Advance(TimeSpan.FromMilliseconds(400)); // past the search box's debounce (MudBlazor uses the injected TimeProvider)
+        page.WaitForAssertion(() => Assert.Equal(10, page.FindAll(".devices-table td.device-name").Count));
+        Assert.All(page.FindAll(".presence"), chip => Assert.Equal("Offline", chip.TextContent.Trim()));
+    }
+
+    [Fact]
+    public async Task The_device_tables_search_page_and_filter_live_in_the_address()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(25, online: true, prefix: "on");
+        await H.DevicesAsync(10, online: false, prefix: "off");
+        var nav = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        nav.NavigateTo($"/products?product={EngineHarness.ProductKey}&online=online&page=2");
+
+        var page = RenderInHost<Products>();
+
+        page.WaitForAssertion(() => Assert.Equal(["on-020", "on-021", "on-022", "on-023", "on-024"], page.FindAll(".devices-table td.device-name").Select(td => td.TextContent.Trim())));
+        page.Find(".device-search input").Input("on-01");
+        H.Time.Advance(TimeSpan.FromMilliseconds(400));
+        page.WaitForAssertion(() => Assert.Contains("search=on-01", nav.Uri));
+        Assert.Contains("online=online", nav.Uri);
+        Assert.DoesNotContain("page=", nav.Uri);
+
+        nav.NavigateTo($"/products?product={EngineHarness.ProductKey}&online=offline");
         page.WaitForAssertion(() => Assert.Equal(10, page.FindAll(".devices-table td.device-name").Count));
         Assert.All(page.FindAll(".presence"), chip => Assert.Equal("Offline", chip.TextContent.Trim()));
     }

@@ -13,10 +13,15 @@ public sealed partial class Products
     private List<Product> _products = [];
     private Product? _product;
     private MudTable<DeviceRow>? _devices;
-    private string? _search;
-    private string _presence = "all";
+    /// <summary>The device list's online filter, search, page and page size, as the address has them.</summary>
+    private ListView _view = new();
+    private bool _viewMoved;
 
     [SupplyParameterFromQuery(Name = "product")] public string? ProductKey { get; set; }
+    [SupplyParameterFromQuery(Name = "online")] public string? Online { get; set; }
+    [SupplyParameterFromQuery(Name = "search")] public string? Search { get; set; }
+    [SupplyParameterFromQuery(Name = "page")] public int? PageNumber { get; set; }
+    [SupplyParameterFromQuery(Name = "size")] public int? PageSize { get; set; }
 
     [Inject] public required CatalogService Catalog { get; init; }
     [Inject] public required DeviceQueries Devices { get; init; }
@@ -30,7 +35,31 @@ public sealed partial class Products
         await LoadProductsAsync();
     }
 
-    protected override void OnParametersSet() => _product = Selected(ProductKey) ?? _products.FirstOrDefault();
+    // An address of its own (a link, back, forward) moves the list to its view once the table has rendered with it.
+    protected override void OnParametersSet()
+    {
+        var product = Selected(ProductKey) ?? _products.FirstOrDefault();
+        var view = ListView.From(Online is "online" or "offline" ? Online : null, Search, PageNumber, PageSize);
+        _viewMoved |= _devices is not null && (view != _view || product != _product);
+        (_product, _view) = (product, view);
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (_viewMoved)
+        {
+            _viewMoved = false;
+            await ReloadDevicesAsync();
+        }
+    }
+
+    /// <summary>The operator's own change goes into the address: a new history entry, except while typing a search.</summary>
+    private void Show(ListView view)
+    {
+        var before = _view;
+        _view = view;
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameters(view.Query("online")), replace: view.OnlySearchChangedFrom(before));
+    }
 
     private Product? Selected(string? productKey) => _products.FirstOrDefault(p => p.ProductKey == productKey);
 
@@ -42,6 +71,8 @@ public sealed partial class Products
 
     private async Task SelectProductAsync(string productKey)
     {
+        // Another product's list starts from its first page, unfiltered.
+        _view = new ListView();
         Navigation.NavigateTo($"/products?product={Uri.EscapeDataString(productKey)}");
         _product = Selected(productKey);
         if (_devices is not null)
@@ -52,21 +83,23 @@ public sealed partial class Products
     {
         if (_product is null)
             return new TableData<DeviceRow> { Items = [], TotalItems = 0 };
-        bool? online = _presence switch { "online" => true, "offline" => false, _ => null };
-        var page = await Devices.ListAsync(await Operator.ReaderAsync(), _product.ProductKey, _search, online, state.Page, state.PageSize, ct);
+        bool? online = _view.Filter switch { "online" => true, "offline" => false, _ => null };
+        var page = await Devices.ListAsync(await Operator.ReaderAsync(), _product.ProductKey, _view.Search, online, state.Page, state.PageSize, ct);
+        if (state.Page != _view.Page || state.PageSize != _view.PageSize)
+            Show(_view with { Page = state.Page, PageSize = state.PageSize });
         return new TableData<DeviceRow> { Items = page.Items, TotalItems = page.Total };
     }
 
     private async Task SearchAsync(string? text)
     {
-        _search = text;
+        Show(_view with { Search = string.IsNullOrWhiteSpace(text) ? null : text, Page = 0 });
         if (_devices is not null)
             await _devices.ReloadServerData();
     }
 
     private async Task PresenceAsync(string value)
     {
-        _presence = value;
+        Show(_view with { Filter = value is "online" or "offline" ? value : null, Page = 0 });
         if (_devices is not null)
             await _devices.ReloadServerData();
     }
