@@ -17,7 +17,11 @@ public sealed record PackageFilter
 
 /// <summary>A device a package was pushed to, with its latest task for that package.</summary>
 public sealed record PackageDeviceRow(string DeviceName, long TaskId, string BatchId, OtaTaskStatus Status, QueueReason QueueReason, int Progress,
-    string? FailureReason, DateTimeOffset ModifiedAt);
+    string? FailureReason, DateTimeOffset ModifiedAt)
+{
+    /// <summary>The batch's name, when it has one.</summary>
+    public string? BatchName { get; init; }
+}
 
 /// <summary>The counts of the Device List tab: devices updated, failed and cancelled with this package.</summary>
 public sealed record PackageDeviceCounts(int Devices, int Succeeded, int Failed, int Canceled);
@@ -68,12 +72,14 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
         return await db.Packages.AsNoTracking().VisibleTo(actor).Where(p => p.Id == packageId).Select(p => p.Name).FirstOrDefaultAsync(ct);
     }
 
-    /// <summary>The Device List tab: each device the package was pushed to, by its latest task for the package.</summary>
-    public async Task<Page<PackageDeviceRow>> DevicesAsync(Actor actor, string packageId, string? search, int page, int pageSize, CancellationToken ct = default)
+    /// <summary>The Device List tab: each device the package was pushed to, by its latest task for the package; optionally in one status.</summary>
+    public async Task<Page<PackageDeviceRow>> DevicesAsync(Actor actor, string packageId, string? search, int page, int pageSize, OtaTaskStatus? status = null, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
         var latest = db.Tasks.AsNoTracking().VisibleTo(actor).Where(t => t.PackageId == packageId
             && t.Id == db.Tasks.Where(o => o.PackageId == packageId && o.DeviceId == t.DeviceId).Max(o => o.Id));
+        if (status is { } s)
+            latest = latest.Where(t => t.Status == s);
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = Paging.Contains(search.Trim());
@@ -83,7 +89,10 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
         var rows = await latest.OrderBy(t => t.DeviceName).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize))
             .Select(t => new PackageDeviceRow(t.DeviceName, t.Id, t.BatchId, t.Status, t.QueueReason, t.Progress, t.FailureReason, t.ModifiedAt))
             .ToListAsync(ct);
-        return new Page<PackageDeviceRow>(rows, total);
+        // The batch column names each row's batch: one look-up for the page.
+        var batchIds = rows.Select(r => r.BatchId).Distinct().ToList();
+        var names = await db.Batches.AsNoTracking().Where(b => batchIds.Contains(b.Id)).Select(b => new { b.Id, b.Name }).ToDictionaryAsync(b => b.Id, b => b.Name, ct);
+        return new Page<PackageDeviceRow>(rows.Select(r => r with { BatchName = names.GetValueOrDefault(r.BatchId) }).ToList(), total);
     }
 
     /// <summary>Over all of the package's batches: devices reached, and how many updated, failed, were cancelled (latest task of each device).</summary>

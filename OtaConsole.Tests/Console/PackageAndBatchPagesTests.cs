@@ -25,6 +25,32 @@ public sealed class PackageDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task The_package_device_list_filters_by_status_names_each_batch_and_keeps_its_place_in_the_address()
+    {
+        var p = await RunningAndFinishedAsync();
+        var nav = Services.GetRequiredService<NavigationManager>();
+        nav.NavigateTo($"/ota/packages/{p.Id}?tab=devices&status=Succeeded");
+
+        var page = RenderInHost<PackageDetails>(x => x.Add(t => t.PackageId, p.Id));
+
+        page.WaitForAssertion(() => Assert.Equal(["dev-000"], page.FindAll("td.package-device").Select(td => td.TextContent.Trim())));
+        page.Find(".filter-all").Click();
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("td.package-device").Count));
+        Assert.DoesNotContain("status=", nav.Uri);
+        Assert.Contains("tab=devices", nav.Uri);
+        var rolling = page.FindAll(".package-devices-table tbody tr").Single(r => r.TextContent.Contains("dev-001"));
+        Assert.Equal("rolling", rolling.QuerySelector(".package-device-batch")!.TextContent.Trim());
+
+        page.Find(".filter-Queued").Click();
+        page.WaitForAssertion(() => Assert.Contains("status=Queued", nav.Uri));
+        page.WaitForAssertion(() => Assert.Equal(["dev-001", "dev-002"], page.FindAll("td.package-device").Select(td => td.TextContent.Trim())));
+
+        // Back to another view through the address: another tab.
+        nav.NavigateTo($"/ota/packages/{p.Id}?tab=info");
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("td.package-device")));
+    }
+
+    [Fact]
     public async Task Deleting_a_package_asks_once_and_is_refused_with_the_reason_while_a_batch_of_it_runs()
     {
         await H.ProductAsync();
