@@ -166,7 +166,10 @@ public sealed class VerifyDialogTests : ConsoleTestContext
         {
             page.WaitForElement(".verify-device input").Input(name);
             H.Time.Advance(TimeSpan.FromMilliseconds(500));
-            page.WaitForElement(".mud-popover-open .mud-list-item").Click();
+            // The picker itself says whether the device is online and which version it runs.
+            var suggestion = page.WaitForElement(".mud-popover-open .mud-list-item");
+            Assert.Equal($"{name} · {(name.StartsWith("on", StringComparison.Ordinal) ? "online" : "offline")} · 1.0.0", suggestion.QuerySelector(".suggestion")!.TextContent.Trim());
+            suggestion.Click();
         }
 
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".verify-devices .mud-chip").Count));
