@@ -12,6 +12,13 @@ public sealed record VersionCount(string Version, int Devices)
     public double Share(int total) => total == 0 ? 0 : (double)Devices / total;
 }
 
+/// <summary>Ended updates that started from one version, by outcome.</summary>
+public sealed record SourceOutcome(string Version, int Succeeded, int Failed)
+{
+    public int Ended => Succeeded + Failed;
+    public double Share(int total) => total == 0 ? 0 : (double)Ended / total;
+}
+
 /// <summary>A device and its version of a module (null: never reported).</summary>
 public sealed record DeviceVersionRow(string DeviceName, string? Version);
 
@@ -42,6 +49,16 @@ public sealed class AnalyticsService(IDbContextFactory<OtaDbContext> dbs)
             .Where(v => v.ModuleName == module && db.Devices.Any(d => d.Id == v.DeviceId && d.ProductKey == productKey))
             .GroupBy(v => v.Version).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
         return rows.Select(r => new VersionCount(r.Key, r.Count)).OrderByDescending(v => v.Devices).ThenBy(v => v.Version, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The product's devices that have never reported a version of the module: the distribution's last row.</summary>
+    public async Task<int> NotReportedAsync(Actor actor, string productKey, string module, CancellationToken ct = default)
+    {
+        if (!actor.Sees(productKey))
+            return 0;
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.Devices.AsNoTracking().Where(d => d.ProductKey == productKey)
+            .CountAsync(d => !db.DeviceVersions.Any(v => v.DeviceId == d.Id && v.ModuleName == module), ct);
     }
 
     /// <summary>The bar chart's bars: the top five versions and the rest merged as "Others".</summary>
@@ -80,12 +97,19 @@ public sealed class AnalyticsService(IDbContextFactory<OtaDbContext> dbs)
         return new SuccessRate(counts.Sum(c => c.Succeeded), counts.Sum(c => c.Failed));
     }
 
-    /// <summary>"Total distribution of source versions": how many updates started from each version, most first.</summary>
-    public async Task<List<VersionCount>> SourceVersionsAsync(Actor actor, string packageId, string? batchId = null, CancellationToken ct = default)
+    /// <summary>
+    /// "Total distribution of source versions": the updates that ended (updated or failed), by the version they
+    /// started from, most first. Cancelled updates and those not pushed yet are not updates that happened, so they are
+    /// left out (Alibaba's console counts every task; an operator counting upgrades does not).
+    /// </summary>
+    public async Task<List<SourceOutcome>> SourceVersionsAsync(Actor actor, string packageId, string? batchId = null, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var tasks = db.Tasks.AsNoTracking().VisibleTo(actor).Where(t => t.PackageId == packageId && (batchId == null || t.BatchId == batchId));
-        var rows = await tasks.GroupBy(t => t.SrcVersion).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
-        return rows.Select(r => new VersionCount(r.Key ?? "(unknown)", r.Count)).OrderByDescending(v => v.Devices).ThenBy(v => v.Version, StringComparer.Ordinal).ToList();
+        var tasks = db.Tasks.AsNoTracking().VisibleTo(actor).Where(t => t.PackageId == packageId && (batchId == null || t.BatchId == batchId)
+            && (t.Status == OtaTaskStatus.Succeeded || t.Status == OtaTaskStatus.Failed));
+        var rows = await tasks.GroupBy(t => new { t.SrcVersion, t.Status }).Select(g => new { g.Key.SrcVersion, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
+        return rows.GroupBy(r => r.SrcVersion ?? "(unknown)")
+            .Select(g => new SourceOutcome(g.Key, g.Where(r => r.Status == OtaTaskStatus.Succeeded).Sum(r => r.Count), g.Where(r => r.Status == OtaTaskStatus.Failed).Sum(r => r.Count)))
+            .OrderByDescending(v => v.Ended).ThenBy(v => v.Version, StringComparer.Ordinal).ToList();
     }
 }

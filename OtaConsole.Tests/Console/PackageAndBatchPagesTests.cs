@@ -197,23 +197,39 @@ public sealed class PackageDetailsPageTests : ConsoleTestContext
         await H.ProductAsync();
         foreach (var (v, n) in new[] { ("1.0", 4), ("1.1", 3), ("1.2", 2), ("1.3", 1), ("1.4", 1), ("1.5", 1), ("1.6", 1) })
             await H.DevicesAsync(n, v, prefix: "v" + v.Replace(".", "", StringComparison.Ordinal));
+        await H.DevicesAsync(2, version: null, prefix: "silent");
         var p = await H.PackageAsync("2.0.0");
         var b = await H.BatchAsync(p.Id, r => r with { SrcVersions = ["1.0"] });
         await H.AdvanceAsync(TimeSpan.FromSeconds(1));
         await H.VersionAsync("v10-000", "2.0.0");
         await H.VersionAsync("v10-001", "2.0.0");
         await H.ProgressAsync("v10-002", -4);
+        await H.Engine.CancelTaskAsync(Actor.System, (await H.TaskAsync(b.BatchId, "v10-003")).Id);
 
         var page = RenderInHost<DataAnalysisTab>(x => x.Add(t => t.Package, p));
 
-        page.WaitForAssertion(() => Assert.Equal(6, page.FindAll(".versions-chart path.mud-chart-bar").Count)); // top five and Others
+        page.WaitForAssertion(() => Assert.Equal(7, page.FindAll(".versions-chart path.mud-chart-bar").Count)); // top five, Others and Not reported
         var table = page.FindAll(".versions-table tbody tr").Select(r => r.TextContent).ToList();
-        Assert.Equal(8, table.Count); // 1.0 … 1.6 and 2.0.0
+        Assert.Equal(9, table.Count); // 1.0 … 1.6, 2.0.0 and the devices that never reported
         Assert.StartsWith("1.1", table[0]);
-        Assert.Contains("Success rate: 66.67%", page.Find(".success-rate").TextContent);
+        Assert.Equal(["Not reported", "2", "13.33%"], page.FindAll(".versions-table tr.not-reported td").Select(td => td.TextContent.Trim()));
+        // Round ticks and titled axes.
+        Assert.Contains("Devices", page.Find(".versions-chart").TextContent);
+        Assert.Contains("Version", page.Find(".versions-chart").TextContent);
+        Assert.Equal("66.67%", page.Find(".success-rate").TextContent.Trim());
+        Assert.Equal(("2", "1"), (page.Find(".rate-succeeded").TextContent, page.Find(".rate-failed").TextContent));
         Assert.Equal(2, page.FindAll(".rate-chart path.mud-chart-serie").Count);
-        Assert.Contains("1.0", page.Find(".sources-table").TextContent);
+        // Ended updates by outcome: the cancelled one is not an update that happened.
+        Assert.Equal(["1.0", "2", "1", "3", "100%"], page.FindAll(".sources-table tbody tr td").Select(td => td.TextContent.Trim()));
     }
+
+    [Theory]
+    [InlineData(4, 1)]
+    [InlineData(12, 5)]
+    [InlineData(12_600, 5_000)]
+    [InlineData(1_280, 500)]
+    [InlineData(99, 20)]
+    public void Chart_ticks_are_round(double max, double step) => Assert.Equal(step, ChartAxes.Step(max));
 
     [Fact]
     public async Task Data_analysis_follows_devices_live()

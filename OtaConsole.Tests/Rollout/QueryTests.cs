@@ -138,6 +138,8 @@ public sealed class QueryTests : IDisposable
         Assert.Equal(["1.0", "1.1", "1.2", "1.3", "1.4", AnalyticsService.Others], bars.Select(b => b.Version));
         Assert.Equal(2, bars[^1].Devices);
         Assert.Equal(5.0 / 19, all[0].Share(19), 6);
+        Assert.Equal(2, await Analytics.NotReportedAsync(Actor.System, EngineHarness.ProductKey, OtaModule.Default));
+        Assert.Equal(0, await Analytics.NotReportedAsync(Actor.NoOne, EngineHarness.ProductKey, OtaModule.Default));
         var devices = await Analytics.DeviceVersionsAsync(Actor.System, EngineHarness.ProductKey, OtaModule.Default, "silent", 0, 10);
         Assert.Equal([new DeviceVersionRow("silent-000", null), new DeviceVersionRow("silent-001", null)], devices.Items);
     }
@@ -153,7 +155,9 @@ public sealed class QueryTests : IDisposable
 
         Assert.Equal(new SuccessRate(5, 2), await Analytics.SuccessRateAsync(Actor.System, p.Id));
         Assert.Equal(new SuccessRate(1, 0), await Analytics.SuccessRateAsync(Actor.System, p.Id, second));
-        Assert.Equal([("1.0.0", 12), ("0.9", 2)], (await Analytics.SourceVersionsAsync(Actor.System, p.Id)).Select(v => (v.Version, v.Devices)));
-        Assert.Equal([("0.9", 2)], (await Analytics.SourceVersionsAsync(Actor.System, p.Id, second)).Select(v => (v.Version, v.Devices)));
+        // Only updates that ended count, by outcome: the cancelled one and those still pushed or in upgrade do not.
+        await _h.Engine.CancelTaskAsync(Actor.System, (await _h.TaskAsync(batchId, "dev-007")).Id);
+        Assert.Equal([new SourceOutcome("1.0.0", 4, 2), new SourceOutcome("0.9", 1, 0)], await Analytics.SourceVersionsAsync(Actor.System, p.Id));
+        Assert.Equal([new SourceOutcome("0.9", 1, 0)], await Analytics.SourceVersionsAsync(Actor.System, p.Id, second));
     }
 }
