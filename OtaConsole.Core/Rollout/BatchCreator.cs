@@ -192,6 +192,7 @@ internal static class BatchCreator
         return new BatchPreview
         {
             Tasks = resolution.Candidates.Count,
+            Online = pushable,
             Offline = offline,
             Busy = busy,
             Overwrites = overwrites,

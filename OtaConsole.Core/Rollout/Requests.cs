@@ -60,6 +60,8 @@ public enum SkipReason
     WaitsForNewReport,
     /// <summary>A dynamic batch has matched this device its 10 times already.</summary>
     MatchLimitReached,
+    /// <summary>A phased (gray) batch takes a sample; the rest of the matching devices are left for later.</summary>
+    NotSampled,
 }
 
 public static class SkipReasons
@@ -72,6 +74,7 @@ public static class SkipReasons
         SkipReason.SourceVersionNotSelected => "not on a selected source version",
         SkipReason.WaitsForNewReport => "waiting for a new version report (DynamicMode 2)",
         SkipReason.MatchLimitReached => "matched 10 times already",
+        SkipReason.NotSampled => "not in the phased sample",
         _ => reason.ToString(),
     };
 }
@@ -79,13 +82,18 @@ public static class SkipReasons
 /// <summary>What a batch would do or did: devices reached, offline, busy with another batch, skipped and why.</summary>
 public sealed record BatchPreview
 {
+    /// <summary>Tasks the batch creates: <see cref="Online"/> + <see cref="Offline"/> + <see cref="Busy"/>.</summary>
     public int Tasks { get; init; }
+    /// <summary>Tasks whose device is online and free: pushed at the batch's rate.</summary>
+    public int Online { get; init; }
     public int Offline { get; init; }
     /// <summary>Tasks that fail at once because the device has an unfinished task the batch may not overwrite.</summary>
     public int Busy { get; init; }
     /// <summary>Older unfinished tasks this batch cancels (OverwriteMode=2 or multi-module).</summary>
     public int Overwrites { get; init; }
     public IReadOnlyDictionary<SkipReason, int> Skipped { get; init; } = new Dictionary<SkipReason, int>();
+    /// <summary>Every device the range matched, each counted once: the tasks and the skipped.</summary>
+    public int Matching => Tasks + Skipped.Values.Sum();
     public IReadOnlyList<string> UnknownDeviceNames { get; init; } = [];
     /// <summary>How long pushing takes at the batch's rate, for the devices online now; null when the batch does not push.</summary>
     public TimeSpan? PushDuration { get; init; }

@@ -69,6 +69,8 @@ internal static class TargetResolver
         {
             // Floor of the share, at least one device; a random sample, so a canary is spread over the fleet.
             var take = Math.Max(1, (int)Math.Floor(candidates.Count * percent / 100m));
+            if (candidates.Count > take)
+                skipped[SkipReason.NotSampled] = candidates.Count - take;
             candidates = candidates.OrderBy(_ => Random.Shared.Next()).Take(take).OrderBy(c => c.DeviceId).ToList();
         }
 

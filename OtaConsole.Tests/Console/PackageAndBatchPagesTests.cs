@@ -308,6 +308,33 @@ public sealed class NewBatchPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task The_previews_rows_add_up_to_the_matching_devices_each_counted_once()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(6);
+        await H.DevicesAsync(2, "2.0.0", prefix: "done");
+        var p = await H.PackageAsync();
+        await H.BatchAsync(p.Id, r => r with { Target = TargetSelection.Specific, DeviceNames = ["dev-000"] }); // dev-000 is busy with it
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement("button.preview-button").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("8", page.Find(".preview-targets").TextContent));
+        Assert.Equal(("5", "0", "1", "2"), (page.Find(".preview-online").TextContent, page.Find(".preview-offline").TextContent,
+            page.Find(".preview-busy").TextContent, page.Find(".skipped-AlreadyOnDestination").TextContent));
+        Assert.Equal("6", page.Find(".preview-tasks").TextContent);
+
+        // A phased batch counts the devices left out of its sample.
+        SelectTarget(page, "Phased");
+        page.WaitForElement(".gray-percent input").Change("50");
+        page.Find("button.preview-button").Click();
+        page.WaitForAssertion(() => Assert.Equal("3", page.Find(".skipped-NotSampled").TextContent));
+        var rows = new[] { ".preview-online", ".preview-offline", ".preview-busy", ".skipped-AlreadyOnDestination", ".skipped-NotSampled" }
+            .Sum(c => int.Parse(page.Find(c).TextContent, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(8, rows);
+        Assert.Equal("8", page.Find(".preview-targets").TextContent);
+    }
+
+    [Fact]
     public async Task Specified_devices_report_unknown_names_back()
     {
         await H.ProductAsync();

@@ -198,9 +198,10 @@ public sealed partial class NewBatch : IDisposable
     /// <summary>"Push 2.0.0 to 12,600 devices at 30 a minute: about 7 h." and what else the preview found.</summary>
     public string Confirmation(BatchPreview p, CreateBatchRequest r)
     {
+        var reached = p.Online + p.Offline;
         var devices = r.Selection == SelectionType.Dynamic
-            ? $"{p.Tasks:N0} {(p.Tasks == 1 ? "device" : "devices")} now, and each device that matches later,"
-            : $"{p.Tasks:N0} {(p.Tasks == 1 ? "device" : "devices")}";
+            ? $"{reached:N0} {(reached == 1 ? "device" : "devices")} now, and each device that matches later,"
+            : $"{reached:N0} {(reached == 1 ? "device" : "devices")}";
         var text = $"Push {_package!.DestVersion} to {devices} at {Rate(r.PushRate)}";
         text += p.PushDuration switch
         {
@@ -213,7 +214,7 @@ public sealed partial class NewBatch : IDisposable
         if (p.Offline > 0)
             text += p.Offline == 1 ? " 1 of them is offline and gets it when it comes online." : $" {p.Offline:N0} of them are offline and get it when they come online.";
         if (p.Busy > 0)
-            text += $" {p.Busy:N0} {(p.Busy == 1 ? "is" : "are")} busy with another update and will fail.";
+            text += $" {p.Busy:N0} more {(p.Busy == 1 ? "is" : "are")} busy with another update: {(p.Busy == 1 ? "its" : "their")} update fails at once.";
         if (p.Overwrites > 0)
             text += $" {p.Overwrites:N0} older unfinished updates are cancelled.";
         if (p.UnknownDeviceNames.Count > 0)
