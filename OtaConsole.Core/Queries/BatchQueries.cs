@@ -147,7 +147,8 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
         return total;
     }
 
-    private static IQueryable<UpdateTask> Filter(OtaDbContext db, Actor actor, DeviceListQuery q)
+    /// <summary>The Device List's filter (also what a bulk action on "all matching" takes).</summary>
+    internal static IQueryable<UpdateTask> Filter(OtaDbContext db, Actor actor, DeviceListQuery q)
     {
         var tasks = db.Tasks.AsNoTracking().VisibleTo(actor).Where(t => t.BatchId == q.BatchId);
         if (q.Status is { } status)

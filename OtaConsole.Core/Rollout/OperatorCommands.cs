@@ -97,12 +97,22 @@ internal static class OperatorCommands
         {
             if (!TaskStateMachine.CanConfirm(t.Status))
                 throw OtaException.Conflict("TaskNotConfirmable", $"Task {t.Id} is {t.Status}; only tasks pending confirmation can be confirmed.");
-            var batch = await scope.BatchAsync(t.BatchId, ct);
-            if (batch.IsFinished)
-                throw OtaException.Conflict("JobFinished", $"Batch {batch.Id} is {batch.Status}.");
-            if (batch.ScheduleTime is DateTimeOffset start && (scope.Now < start || (batch.ScheduleFinishTime is DateTimeOffset end && scope.Now >= end)))
-                throw OtaException.Conflict("OutsideScheduleWindow", $"Task {t.Id} belongs to a scheduled batch; confirm it between {start:u} and {batch.ScheduleFinishTime?.ToString("u") ?? "its end"}.");
+            if (WhyNotConfirmable(await scope.BatchAsync(t.BatchId, ct), scope.Now) is { } why)
+                throw OtaException.Conflict(why.Code, $"Task {t.Id}: {why.Message}");
         }
+        await ConfirmAsync(scope, tasks, ct);
+    }
+
+    /// <summary>Why a batch's tasks cannot be confirmed now (it ended, or it is scheduled and outside its window); null when they can.</summary>
+    internal static (string Code, string Message)? WhyNotConfirmable(Batch batch, DateTimeOffset now) =>
+        batch.IsFinished ? ("JobFinished", $"batch {batch.Id} is {batch.Status}.")
+        : batch.ScheduleTime is DateTimeOffset start && (now < start || (batch.ScheduleFinishTime is DateTimeOffset end && now >= end))
+            ? ("OutsideScheduleWindow", $"it belongs to a scheduled batch; confirm it between {start:u} and {batch.ScheduleFinishTime?.ToString("u") ?? "its end"}.")
+            : null;
+
+    /// <summary>Confirms tasks already checked: each is queued (or pushed) as its batch and device allow.</summary>
+    internal static async Task ConfirmAsync(WriteScope scope, List<UpdateTask> tasks, CancellationToken ct)
+    {
         var online = await OnlineAsync(scope, tasks, ct);
         foreach (var t in tasks)
         {
@@ -128,19 +138,37 @@ internal static class OperatorCommands
             if (!TaskStateMachine.CanReupgrade(t.Status))
                 throw OtaException.Conflict("TaskNotReupgradable", $"Task {t.Id} is {t.Status}; only failed or cancelled tasks can be updated again.");
         }
+        var (busy, verdicts) = await BusyForReupgradeAsync(scope, batch, tasks, ct);
+        if (busy.Count > 0)
+            throw OtaException.Conflict("DeviceBusy", $"These devices already have an unfinished task, or are named twice: {string.Join(", ", tasks.Where(t => busy.Contains(t.Id)).Select(t => t.DeviceName).Distinct())}.");
+        await ReupgradeAsync(scope, batch, tasks, verdicts, ct);
+    }
+
+    /// <summary>
+    /// The tasks whose device already has an unfinished task (of another batch it may not overwrite, or of this
+    /// one), or that name one device twice; and each task's verdict on the others.
+    /// </summary>
+    internal static async Task<(HashSet<long> Busy, Dictionary<long, TaskConflicts.Verdict> Verdicts)> BusyForReupgradeAsync(WriteScope scope, Batch batch, List<UpdateTask> tasks, CancellationToken ct)
+    {
         var deviceIds = tasks.Select(t => t.DeviceId).ToList();
         var statuses = TaskStateMachine.UnfinishedStatuses;
         var others = await scope.LoadTasksAsync(scope.Db.Tasks.Where(t => deviceIds.Contains(t.DeviceId) && statuses.Contains(t.Status)), ct);
         var verdicts = tasks.ToDictionary(t => t.Id, t => TaskConflicts.Judge(others.Where(o => o.DeviceId == t.DeviceId), batch));
         // A dynamic batch may hold several tasks of one device (one per match): at most one may run.
         var busy = tasks.Where(t => verdicts[t.Id].BusyWith is not null
-                                    || others.Any(o => o.DeviceId == t.DeviceId && o.BatchId == batchId)
+                                    || others.Any(o => o.DeviceId == t.DeviceId && o.BatchId == batch.Id)
                                     || tasks.Count(x => x.DeviceId == t.DeviceId) > 1)
-            .Select(t => t.DeviceName).Distinct().ToList();
-        if (busy.Count > 0)
-            throw OtaException.Conflict("DeviceBusy", $"These devices already have an unfinished task, or are named twice: {string.Join(", ", busy)}.");
+            .Select(t => t.Id).ToHashSet();
+        return (busy, verdicts);
+    }
+
+    /// <summary>Starts checked, free tasks over under the batch's policy; a finished batch runs again.</summary>
+    internal static async Task ReupgradeAsync(WriteScope scope, Batch batch, List<UpdateTask> tasks, Dictionary<long, TaskConflicts.Verdict> verdicts, CancellationToken ct)
+    {
+        if (tasks.Count == 0)
+            return;
         // The batch's overwrite policy applies as it did when the batch was made.
-        foreach (var old in verdicts.Values.SelectMany(v => v.ToOverwrite))
+        foreach (var old in tasks.SelectMany(t => verdicts[t.Id].ToOverwrite))
             TaskStateMachine.Cancel(old, $"overwritten by batch {batch.Id}", scope.Changes);
 
         BatchLifecycle.Reopen(scope, batch);
@@ -266,7 +294,7 @@ internal static class OperatorCommands
         return tasks;
     }
 
-    private static async Task<HashSet<long>> OnlineAsync(WriteScope scope, List<UpdateTask> tasks, CancellationToken ct)
+    internal static async Task<HashSet<long>> OnlineAsync(WriteScope scope, List<UpdateTask> tasks, CancellationToken ct)
     {
         var ids = tasks.Select(t => t.DeviceId).ToList();
         return (await scope.Db.Devices.Where(d => ids.Contains(d.Id) && d.IsOnline).Select(d => d.Id).ToListAsync(ct)).ToHashSet();

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Devices;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Queries;
 using OtaConsole.Core.Security;
 
 namespace OtaConsole.Core.Rollout;
@@ -63,6 +64,33 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
     public Task UpdateDynamicPolicyAsync(Actor actor, string batchId, int? timeoutMinutes, IReadOnlyList<string>? srcVersions, int? expectedEditVersion = null, CancellationToken ct = default) =>
         CommandAsync(actor, new("batch.edit-policy", "change a dynamic batch's policy", "batch", batchId, new { timeoutMinutes, srcVersions }),
             async (s, c) => { await OperatorCommands.UpdateDynamicPolicyAsync(s, batchId, timeoutMinutes, srcVersions, expectedEditVersion, c); return true; }, null, ct);
+
+    /// <summary>
+    /// A bulk action on a batch's tasks: those named, or every task the Device List's filter matches now. Done in
+    /// chunks, one writer step (and one audit row) each; a task that may not take the action is skipped and counted.
+    /// </summary>
+    public async Task<BulkTaskResult> BulkAsync(Actor actor, string batchId, BulkTaskAction action, IReadOnlyList<long>? taskIds, DeviceListQuery? matching, CancellationToken ct = default)
+    {
+        actor.Require(OperatorRole.Operator, "act on many devices");
+        List<long> ids;
+        await using (var db = await dbs.CreateDbContextAsync(ct))
+        {
+            if (!await db.Batches.VisibleTo(actor).AnyAsync(b => b.Id == batchId, ct))
+                throw OtaException.NotFound("Job", batchId);
+            ids = taskIds is not null ? [.. taskIds.Distinct()]
+                : matching is not null ? await BatchQueries.Filter(db, actor, matching with { BatchId = batchId }).OrderBy(t => t.Id).Select(t => t.Id).ToListAsync(ct)
+                : [];
+        }
+        var result = new BulkTaskResult(0, new Dictionary<string, int>());
+        var verb = action.ToString().ToLowerInvariant();
+        foreach (var chunk in ids.Chunk(BulkTaskCommands.Chunk))
+        {
+            var part = await CommandAsync(actor, new($"task.bulk-{verb}", "act on many devices", "batch", batchId, new { action = verb, tasks = chunk.Length, firstTaskId = chunk[0], lastTaskId = chunk[^1] }),
+                (s, c) => BulkTaskCommands.RunAsync(s, batchId, action, chunk, c), null, ct);
+            result = BulkTaskCommands.Add(result, part);
+        }
+        return result;
+    }
 
     /// <summary>Several changes to a running batch in one step: all of them are made or, when any is refused, none.</summary>
     public Task EditBatchAsync(Actor actor, string batchId, BatchEdit edit, int? expectedEditVersion = null, CancellationToken ct = default) =>
