@@ -635,6 +635,61 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task Selected_rows_or_all_matching_are_cancelled_at_once_after_one_question_with_a_summary()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(30);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id, r => r with { PushRate = PushRate.Constant(10) })).BatchId;
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1)); // dev-000 and dev-001 pushed; 28 To Be Pushed
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForAssertion(() => Assert.Equal(20, page.FindAll("input.select-task").Count));
+
+        // Two rows by hand.
+        page.FindAll("input.select-task")[0].Change(true);
+        page.FindAll("input.select-task")[1].Change(true);
+        page.WaitForAssertion(() => Assert.Equal("2 selected", page.Find(".bulk-count").TextContent));
+        page.Find("button.bulk-cancel").Click();
+        page.WaitForAssertion(() => Assert.Contains("Cancel 2 devices' updates", page.Find(".mud-dialog").TextContent));
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Cancel the updates")).Click();
+        page.WaitForAssertion(() => Assert.Equal("Cancelled 2 updates.", page.Find(".bulk-result").TextContent));
+        Assert.Equal(OtaTaskStatus.Canceled, (await H.TaskAsync(id, "dev-000")).Status);
+
+        // Every To Be Pushed device, beyond the page.
+        page.Find(".filter-Queued").Click();
+        page.WaitForAssertion(() => Assert.Equal("1-20 of 28", page.Find(".page-range").TextContent));
+        page.Find("input.select-page").Change(true);
+        page.WaitForElement("button.select-all-matching").Click();
+        page.WaitForAssertion(() => Assert.Equal("All 28 matching devices selected", page.Find(".bulk-count").TextContent));
+        page.Find("button.bulk-cancel").Click();
+        page.WaitForElement(".mud-dialog");
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Cancel the updates")).Click();
+
+        page.WaitForAssertion(() => Assert.Equal("Cancelled 28 updates.", page.Find(".bulk-result").TextContent));
+        Assert.Equal(30, (await H.TasksAsync(id)).Count(t => t.Status == OtaTaskStatus.Canceled));
+    }
+
+    [Fact]
+    public async Task Retry_all_failed_updates_every_failed_device_again()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(3);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id)).BatchId;
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await H.ProgressAsync("dev-000", -1);
+        await H.ProgressAsync("dev-001", -2);
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForElement("button.retry-failed").Click();
+        page.WaitForAssertion(() => Assert.Contains("Update the 2 devices whose update failed again", page.Find(".mud-dialog").TextContent));
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Update them again")).Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Started again 2 updates.", page.Find(".mud-snackbar").TextContent));
+        Assert.DoesNotContain(await H.TasksAsync(id), t => t.Status == OtaTaskStatus.Failed);
+    }
+
+    [Fact]
     public async Task Sorting_by_status_follows_the_lifecycle_not_the_alphabet()
     {
         await H.ProductAsync();

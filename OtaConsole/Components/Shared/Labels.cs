@@ -99,6 +99,21 @@ public static class Labels
         _ => $"{bytes / 1024.0 / 1024.0:0.##} MB",
     };
 
+    /// <summary>What a bulk action did: "Cancelled 18 updates; 2 left as they were (already ended: 2)."</summary>
+    public static string Bulk(Core.Rollout.BulkTaskAction action, Core.Rollout.BulkTaskResult r)
+    {
+        var verb = action switch
+        {
+            Core.Rollout.BulkTaskAction.Cancel => "Cancelled",
+            Core.Rollout.BulkTaskAction.Confirm => "Confirmed",
+            _ => "Started again",
+        };
+        var text = $"{verb} {Count(r.Done)} {(r.Done == 1 ? "update" : "updates")}";
+        if (r.SkippedCount > 0)
+            text += $"; {Count(r.SkippedCount)} left as {(r.SkippedCount == 1 ? "it was" : "they were")} ({string.Join(", ", r.Skipped.Select(kv => $"{kv.Key}: {Count(kv.Value)}"))})";
+        return text + ".";
+    }
+
     /// <summary>A count as every page shows counts: 12,600.</summary>
     public static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
