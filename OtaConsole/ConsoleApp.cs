@@ -22,7 +22,8 @@ public static class ConsoleApp
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         // Messages bottom right, where they do not cover a page's actions.
-        builder.Services.AddMudServices(c => c.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
+        // Snackbars at the top centre, over the app bar's empty middle: never over a dialog's buttons or a form's Save.
+        builder.Services.AddMudServices(c => c.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.TopCenter);
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Ota:Console");
         builder.Services.AddSingleton<LiveUpdates>();
         builder.Services.AddScoped<Operator>();

@@ -100,7 +100,7 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
             var sign = r.SignMethod == SignMethod.Md5 ? stored.Md5 : stored.Sha256;
             if (upload.ExpectedSign is { Length: > 0 } expected && !string.Equals(expected.Trim(), sign, StringComparison.OrdinalIgnoreCase))
                 throw new OtaValidationException([new FieldError(r.Files.Count == 1 ? "FirmwareSign" : $"MultiFiles.{i + 1}.SignValue",
-                    $"the {r.SignMethod} signature given ({Shorten(expected)}) does not match file {upload.Name} ({sign}).")]);
+                    $"the {(r.SignMethod == SignMethod.Md5 ? "MD5" : "SHA256")} signature given ({Shorten(expected)}) does not match file {upload.Name} ({sign}).")]);
             package.Files.Add(new PackageFile
             {
                 PackageId = package.Id,

@@ -107,7 +107,7 @@ public static class BatchRules
         if (!Enum.IsDefined(r.OverwriteMode))
             errors.Add(new("OverwriteMode", $"OverwriteMode is 1 (do not overwrite) or 2 (overwrite); got {(int)r.OverwriteMode}."));
         if (r.OverwriteMode == OverwriteMode.Overwrite && r.MultiModuleMode)
-            errors.Add(new("OverwriteMode", "OverwriteMode=2 cannot be combined with MultiModuleMode; multi-module batches overwrite same-module tasks already."));
+            errors.Add(new("OverwriteMode", "overwriting cannot be combined with modules updating independently (MultiModuleMode), which overwrites same-module tasks already."));
         if (!Enum.IsDefined(r.DynamicMode))
             errors.Add(new("DynamicMode", $"DynamicMode is 1 (all matching devices) or 2 (only devices that report later); got {(int)r.DynamicMode}."));
 
@@ -186,7 +186,7 @@ public static class BatchRules
                 break;
         }
         if (r.Target != TargetSelection.Specific && r.DeviceNames.Count > 0)
-            errors.Add(new("TargetDeviceName.N", "device names are given only with TargetSelection=SPECIFIC."));
+            errors.Add(new("TargetDeviceName.N", "device names are given only for specified devices (TargetSelection SPECIFIC)."));
 
         // Schedule: start 5 min to 7 days ahead; finish 1 h to 30 days after the start.
         if (r.ScheduleTime is DateTimeOffset start)

@@ -63,6 +63,11 @@ public sealed class OperatorJourneyTests(BrowserFixture browser) : IAsyncLifetim
         await Expect(page.Locator(".package-file")).ToContainTextAsync("sensor-fw-2.0.0.bin");
         await page.Locator("button.upload").ClickAsync();
         await Expect(page.Locator(".uploaded-files")).ToContainTextAsync("64 KB");
+        // The snackbar saying so covers none of the dialog's buttons.
+        await Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("Package uploaded");
+        var snack = await page.Locator(".mud-snackbar").First.BoundingBoxAsync();
+        foreach (var button in await page.Locator(".mud-dialog button").AllAsync())
+            Assert.False(Overlaps(snack!, (await button.BoundingBoxAsync())!), "the snackbar covers a dialog button");
         await page.Locator("button.done").ClickAsync();
         var row = page.Locator(".packages-table tbody tr").Filter(new() { HasText = "sensor-fw" });
         await Expect(row.Locator(".package-status")).ToHaveTextAsync("Unverified");
@@ -162,4 +167,7 @@ public sealed class OperatorJourneyTests(BrowserFixture browser) : IAsyncLifetim
             .Locator("td:nth-child(2)");
 
     private ILocator Row(string device) => _ui.Page.Locator(".tasks-table tbody tr").Filter(new() { HasText = device });
+
+    private static bool Overlaps(Microsoft.Playwright.LocatorBoundingBoxResult a, Microsoft.Playwright.LocatorBoundingBoxResult b) =>
+        a.X < b.X + b.Width && b.X < a.X + a.Width && a.Y < b.Y + b.Height && b.Y < a.Y + a.Height;
 }

@@ -115,7 +115,37 @@ public sealed class UpdatePackagesPageTests : ConsoleTestContext
         page.WaitForElement(".file-sign input").Change("00000000000000000000000000000000");
         page.Find("button.upload").Click();
 
-        page.WaitForAssertion(() => Assert.Contains("does not match file fw.bin", page.Markup));
+        // Under the file's own signature field, in the form's words.
+        page.WaitForAssertion(() => Assert.Contains("does not match file fw.bin", page.Find(".file-sign .mud-input-helper-text").TextContent));
+        Assert.StartsWith("The MD5 signature given", page.Find(".file-sign .mud-input-helper-text").TextContent.Trim());
+        Assert.DoesNotContain("FirmwareSign", page.Markup);
+        Assert.Empty(page.FindAll(".mud-snackbar"));
+        Assert.Equal(0, (await new Core.Queries.PackageQueries(H.Database).ListAsync(Actor.System, new Core.Queries.PackageFilter())).Total);
+    }
+
+    [Fact]
+    public async Task The_form_says_when_no_file_is_chosen_and_when_custom_information_is_too_long_instead_of_cutting_it()
+    {
+        await H.ProductAsync();
+        var page = OpenAddPackage("Firmware-2", "2.0.0", "hello firmware");
+        page.WaitForElement(".package-file");
+
+        // The choice emptied (the picker hands over no file), then too many chosen (MudBlazor hands over none at all).
+        var picker = page.FindComponent<MudBlazor.MudFileUpload<IReadOnlyList<IBrowserFile>>>();
+        await picker.InvokeAsync(() => picker.Instance.FilesChanged.InvokeAsync([]));
+        page.WaitForAssertion(() => Assert.StartsWith("No file is chosen: a package has 1-20 files", page.Find(".files-message").TextContent));
+        Assert.DoesNotContain("MultiFiles", page.Markup);
+        Assert.True(page.Find("button.upload").HasAttribute("disabled"));
+        page.FindComponent<InputFile>().UploadFiles(Enumerable.Range(0, 21).Select(i => InputFileContent.CreateFromText("x", $"f{i}.bin")).ToArray());
+        page.WaitForAssertion(() => Assert.StartsWith("More than 20 files were chosen", page.Find(".files-message").TextContent));
+
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromText("x", "fw.bin"));
+        var pasted = new string('a', 5000);
+        page.Find(".package-udi textarea").Input(pasted);
+        page.Find("button.upload").Click();
+
+        page.WaitForAssertion(() => Assert.StartsWith("At most 4,096 characters; this is 5,000. Shorten it to upload.", page.Find(".package-udi .mud-input-helper-text").TextContent.Trim()));
+        Assert.Equal(pasted, page.Find(".package-udi textarea").GetAttribute("value") ?? page.Find(".package-udi textarea").TextContent);
         Assert.Equal(0, (await new Core.Queries.PackageQueries(H.Database).ListAsync(Actor.System, new Core.Queries.PackageFilter())).Total);
     }
 

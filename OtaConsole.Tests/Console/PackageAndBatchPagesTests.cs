@@ -280,13 +280,31 @@ public sealed class NewBatchPageTests : ConsoleTestContext
         await H.DevicesAsync(2);
         var p = await H.PackageAsync();
         var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
-        page.WaitForElement(".rate-per-minute input").Change("5");
+        page.WaitForElement(".rate-per-minute input").Input("5");
 
-        page.WaitForAssertion(() => Assert.Contains("10-100000 devices per minute", page.Find(".rate-error").TextContent));
-        page.Find("button.start-batch").Click();
-        page.WaitForAssertion(() => Assert.Contains("MaximumPerMinute", page.Find(".form-errors").TextContent));
+        page.WaitForAssertion(() => Assert.Equal("10-100,000 devices a minute, not 5.", page.Find(".rate-per-minute .mud-input-helper-text").TextContent.Trim()));
+        Assert.True(page.Find("button.start-batch").HasAttribute("disabled"));
+        Assert.NotNull(page.Find(".fix-fields"));
+        Assert.DoesNotContain("MaximumPerMinute", page.Markup);
         await using var db = H.Database.CreateDbContext();
         Assert.Empty(db.Batches);
+    }
+
+    [Fact]
+    public async Task The_cores_refusals_are_shown_beside_their_fields_by_the_forms_labels()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        SelectTarget(page, "Phased");
+        page.WaitForElement(".gray-percent input").Change("250");
+        page.Find("button.preview-button").Click();
+
+        page.WaitForAssertion(() => Assert.StartsWith("The gray percentage is above 0 and at most 100", page.Find(".gray-percent .mud-input-helper-text").TextContent.Trim()));
+        Assert.StartsWith("Percentage of devices: The gray percentage", page.Find(".form-errors li").TextContent.Trim());
+        Assert.DoesNotContain("GrayPercent", page.Markup);
+        Assert.DoesNotContain("got", page.Find(".form-errors").TextContent);
     }
 
     [Fact]
@@ -298,7 +316,7 @@ public sealed class NewBatchPageTests : ConsoleTestContext
         await H.DevicesAsync(2, "2.0.0", prefix: "done");
         var p = await H.PackageAsync();
         var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
-        page.WaitForElement(".rate-per-minute input").Change("60");
+        page.WaitForElement(".rate-per-minute input").Input("60");
         page.Find("button.preview-button").Click();
 
         page.WaitForAssertion(() => Assert.Equal("10", page.Find(".preview-tasks").TextContent));
@@ -378,7 +396,7 @@ public sealed class NewBatchPageTests : ConsoleTestContext
         await H.DevicesAsync(1, online: false, prefix: "off");
         var p = await H.PackageAsync();
         var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
-        page.WaitForElement(".rate-per-minute input").Change("30");
+        page.WaitForElement(".rate-per-minute input").Input("30");
 
         page.Find("button.start-batch").Click();
 
@@ -397,7 +415,7 @@ public sealed class NewBatchPageTests : ConsoleTestContext
         await H.DevicesAsync(3);
         var p = await H.PackageAsync();
         var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
-        page.WaitForElement(".rate-per-minute input").Change("500");
+        page.WaitForElement(".rate-per-minute input").Input("500");
         page.Find(".timeout input").Change("30");
         page.Find("button.add-tag").Click();
         page.WaitForElement(".tag-key input").Input("env");
@@ -797,14 +815,23 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
         page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Batch information")).Click();
         page.WaitForElement("button.edit-rate").Click();
 
-        page.WaitForElement(".rate-per-minute input").Change("5");
-        page.WaitForAssertion(() => Assert.Contains("10", page.Find(".rate-error").TextContent));
-        page.Find("button.save-batch").Click();
-        page.WaitForAssertion(() => Assert.Contains("got 5.", page.Find(".mud-snackbar").TextContent));
+        // Each wrong value is said in the form's words under the field, with its range, and Save stays off.
+        foreach (var (typed, message) in new[]
+        {
+            ("5", "10-100,000 devices a minute, not 5."),
+            ("", "Required: 10-100,000 devices a minute."),
+            ("abc", "A whole number: 10-100,000 devices a minute."),
+        })
+        {
+            page.Find(".rate-per-minute input").Input(typed);
+            page.WaitForAssertion(() => Assert.Equal(message, page.Find(".rate-per-minute .mud-input-helper-text").TextContent.Trim()));
+            Assert.True(page.Find("button.save-batch").HasAttribute("disabled"));
+            Assert.DoesNotContain("MaximumPerMinute", page.Markup);
+        }
         Assert.Equal(PushRate.Default.PerMinute, (await H.GetBatchAsync(id)).PushRate.PerMinute);
 
-        page.Find(".rate-per-minute input").Change("2500");
-        page.WaitForAssertion(() => Assert.Empty(page.FindAll(".rate-error")));
+        page.Find(".rate-per-minute input").Input("2500");
+        page.WaitForAssertion(() => Assert.False(page.Find("button.save-batch").HasAttribute("disabled")));
         page.Find("button.save-batch").Click();
 
         page.WaitForAssertion(() => Assert.Equal(2500, H.GetBatchAsync(id).Result.PushRate.PerMinute));
@@ -819,14 +846,49 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
         page.WaitForElement(".mud-tab");
         page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Batch information")).Click();
         page.WaitForElement("button.edit-rate").Click();
-        page.WaitForElement(".rate-per-minute input").Change("50");
+        page.WaitForElement(".rate-per-minute input").Input("50");
 
         // Another operator saves first.
         await H.Engine.UpdatePushRateAsync(Actor.System, id, PushRate.Constant(700));
         page.Find("button.save-batch").Click();
 
-        page.WaitForAssertion(() => Assert.Contains("changed by someone else", page.Markup));
+        // The form says what changed and starts again from the batch as it is now, with one click.
+        page.WaitForAssertion(() => Assert.Contains("the push rate is now 700/min (was 10,000/min)", page.Find(".stale-edit").TextContent));
+        Assert.True(page.Find("button.save-batch").HasAttribute("disabled"));
         Assert.Equal(700, (await H.GetBatchAsync(id)).PushRate.PerMinute);
+        page.Find("button.reload-form").Click();
+        page.WaitForAssertion(() => Assert.Equal("700", page.Find(".rate-per-minute input").GetAttribute("value")));
+        Assert.Empty(page.FindAll(".stale-edit"));
+        page.Find(".rate-per-minute input").Input("800");
+        page.WaitForAssertion(() => Assert.False(page.Find("button.save-batch").HasAttribute("disabled")));
+        page.Find("button.save-batch").Click();
+        page.WaitForAssertion(() => Assert.Equal(800, H.GetBatchAsync(id).Result.PushRate.PerMinute));
+    }
+
+    [Fact]
+    public async Task A_tags_message_is_under_that_tags_field_and_a_ramps_messages_each_under_their_own()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForElement(".mud-tab");
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Batch information")).Click();
+        page.WaitForElement("button.edit-rate").Click();
+
+        page.WaitForElement("button.add-tag").Click();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".tag-row").Count));
+        page.FindAll(".tag-key input")[1].Input("bad key!");
+        page.FindAll(".tag-value input")[1].Input("x");
+        page.WaitForAssertion(() => Assert.StartsWith("A tag key is 1-30 characters", page.FindAll(".tag-row")[1].QuerySelector(".tag-key .mud-input-helper-text")!.TextContent.Trim()));
+        Assert.Null(page.FindAll(".tag-row")[0].QuerySelector(".mud-input-error"));
+        Assert.Empty(page.FindAll(".tag-error"));
+        Assert.True(page.Find("button.save-batch").HasAttribute("disabled"));
+
+        page.FindAll(".rate-kind input")[1].Click();
+        page.WaitForElement(".ramp-base input").Input("5");
+        page.Find(".ramp-step input").Input("");
+        page.WaitForAssertion(() => Assert.Equal("10-100,000 devices a minute, not 5.", page.Find(".ramp-base .mud-input-helper-text").TextContent.Trim()));
+        Assert.Equal("Required: 1-1,000,000 devices.", page.Find(".ramp-step .mud-input-helper-text").TextContent.Trim());
+        Assert.DoesNotContain("RampBaseRate", page.Markup);
     }
 
     private static AngleSharp.Dom.IElement Row(IRenderedComponent<TestHost> page, string device) =>

@@ -26,6 +26,10 @@ public sealed partial class AddPackageDialog
     private string? _udi;
     private List<IBrowserFile> _files = [];
     private List<string?> _signs = [];
+    private string? _filesMessage;
+    /// <summary>What the core refused, in the form: a file's signature under that file, the rest listed by label.</summary>
+    private Dictionary<string, string> _fieldErrors = [];
+    private List<string> _formErrors = [];
     private bool _uploading;
     private long _uploaded;
     private long _total;
@@ -57,11 +61,14 @@ public sealed partial class AddPackageDialog
 
     private void FilesChanged(IReadOnlyList<IBrowserFile>? files)
     {
-        // MudBlazor hands over null when more files were chosen than allowed.
+        // MudBlazor hands over null when more files were chosen than allowed, and none when the choice was emptied.
         _files = files?.ToList() ?? [];
         _signs = _files.Select(_ => (string?)null).ToList();
-        if (files is null)
-            _ = Operator.RunAsync(_ => throw new OtaValidationException([new FieldError("MultiFiles.N", $"a package has 1-{PackageService.MaxFiles} files.")]));
+        _filesMessage = files is null
+            ? $"More than {PackageService.MaxFiles} files were chosen: a package has 1-{PackageService.MaxFiles} files of up to {MaxMegabytes:N0} MB each. Choose again."
+            : _files.Count == 0 ? $"No file is chosen: a package has 1-{PackageService.MaxFiles} files of up to {MaxMegabytes:N0} MB each." : null;
+        _fieldErrors = [];
+        _formErrors = [];
     }
 
     private async Task UploadAsync()
@@ -99,7 +106,7 @@ public sealed partial class AddPackageDialog
                 Description = _description,
                 Udi = string.IsNullOrEmpty(_udi) ? null : _udi,
                 Files = uploads,
-            }), "Package uploaded");
+            }), "Package uploaded", Refused);
         }
         finally
         {
@@ -108,6 +115,20 @@ public sealed partial class AddPackageDialog
             _uploading = false;
         }
     }
+
+    private void Refused(IReadOnlyList<FieldError> errors)
+    {
+        _fieldErrors = errors.GroupBy(e => SignField(e.Field)).ToDictionary(g => g.Key, g => string.Join(" ", g.Select(FormWords.Message)));
+        _formErrors = errors.Where(e => SignField(e.Field) == e.Field).Select(FormWords.Line).ToList();
+    }
+
+    // A package of one file names its signature FirmwareSign; of several, MultiFiles.N.SignValue: both are file N's.
+    private string SignField(string field) =>
+        field == "FirmwareSign" ? "sign-1"
+        : field.StartsWith("MultiFiles.", StringComparison.Ordinal) && field.EndsWith(".SignValue", StringComparison.Ordinal) ? $"sign-{field.Split('.')[1]}"
+        : field;
+
+    private string? SignError(int index) => _fieldErrors.GetValueOrDefault($"sign-{index + 1}");
 
     private void Progress(long uploaded)
     {

@@ -114,7 +114,7 @@ public sealed partial class NewBatch : IDisposable
     // Every change to the form re-renders the page; the preview follows once the form has rested for PreviewDelay.
     protected override void OnAfterRender(bool firstRender)
     {
-        if (_package is not { CanStartBatch: true })
+        if (_package is not { CanStartBatch: true } || !EditorsValid)
             return;
         var form = Fingerprint(Request());
         if (form == _previewFor)
@@ -150,10 +150,15 @@ public sealed partial class NewBatch : IDisposable
 
     public void Dispose() => _debounce?.Cancel();
 
+    /// <summary>The push rate and tags fields each say what is wrong with them; until they are right there is nothing to preview or start.</summary>
+    private bool EditorsValid => (_rate?.IsValid ?? true) && (_tags?.IsValid ?? true);
+
     private static string Fingerprint(CreateBatchRequest r) => System.Text.Json.JsonSerializer.Serialize(r);
 
     private async Task PreviewAsync()
     {
+        if (!EditorsValid)
+            return;
         _busy = true;
         try
         {
@@ -168,6 +173,8 @@ public sealed partial class NewBatch : IDisposable
 
     private async Task StartAsync()
     {
+        if (!EditorsValid)
+            return;
         _busy = true;
         try
         {
@@ -237,8 +244,9 @@ public sealed partial class NewBatch : IDisposable
         }
         catch (OtaValidationException e)
         {
-            _errors = e.Errors.Select(x => x.ToString()).ToList();
-            _fieldErrors = e.Errors.GroupBy(x => x.Field).ToDictionary(g => g.Key, g => string.Join(" ", g.Select(x => x.Message)));
+            // In the form's words: each field's message beside it, and the list by the fields' labels.
+            _errors = e.Errors.Select(FormWords.Line).ToList();
+            _fieldErrors = e.Errors.GroupBy(x => x.Field).ToDictionary(g => g.Key, g => string.Join(" ", g.Select(FormWords.Message)));
             return null;
         }
         catch (OtaException e)

@@ -38,7 +38,8 @@ public sealed class Operator(ISnackbar snackbar, OperatorSession session, Naviga
         return actor;
     }
 
-    public async Task<bool> RunAsync(Func<Actor, Task> action, string? done = null)
+    /// <param name="invalid">A form's own place for validation messages: given, they go there (beside their fields) instead of a snackbar.</param>
+    public async Task<bool> RunAsync(Func<Actor, Task> action, string? done = null, Action<IReadOnlyList<FieldError>>? invalid = null)
     {
         try
         {
@@ -54,6 +55,11 @@ public sealed class Operator(ISnackbar snackbar, OperatorSession session, Naviga
                 snackbar.Add(done, Severity.Success);
             return true;
         }
+        catch (OtaValidationException e) when (invalid is not null)
+        {
+            invalid(e.Errors);
+            return false;
+        }
         catch (OtaException e)
         {
             snackbar.Add(e.Message, e.Kind == OtaErrorKind.Invalid ? Severity.Warning : Severity.Error);
@@ -68,10 +74,10 @@ public sealed class Operator(ISnackbar snackbar, OperatorSession session, Naviga
     }
 
     /// <summary>Runs an action that produces something; default when it was refused.</summary>
-    public async Task<T?> GetAsync<T>(Func<Actor, Task<T>> action, string? done = null)
+    public async Task<T?> GetAsync<T>(Func<Actor, Task<T>> action, string? done = null, Action<IReadOnlyList<FieldError>>? invalid = null)
     {
         T? result = default;
         Func<Actor, Task> run = async actor => { result = await action(actor); };
-        return await RunAsync(run, done) ? result : default;
+        return await RunAsync(run, done, invalid) ? result : default;
     }
 }
