@@ -35,4 +35,16 @@ public sealed class ThemeTests(BrowserFixture browser) : IAsyncLifetime
         await tab.GotoAsync(_host.BaseUrl + "/");
         await Expect(tab.Locator(".mud-layout.theme-dark")).ToBeVisibleAsync();
     }
+
+    [Fact]
+    public async Task Times_are_shown_in_the_browsers_time_zone_with_the_zone_named()
+    {
+        await _host.ProductAsync();
+        await _host.PackageAsync();
+        await using var ui = await ConsolePage.OpenAsync(browser, _host, timeZone: "Asia/Kolkata");
+
+        await ui.GoAsync("/ota");
+
+        await Expect(ui.Page.Locator(".packages-table tbody tr").First).ToContainTextAsync("UTC+5:30");
+    }
 }

@@ -76,7 +76,10 @@ public abstract class ConsoleTestContext : BunitContext
 
     /// <summary>Renders a component inside the providers a page has in the console.</summary>
     protected IRenderedComponent<TestHost> RenderInHost<T>(Action<ComponentParameterCollectionBuilder<T>>? parameters = null) where T : Microsoft.AspNetCore.Components.IComponent =>
-        Render<TestHost>(p => p.AddChildContent<T>(parameters ?? (_ => { })));
+        Render<TestHost>(p => p.Add(h => h.Time, Zone).AddChildContent<T>(parameters ?? (_ => { })));
+
+    /// <summary>The operator's time zone the page is shown in (the browser's, in the console).</summary>
+    protected OtaConsole.Components.Shared.OperatorTime Zone { get; set; } = OtaConsole.Components.Shared.OperatorTime.Utc;
 
     protected override void Dispose(bool disposing)
     {

@@ -55,10 +55,10 @@ public sealed class ConsolePage(IPage page, string baseUrl) : IAsyncDisposable
     public IPage Page { get; } = page;
 
     /// <summary>A new browser context (its own cookies), signed in as the console's administrator unless told otherwise.</summary>
-    public static async Task<ConsolePage> OpenAsync(BrowserFixture fixture, ConsoleHost host, string? email = ConsoleHost.AdminEmail, string password = ConsoleHost.AdminPassword)
+    public static async Task<ConsolePage> OpenAsync(BrowserFixture fixture, ConsoleHost host, string? email = ConsoleHost.AdminEmail, string password = ConsoleHost.AdminPassword, string? timeZone = null)
     {
         var browser = await fixture.BrowserAsync();
-        var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+        var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 }, TimezoneId = timeZone });
         context.SetDefaultTimeout(20_000);
         var page = new ConsolePage(await context.NewPageAsync(), host.BaseUrl);
         if (email is not null)

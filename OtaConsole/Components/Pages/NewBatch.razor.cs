@@ -15,6 +15,8 @@ namespace OtaConsole.Components.Pages;
 /// <summary>Initiate a batch update: every batch option, the preview, and the start.</summary>
 public sealed partial class NewBatch : IDisposable
 {
+    [CascadingParameter] public OperatorTime Clock { get; set; } = OperatorTime.Utc;
+
     private UpdatePackage? _package;
     private bool _missing;
     private List<BreadcrumbItem> _crumbs = [];
@@ -73,8 +75,25 @@ public sealed partial class NewBatch : IDisposable
         _missing = _package is null;
         _groups = await Catalog.ListGroupsAsync();
         _crumbs = [new("Maintenance", null, disabled: true), new("OTA Update", "/ota"), new(_package?.Name ?? PackageId, $"/ota/packages/{PackageId}"), new("Batch Update", null, disabled: true)];
-        var start = Time.GetUtcNow().AddHours(1);
-        _startDate = start.UtcDateTime.Date;
+        DefaultSchedule();
+    }
+
+    // The zone arrives from the browser after the first render: the default start is then set again in it, unless
+    // the operator has already chosen to schedule.
+    protected override void OnParametersSet()
+    {
+        if (!ReferenceEquals(_scheduleClock, Clock) && !_scheduled)
+            DefaultSchedule();
+    }
+
+    private OperatorTime? _scheduleClock;
+
+    /// <summary>Start on the hour, an hour or two from now, in the operator's zone.</summary>
+    private void DefaultSchedule()
+    {
+        _scheduleClock = Clock;
+        var start = Clock.Local(Time.GetUtcNow().AddHours(1));
+        _startDate = start.Date;
         _startTime = new TimeSpan(start.Hour, 0, 0);
     }
 
@@ -89,8 +108,8 @@ public sealed partial class NewBatch : IDisposable
         GrayPercent = _target == TargetSelection.Gray ? _grayPercent?.Trim() : null,
         GroupId = _target == TargetSelection.Group ? _groupId : null,
         SrcVersions = _target == TargetSelection.Specific ? [] : [.. _sources],
-        ScheduleTime = _scheduled && _selection == SelectionType.Static ? At(_startDate, _startTime) : null,
-        ScheduleFinishTime = _scheduled && _selection == SelectionType.Static ? At(_finishDate, _finishTime) : null,
+        ScheduleTime = _scheduled && _selection == SelectionType.Static ? At(_startDate, _startTime, Clock) : null,
+        ScheduleFinishTime = _scheduled && _selection == SelectionType.Static ? At(_finishDate, _finishTime, Clock) : null,
         PushRate = _rate?.Current ?? PushRate.Default,
         RetryIntervalMinutes = _retryInterval,
         RetryCount = _retryInterval is null ? null : _retryCount ?? 1,
@@ -108,8 +127,9 @@ public sealed partial class NewBatch : IDisposable
     public static List<string> SplitNames(string? text) =>
         (text ?? "").Split(['\n', '\r', ',', ';', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
 
-    private static DateTimeOffset? At(DateTime? date, TimeSpan? time) =>
-        date is { } d ? new DateTimeOffset(d.Date + (time ?? TimeSpan.Zero), TimeSpan.Zero) : null;
+    /// <summary>A date and time the operator entered in their zone; a time the zone skips (clocks going forward) is taken an hour later.</summary>
+    private static DateTimeOffset? At(DateTime? date, TimeSpan? time, OperatorTime clock) =>
+        date is { } d ? clock.FromLocal(d.Date + (time ?? TimeSpan.Zero)) ?? clock.FromLocal(d.Date + (time ?? TimeSpan.Zero) + TimeSpan.FromHours(1)) : null;
 
     // Every change to the form re-renders the page; the preview follows once the form has rested for PreviewDelay.
     protected override void OnAfterRender(bool firstRender)
@@ -217,7 +237,7 @@ public sealed partial class NewBatch : IDisposable
             { } d => $": about {Duration(d)}.",
         };
         if (r.ScheduleTime is { } at)
-            text += $" It starts {Labels.Time(at)}.";
+            text += $" It starts {Clock.Time(at)}.";
         if (p.Offline > 0)
             text += p.Offline == 1 ? " 1 of them is offline and gets it when it comes online." : $" {p.Offline:N0} of them are offline and get it when they come online.";
         if (p.Busy > 0)
@@ -245,8 +265,9 @@ public sealed partial class NewBatch : IDisposable
         catch (OtaValidationException e)
         {
             // In the form's words: each field's message beside it, and the list by the fields' labels.
-            _errors = e.Errors.Select(FormWords.Line).ToList();
-            _fieldErrors = e.Errors.GroupBy(x => x.Field).ToDictionary(g => g.Key, g => string.Join(" ", g.Select(FormWords.Message)));
+            var errors = e.Errors.Select(InOperatorTime).ToList();
+            _errors = errors.Select(FormWords.Line).ToList();
+            _fieldErrors = errors.GroupBy(x => x.Field).ToDictionary(g => g.Key, g => string.Join(" ", g.Select(FormWords.Message)));
             return null;
         }
         catch (OtaException e)
@@ -254,6 +275,20 @@ public sealed partial class NewBatch : IDisposable
             _errors = [e.Message];
             return null;
         }
+    }
+
+    /// <summary>The schedule's ranges with their bounds in the operator's zone, instead of the core's UTC times.</summary>
+    private FieldError InOperatorTime(FieldError e)
+    {
+        var now = Time.GetUtcNow();
+        if (e.Field == "ScheduleTime" && e.Message.StartsWith("the start time is", StringComparison.Ordinal))
+            return e with { Message = $"the start is 5 minutes to 7 days from now: between {Clock.Time(now + Core.Validation.BatchRules.MinScheduleLead)} and {Clock.Time(now + Core.Validation.BatchRules.MaxScheduleLead)}." };
+        if (e.Field == "ScheduleFinishTime" && e.Message.StartsWith("the finish time is", StringComparison.Ordinal))
+        {
+            var from = Request().ScheduleTime ?? now;
+            return e with { Message = $"the finish is 1 hour to 30 days after the start: between {Clock.Time(from + Core.Validation.BatchRules.MinScheduleWindow)} and {Clock.Time(from + Core.Validation.BatchRules.MaxScheduleWindow)}." };
+        }
+        return e;
     }
 
     private bool HasError(string field) => _fieldErrors.ContainsKey(field);

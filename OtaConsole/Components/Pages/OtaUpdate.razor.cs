@@ -11,6 +11,8 @@ namespace OtaConsole.Components.Pages;
 /// <summary>Maintenance › OTA Update: the Update Packages tab.</summary>
 public sealed partial class OtaUpdate
 {
+    [CascadingParameter] public OperatorTime Clock { get; set; } = OperatorTime.Utc;
+
     private readonly List<BreadcrumbItem> _crumbs = [new("Maintenance", null, disabled: true), new("OTA Update", "/ota")];
     private MudTable<UpdatePackage>? _table;
     private List<Product> _products = [];

@@ -10,6 +10,8 @@ namespace OtaConsole.Components.Pages;
 
 public sealed partial class Products
 {
+    [CascadingParameter] public OperatorTime Clock { get; set; } = OperatorTime.Utc;
+
     private List<Product> _products = [];
     private Product? _product;
     private MudTable<DeviceRow>? _devices;

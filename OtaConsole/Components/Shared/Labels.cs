@@ -7,13 +7,13 @@ namespace OtaConsole.Components.Shared;
 /// <summary>The console's words for states, as Alibaba's OTA Update screens name them (seed text).</summary>
 public static class Labels
 {
-    public static string Task(OtaTaskStatus status, QueueReason reason = QueueReason.None, DateTimeOffset? scheduledFor = null) => status switch
+    public static string Task(OtaTaskStatus status, QueueReason reason = QueueReason.None, DateTimeOffset? scheduledFor = null, OperatorTime? clock = null) => status switch
     {
         OtaTaskStatus.Confirm => "Pending Confirmation",
         OtaTaskStatus.Queued => reason switch
         {
             QueueReason.Offline => "To Be Pushed (Device Offline)",
-            QueueReason.Scheduled => scheduledFor is { } at ? $"To Be Pushed (Scheduled: {Time(at)})" : "To Be Pushed (Scheduled)",
+            QueueReason.Scheduled => scheduledFor is { } at ? $"To Be Pushed (Scheduled: {(clock ?? OperatorTime.Utc).Time(at)})" : "To Be Pushed (Scheduled)",
             QueueReason.AwaitingRequest => "To Be Pushed (Waiting for Device Request)",
             _ => "To Be Pushed",
         },
@@ -90,7 +90,6 @@ public static class Labels
 
     public static string PackageType(PackageType type) => type == Core.Model.PackageType.Differential ? "Differential" : "Full";
 
-    public static string Time(DateTimeOffset? t) => t is { } v ? v.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC" : "—";
 
     public static string Size(long bytes) => bytes switch
     {
