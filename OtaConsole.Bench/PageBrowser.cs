@@ -70,6 +70,8 @@ internal sealed class PageBrowser : IAsyncDisposable
     {
         private List<string> _before = [];
 
+        public IReadOnlyList<IPage> Pages => pages;
+
         /// <summary>Keeps each page's HTML, to tell afterwards which pages the burst re-rendered.</summary>
         public async Task SnapshotAsync() => _before = [.. await Task.WhenAll(pages.Select(p => p.ContentAsync()))];
 
