@@ -40,6 +40,15 @@ public static class FormWords
         ["Udi"] = "Custom information",
         ["MultiFiles.N"] = "Files",
         ["FirmwareSign"] = "Signature",
+        ["ProductKey"] = "Product key",
+        ["ProductName"] = "Product name",
+        ["Description"] = "Description",
+        ["DeviceName"] = "Device name",
+        ["DeviceName.N"] = "Device names",
+        ["ModuleName"] = "Module name",
+        ["AliasName"] = "Alias",
+        ["Desc"] = "Description",
+        ["GroupName"] = "Group name",
     };
 
     /// <summary>The form's label for an API field; "Tag.3.Key" is "Tag 3 key", "MultiFiles.2.Name" is "File 2 name".</summary>

@@ -60,6 +60,12 @@ public sealed class Operator(ISnackbar snackbar, OperatorSession session, Naviga
             invalid(e.Errors);
             return false;
         }
+        catch (OtaValidationException e)
+        {
+            // By the fields' labels, one line each, not the API's parameter names.
+            snackbar.Add(string.Join(" ", e.Errors.Select(FormWords.Line)), Severity.Warning);
+            return false;
+        }
         catch (OtaException e)
         {
             snackbar.Add(e.Message, e.Kind == OtaErrorKind.Invalid ? Severity.Warning : Severity.Error);
