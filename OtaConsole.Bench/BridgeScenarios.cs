@@ -18,6 +18,8 @@ using OtaConsole.Core.Persistence;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Security;
 
+using OtaConsole.Tests.Support;
+
 namespace OtaConsole.Bench;
 
 /// <summary>The device bridge's scenarios: a whole fleet updating over real TCP, and a storm of reports.</summary>
@@ -220,29 +222,14 @@ internal static class BridgeScenarios
         for (var i = 0; i < 10; i++)
         {
             var (chip, view) = i % 2 == 0 ? (".filter-InProgress", "InProgress|") : (".filter-all", "All|");
-            clicks.Add(await ClickUntilAsync(page, $"document.querySelector('{chip}')", $"(document.querySelector('.tasks-table')?.dataset.view ?? '').startsWith('{view}')"));
+            clicks.Add(await ClickTiming.ClickUntilAsync(page, $"document.querySelector('{chip}')", ClickTiming.RowsOf(view)));
         }
         for (var i = 0; i < 3; i++)
         {
-            tabs.Add(await ClickUntilAsync(page, Tab("Batch information"), "document.querySelector('.batch-info') !== null"));
-            tabs.Add(await ClickUntilAsync(page, Tab("Device List"), "document.querySelectorAll('.tasks-table tbody tr').length > 0"));
+            tabs.Add(await ClickTiming.ClickUntilAsync(page, ClickTiming.Tab("Batch information"), "document.querySelector('.batch-info') !== null"));
+            tabs.Add(await ClickTiming.ClickUntilAsync(page, ClickTiming.Tab("Device List"), "document.querySelectorAll('.tasks-table tbody tr').length > 0"));
         }
     }
-
-    private static string Tab(string text) => $"[...document.querySelectorAll('.mud-tab')].find(t => t.textContent.includes('{text}'))";
-
-    /// <summary>Clicks in the page (no driver round trip in the figure) and times until the condition holds after a DOM change.</summary>
-    private static Task<double> ClickUntilAsync(Microsoft.Playwright.IPage page, string element, string condition) =>
-        page.EvaluateAsync<double>($$"""
-            () => new Promise((resolve, reject) => {
-                const done = () => {{condition}};
-                const start = performance.now();
-                const observer = new MutationObserver(() => { if (done()) { observer.disconnect(); resolve(performance.now() - start); } });
-                observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
-                setTimeout(() => { observer.disconnect(); reject(new Error('the click never landed')); }, 30000);
-                ({{element}}).click();
-            })
-            """);
 
     /// <summary>
     /// One burst on a fresh console: seconds from the burst's start until every report is applied and persisted,

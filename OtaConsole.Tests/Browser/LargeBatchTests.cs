@@ -41,7 +41,7 @@ public sealed class LargeBatchTests(BrowserFixture browser, ITestOutputHelper ou
         for (var i = 0; i < 8; i++)
         {
             var (chip, view) = i % 2 == 0 ? (".filter-InProgress", "InProgress|") : (".filter-all", "All|");
-            clicks.Add(await ClickUntilRowsAsync(ui.Page, $"document.querySelector('{chip}')", view));
+            clicks.Add(await ClickTiming.ClickUntilAsync(ui.Page, $"document.querySelector('{chip}')", ClickTiming.RowsOf(view)));
             // The rows are those of the view asked for.
             if (i % 2 == 0)
                 Assert.All(await ui.Page.Locator(".tasks-table tbody .task-status").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.status)"), s => Assert.Equal("InProgress", s));
@@ -49,8 +49,8 @@ public sealed class LargeBatchTests(BrowserFixture browser, ITestOutputHelper ou
         var tabs = new List<double>();
         for (var i = 0; i < 3; i++)
         {
-            tabs.Add(await ClickUntilAsync(ui.Page, Tab("Batch information"), "document.querySelector('.batch-info') !== null"));
-            tabs.Add(await ClickUntilAsync(ui.Page, Tab("Device List"), "document.querySelectorAll('.tasks-table tbody tr').length > 0"));
+            tabs.Add(await ClickTiming.ClickUntilAsync(ui.Page, ClickTiming.Tab("Batch information"), "document.querySelector('.batch-info') !== null"));
+            tabs.Add(await ClickTiming.ClickUntilAsync(ui.Page, ClickTiming.Tab("Device List"), "document.querySelectorAll('.tasks-table tbody tr').length > 0"));
         }
         stop.Cancel();
         await reports;
@@ -79,25 +79,6 @@ public sealed class LargeBatchTests(BrowserFixture browser, ITestOutputHelper ou
             }
         }
     }
-
-    private static string Tab(string text) => $"[...document.querySelectorAll('.mud-tab')].find(t => t.textContent.includes('{text}'))";
-
-    /// <summary>Milliseconds from a click on <paramref name="element"/> until the table's rows are those of <paramref name="viewPrefix"/>.</summary>
-    private static Task<double> ClickUntilRowsAsync(IPage page, string element, string viewPrefix) =>
-        ClickUntilAsync(page, element, $"(document.querySelector('.tasks-table')?.dataset.view ?? '').startsWith('{viewPrefix}')");
-
-    /// <summary>Clicks in the page itself (no driver round trip in the figure) and times until the condition holds after a DOM change.</summary>
-    private static async Task<double> ClickUntilAsync(IPage page, string element, string condition) =>
-        await page.EvaluateAsync<double>($$"""
-            () => new Promise((resolve, reject) => {
-                const done = () => {{condition}};
-                const start = performance.now();
-                const observer = new MutationObserver(() => { if (done()) { observer.disconnect(); resolve(performance.now() - start); } });
-                observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
-                setTimeout(() => { observer.disconnect(); reject(new Error('the click never landed')); }, 30000);
-                ({{element}}).click();
-            })
-            """);
 
     private static double Median(List<double> xs)
     {

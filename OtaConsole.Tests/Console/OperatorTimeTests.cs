@@ -22,11 +22,12 @@ public sealed class OperatorTimeTests : ConsoleTestContext
         Assert.Equal(shown, OperatorTime.For(zone).Time(Noon));
 
     [Fact]
-    public void A_wall_clock_time_is_read_in_the_zone_and_one_the_zone_skips_is_refused()
+    public void A_wall_clock_time_is_read_in_the_zone_and_one_the_zone_skips_an_hour_later()
     {
         var berlin = OperatorTime.For("Europe/Berlin");
         Assert.Equal(Noon, berlin.FromLocal(new DateTime(2026, 7, 1, 14, 0, 0)));
-        Assert.Null(berlin.FromLocal(new DateTime(2026, 3, 29, 2, 30, 0))); // clocks go from 02:00 to 03:00
+        // Clocks go from 02:00 to 03:00: 02:30 is read as 03:30 summer time, 01:30 UTC.
+        Assert.Equal(new DateTimeOffset(2026, 3, 29, 1, 30, 0, TimeSpan.Zero), berlin.FromLocal(new DateTime(2026, 3, 29, 2, 30, 0)));
         Assert.Equal("Europe/Berlin", berlin.Name);
     }
 

@@ -127,9 +127,9 @@ public sealed partial class NewBatch : IDisposable
     public static List<string> SplitNames(string? text) =>
         (text ?? "").Split(['\n', '\r', ',', ';', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
 
-    /// <summary>A date and time the operator entered in their zone; a time the zone skips (clocks going forward) is taken an hour later.</summary>
+    /// <summary>A date and time the operator entered in their zone.</summary>
     private static DateTimeOffset? At(DateTime? date, TimeSpan? time, OperatorTime clock) =>
-        date is { } d ? clock.FromLocal(d.Date + (time ?? TimeSpan.Zero)) ?? clock.FromLocal(d.Date + (time ?? TimeSpan.Zero) + TimeSpan.FromHours(1)) : null;
+        date is { } d ? clock.FromLocal(d.Date + (time ?? TimeSpan.Zero)) : null;
 
     // Every change to the form re-renders the page; the preview follows once the form has rested for PreviewDelay.
     protected override void OnAfterRender(bool firstRender)

@@ -32,12 +32,15 @@ public sealed record OperatorTime(TimeZoneInfo Zone)
     /// <summary>The wall-clock time in the zone, for pickers.</summary>
     public DateTime Local(DateTimeOffset t) => TimeZoneInfo.ConvertTime(t, Zone).DateTime;
 
-    /// <summary>A date and time read in the zone, as an instant; null for a time the zone skips (clocks going forward).</summary>
-    public DateTimeOffset? FromLocal(DateTime wallClock)
+    /// <summary>
+    /// A date and time read in the zone, as an instant. A time the zone skips (clocks going forward) is read an hour
+    /// later, the time the clocks show then.
+    /// </summary>
+    public DateTimeOffset FromLocal(DateTime wallClock)
     {
         var unspecified = DateTime.SpecifyKind(wallClock, DateTimeKind.Unspecified);
         if (Zone.IsInvalidTime(unspecified))
-            return null;
+            unspecified = unspecified.AddHours(1);
         return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(unspecified, Zone), TimeSpan.Zero);
     }
 
