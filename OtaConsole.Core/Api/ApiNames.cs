@@ -47,6 +47,7 @@ public static class ApiNames
         BatchStatus.Planned => "PLANNED",
         BatchStatus.InProgress => "IN_PROGRESS",
         BatchStatus.Completed => "COMPLETED",
+        BatchStatus.Paused => "PAUSED", // ours: Alibaba has no pause
         _ => "CANCELED",
     };
 

@@ -32,6 +32,8 @@ public sealed class Batch
     public bool NeedConfirm { get; set; }
     public DownloadProtocol DownloadProtocol { get; set; }
     public List<BatchTag> Tags { get; set; } = [];
+    /// <summary>The safety policy's automatic pause: each rule checked whenever the batch's failures grow.</summary>
+    public List<FailureRule> FailureRules { get; set; } = [];
 
     public BatchStatus Status { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -52,14 +54,52 @@ public sealed class Batch
     /// <summary>The rate in force for the current stretch (devices per minute).</summary>
     public int RateSegmentPerMinute { get; set; }
 
+    /// <summary>When the batch was last paused, and why (an operator's name, or the rule and the numbers that tripped it).</summary>
+    public DateTimeOffset? PausedAt { get; set; }
+    public string? PauseReason { get; set; }
+
     /// <summary>Bumped by every operator edit, so two operators cannot overwrite each other silently.</summary>
     public int EditVersion { get; set; }
 
     public bool IsDynamic => Selection == SelectionType.Dynamic;
     public bool IsFinished => Status is BatchStatus.Completed or BatchStatus.Canceled;
     /// <summary>Push rate and tags can be edited while the batch is In upgrade (Alibaba shows Edit only then).</summary>
-    public bool CanEdit => Status == BatchStatus.InProgress;
+    public bool CanEdit => Status is BatchStatus.InProgress or BatchStatus.Paused;
     public bool CanCancel => !IsFinished;
+    /// <summary>A running batch can be paused by hand at any moment, and a paused one resumed.</summary>
+    public bool CanPause => Status == BatchStatus.InProgress;
+    public bool CanResume => Status == BatchStatus.Paused;
+    /// <summary>Started and not ended: running, or paused.</summary>
+    public bool IsActive => Status is BatchStatus.InProgress or BatchStatus.Paused;
+}
+
+/// <summary>Which ended updates a failure rule counts.</summary>
+public enum FailureKind
+{
+    /// <summary>Every failure of the firmware: the device's −1..−4, an unexpected version, a timeout (never a device busy with another batch).</summary>
+    All,
+    /// <summary>The device reported −1..−4 (update, download, verification or flashing failed).</summary>
+    UpdateFailed,
+    UnexpectedVersion,
+    TimedOut,
+}
+
+/// <summary>
+/// A safety rule (OtaConsole's own, on top of Alibaba's options): when at least <see cref="ThresholdPercent"/> of
+/// the batch's ended updates failed the <see cref="Failures"/> way, once at least <see cref="MinEnded"/> have
+/// ended, the batch is paused and nothing more is pushed. As AWS IoT Jobs' abortConfig criteria, with pause.
+/// </summary>
+public sealed class FailureRule
+{
+    public FailureKind Failures { get; set; }
+    /// <summary>0 (any failure) to 100, up to 2 decimals.</summary>
+    public decimal ThresholdPercent { get; set; }
+    /// <summary>Ended updates (succeeded or failed) before the rule applies; at least 1.</summary>
+    public int MinEnded { get; set; } = 1;
+
+    public override string ToString() =>
+        $"{(Failures switch { FailureKind.UpdateFailed => "updates failed on the device", FailureKind.UnexpectedVersion => "unexpected versions", FailureKind.TimedOut => "timeouts", _ => "failures" })} " +
+        $"≥ {ThresholdPercent.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} % of at least {MinEnded:N0} ended updates";
 }
 
 /// <summary>A batch tag; delivered to devices in the notice's extData.</summary>

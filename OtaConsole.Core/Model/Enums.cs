@@ -41,6 +41,8 @@ public enum BatchStatus
     InProgress,
     Completed,
     Canceled,
+    /// <summary>OtaConsole's own (PAUSED in the API): nothing new is pushed until an operator resumes; pushed tasks carry on.</summary>
+    Paused,
 }
 
 /// <summary>JobType: a verify-package batch or an upgrade batch.</summary>

@@ -145,7 +145,7 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
         {
             var package = await db.Packages.VisibleTo(actor).FirstOrDefaultAsync(p => p.Id == packageId, ct) ?? throw OtaException.NotFound("Firmware", packageId);
             var statuses = TaskStateMachine.UnfinishedStatuses;
-            var running = await db.Batches.AnyAsync(b => b.PackageId == packageId && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress), ct)
+            var running = await db.Batches.AnyAsync(b => b.PackageId == packageId && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress || b.Status == BatchStatus.Paused), ct)
                           || await db.Tasks.AnyAsync(t => t.PackageId == packageId && statuses.Contains(t.Status), ct);
             if (running)
                 throw OtaException.Conflict("FirmwareInUse", $"Package {package.Name} has a running batch or devices still updating to it; cancel them before deleting the package.");

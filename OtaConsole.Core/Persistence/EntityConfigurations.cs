@@ -98,11 +98,16 @@ internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.ComplexProperty(x => x.PushRate);
         b.ComplexProperty(x => x.Counts);
         b.OwnsMany(x => x.Tags, t => t.ToJson());
+        b.OwnsMany(x => x.FailureRules, r => r.ToJson());
+        b.Property(x => x.PauseReason).HasMaxLength(1000);
         b.Property(x => x.EditVersion).IsConcurrencyToken();
         b.Ignore(x => x.IsDynamic);
         b.Ignore(x => x.IsFinished);
         b.Ignore(x => x.CanEdit);
         b.Ignore(x => x.CanCancel);
+        b.Ignore(x => x.CanPause);
+        b.Ignore(x => x.CanResume);
+        b.Ignore(x => x.IsActive);
     }
 }
 

@@ -16,7 +16,7 @@ public sealed class OverviewQueries(IDbContextFactory<OtaDbContext> dbs)
     public async Task<Overview> GetAsync(Actor actor, CancellationToken ct = default)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var running = await WithPackagesAsync(db, db.Batches.AsNoTracking().VisibleTo(actor).Where(b => b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress)
+        var running = await WithPackagesAsync(db, db.Batches.AsNoTracking().VisibleTo(actor).Where(b => b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress || b.Status == BatchStatus.Paused)
             .OrderByDescending(b => b.CreatedAt).Take(50), ct);
         var finished = await WithPackagesAsync(db, db.Batches.AsNoTracking().VisibleTo(actor).Where(b => b.Status == BatchStatus.Completed || b.Status == BatchStatus.Canceled)
             .OrderByDescending(b => b.EndedAt).Take(5), ct);

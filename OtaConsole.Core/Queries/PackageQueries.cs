@@ -60,7 +60,7 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
             return [];
         await using var db = await dbs.CreateDbContextAsync(ct);
         var ids = await db.Batches.AsNoTracking().VisibleTo(actor)
-            .Where(b => packageIds.Contains(b.PackageId) && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress))
+            .Where(b => packageIds.Contains(b.PackageId) && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress || b.Status == BatchStatus.Paused))
             .Select(b => b.PackageId).Distinct().ToListAsync(ct);
         return [.. ids];
     }

@@ -100,7 +100,7 @@ internal static class BatchCreator
         if (r.Selection == SelectionType.Dynamic)
         {
             var running = await db.Batches.AsNoTracking().Where(b => b.PackageId == package.Id && b.Selection == SelectionType.Dynamic
-                    && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress))
+                    && (b.Status == BatchStatus.Planned || b.Status == BatchStatus.InProgress || b.Status == BatchStatus.Paused))
                 .Select(b => b.Id).FirstOrDefaultAsync(ct);
             if (running is not null)
                 throw OtaException.Conflict("DynamicJobExists", $"Package {package.Name} already has a running dynamic batch ({running}); cancel it first.");
@@ -139,6 +139,7 @@ internal static class BatchCreator
             NeedConfirm = r.NeedConfirm,
             DownloadProtocol = r.DownloadProtocol,
             Tags = r.Tags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList(),
+            FailureRules = r.FailureRules.Select(x => new FailureRule { Failures = x.Failures, ThresholdPercent = x.ThresholdPercent, MinEnded = x.MinEnded }).ToList(),
             Status = planned ? BatchStatus.Planned : BatchStatus.InProgress,
             CreatedAt = now,
             ModifiedAt = now,

@@ -25,6 +25,25 @@ internal static class BatchLifecycle
         Touch(scope, batch);
     }
 
+    /// <summary>Nothing new is pushed until it is resumed; tasks already pushed or in upgrade carry on, their timeouts run.</summary>
+    public static void Pause(WriteScope scope, Batch batch, string reason)
+    {
+        batch.Status = BatchStatus.Paused;
+        batch.PausedAt = scope.Now;
+        batch.PauseReason = reason;
+        batch.EditVersion++;
+        Touch(scope, batch);
+    }
+
+    /// <summary>Pushing again, paced from now: the time spent paused is no allowance to catch up with a burst.</summary>
+    public static void Resume(WriteScope scope, Batch batch)
+    {
+        batch.Status = BatchStatus.InProgress;
+        batch.EditVersion++;
+        Touch(scope, batch);
+        PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
+    }
+
     /// <summary>A completed batch runs again when some of its tasks are updated again.</summary>
     public static void Reopen(WriteScope scope, Batch batch)
     {
@@ -49,12 +68,17 @@ internal static class BatchLifecycle
             var batch = await scope.BatchAsync(batchId, ct);
             delta.ApplyTo(batch);
             scope.TouchedBatches.Add(batchId);
+            // The safety rules are judged when ended updates grow and some failed, in the step that brought them:
+            // the pause is committed with the report that tripped it, before the next tick could push anyone else.
+            if (delta.Count(OtaTaskStatus.Failed) > 0 || (delta.Count(OtaTaskStatus.Succeeded) > 0 && batch.Counts.Failed > 0))
+                await SafetyRules.CheckAsync(scope, batch, ct);
         }
 
         foreach (var batch in scope.LoadedBatches.Where(b => scope.TouchedBatches.Contains(b.Id)).ToList())
         {
-            // A dynamic batch is a standing policy: it ends only when cancelled.
-            if (batch.Status == BatchStatus.InProgress && !batch.IsDynamic && batch.Counts.Unfinished == 0)
+            // A dynamic batch is a standing policy: it ends only when cancelled. A paused batch whose every task
+            // ended (none was left to push) has nothing left to resume.
+            if (batch.IsActive && !batch.IsDynamic && batch.Counts.Unfinished == 0)
             {
                 batch.Status = BatchStatus.Completed;
                 batch.EndedAt = scope.Now;

@@ -138,7 +138,7 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
         if (scope.Memo.TryGetValue(cacheKey, out var cached))
             return (List<Batch>)cached;
         var list = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => b.ProductKey == productKey
-            && b.Selection == SelectionType.Dynamic && b.Status == BatchStatus.InProgress), ct);
+            && b.Selection == SelectionType.Dynamic && (b.Status == BatchStatus.InProgress || b.Status == BatchStatus.Paused)), ct);
         scope.Memo[cacheKey] = list;
         return list;
     }
@@ -179,6 +179,9 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
     {
         var task = FindTask(device, f.Module);
         UpdateNotice? notice = null;
+        // A paused batch hands out nothing new, asked or not: the device is told there is no update for now.
+        if (task is not null && task.Status == OtaTaskStatus.Queued && (await scope.BatchAsync(task.BatchId, ct)).Status == BatchStatus.Paused)
+            task = null;
         if (task is not null)
         {
             var wasQueued = task.Status == OtaTaskStatus.Queued;

@@ -184,6 +184,24 @@ internal static class OperatorCommands
         scope.TouchedBatches.Add(batch.Id);
     }
 
+    /// <summary>An operator's pause: nothing new is pushed until someone resumes; what was pushed carries on.</summary>
+    public static async Task PauseBatchAsync(WriteScope scope, string batchId, string by, CancellationToken ct)
+    {
+        var batch = await scope.BatchAsync(batchId, ct);
+        if (!batch.CanPause)
+            throw OtaException.Conflict("JobNotPausable", $"Batch {batch.Id} is {batch.Status}; only a batch In upgrade can be paused.");
+        BatchLifecycle.Pause(scope, batch, $"paused by {by}");
+    }
+
+    /// <summary>A paused batch pushes again, paced from now.</summary>
+    public static async Task ResumeBatchAsync(WriteScope scope, string batchId, CancellationToken ct)
+    {
+        var batch = await scope.BatchAsync(batchId, ct);
+        if (!batch.CanResume)
+            throw OtaException.Conflict("JobNotPaused", $"Batch {batch.Id} is {batch.Status}; only a paused batch can be resumed.");
+        BatchLifecycle.Resume(scope, batch);
+    }
+
     /// <summary>A running batch's push rate, constant or variable, changed; it holds from the next tick (a second).</summary>
     public static Task UpdatePushRateAsync(WriteScope scope, string batchId, PushRate rate, int? expectedEditVersion, CancellationToken ct) =>
         EditBatchAsync(scope, batchId, new BatchEdit { PushRate = rate }, expectedEditVersion, ct);

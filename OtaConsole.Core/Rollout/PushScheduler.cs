@@ -39,7 +39,7 @@ internal static class PushScheduler
     private static async Task FinishSchedulesAsync(WriteScope scope, CancellationToken ct)
     {
         var now = scope.Now;
-        var ending = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => b.Status == BatchStatus.InProgress
+        var ending = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => (b.Status == BatchStatus.InProgress || b.Status == BatchStatus.Paused)
             && b.ScheduleFinishTime <= now && (b.Counts.Queued > 0 || b.Counts.Confirm > 0)), ct);
         foreach (var batch in ending)
         {
@@ -55,7 +55,7 @@ internal static class PushScheduler
     private static async Task EndVerificationsAsync(WriteScope scope, CancellationToken ct)
     {
         var now = scope.Now;
-        var due = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => b.Kind == BatchKind.Verify && b.Status == BatchStatus.InProgress && b.DeadlineAt <= now), ct);
+        var due = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => b.Kind == BatchKind.Verify && (b.Status == BatchStatus.InProgress || b.Status == BatchStatus.Paused) && b.DeadlineAt <= now), ct);
         foreach (var batch in due)
         {
             var id = batch.Id;
@@ -103,6 +103,7 @@ internal static class PushScheduler
     {
         var now = scope.Now;
         // A dynamic batch whose policy was cancelled without its tasks still pushes them, at its rate, to their end.
+        // A paused batch is not among them: its waiting tasks cost nothing per tick.
         var batches = await scope.LoadBatchesAsync(scope.Db.Batches.Where(b => (b.Status == BatchStatus.InProgress
             || (b.Status == BatchStatus.Canceled && b.Selection == SelectionType.Dynamic)) && b.NeedPush && b.Counts.Queued > 0), ct);
         foreach (var batch in batches)

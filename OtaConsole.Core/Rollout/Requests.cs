@@ -26,6 +26,8 @@ public sealed record CreateBatchRequest
     public bool NeedConfirm { get; init; }
     public DownloadProtocol DownloadProtocol { get; init; } = DownloadProtocol.Https;
     public IReadOnlyList<BatchTag> Tags { get; init; } = [];
+    /// <summary>The safety policy's automatic pause (ours; SafetyRule.N.* in the API): none by default.</summary>
+    public IReadOnlyList<FailureRule> FailureRules { get; init; } = [];
     public string? Name { get; init; }
     public string? Description { get; init; }
 

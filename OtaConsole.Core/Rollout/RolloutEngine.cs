@@ -53,6 +53,16 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
         CommandAsync(actor, new("task.reupgrade", "update devices again", "batch", batchId, new { taskIds }),
             async (s, c) => { await OperatorCommands.ReupgradeTasksAsync(s, batchId, taskIds, c); return true; }, null, ct);
 
+    /// <summary>Stops pushing (PauseOTAJob, ours): tasks already pushed or in upgrade carry on.</summary>
+    public Task PauseBatchAsync(Actor actor, string batchId, CancellationToken ct = default) =>
+        CommandAsync(actor, new("batch.pause", "pause a batch", "batch", batchId, null),
+            async (s, c) => { await OperatorCommands.PauseBatchAsync(s, batchId, actor.Name, c); return true; }, null, ct);
+
+    /// <summary>Pushes again, paced from now (ResumeOTAJob, ours).</summary>
+    public Task ResumeBatchAsync(Actor actor, string batchId, CancellationToken ct = default) =>
+        CommandAsync(actor, new("batch.resume", "resume a batch", "batch", batchId, null),
+            async (s, c) => { await OperatorCommands.ResumeBatchAsync(s, batchId, c); return true; }, null, ct);
+
     public Task UpdatePushRateAsync(Actor actor, string batchId, PushRate rate, int? expectedEditVersion = null, CancellationToken ct = default) =>
         CommandAsync(actor, new("batch.edit-rate", "change a batch's push rate", "batch", batchId, new { rate = rate.ToString() }),
             async (s, c) => { await OperatorCommands.UpdatePushRateAsync(s, batchId, rate, expectedEditVersion, c); return true; }, null, ct);

@@ -24,4 +24,10 @@ internal static class Audit
             return;
         db.AuditEntries.Add(AuditEntry.Of(actor, at, action, targetType, targetId, details is null ? null : JsonSerializer.Serialize(details, Json), error));
     }
+
+    /// <summary>The console acting on its own by a batch's safety policy (a rule tripped): recorded like an operator's action, with the numbers.</summary>
+    public static readonly Actor SafetyPolicy = new(ActorKind.System, "safety-policy", "Safety policy", OperatorRole.Operator);
+
+    public static void Decision(OtaDbContext db, DateTimeOffset at, string action, string targetType, string targetId, object details) =>
+        db.AuditEntries.Add(AuditEntry.Of(SafetyPolicy, at, action, targetType, targetId, JsonSerializer.Serialize(details, Json)));
 }

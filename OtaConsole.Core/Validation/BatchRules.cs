@@ -47,6 +47,26 @@ public static class BatchRules
             errors.Add(new("Tag.N", $"tag keys and values together are at most {MaxTagsTotalLength} characters; got {total}."));
     }
 
+    public const int MaxFailureRules = 5;
+    public const int MaxRuleMinEnded = 1_000_000;
+
+    /// <summary>The safety policy's failure rules (ours): up to 5, each a kind, 0-100 % with 2 decimals, and 1-1,000,000 ended updates.</summary>
+    public static void ValidateFailureRules(IReadOnlyList<FailureRule> rules, List<FieldError> errors)
+    {
+        if (rules.Count > MaxFailureRules)
+            errors.Add(new("SafetyRule.N", $"at most {MaxFailureRules} failure rules per batch; got {rules.Count}."));
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var r = rules[i];
+            if (!Enum.IsDefined(r.Failures))
+                errors.Add(new($"SafetyRule.{i + 1}.Failures", "the failures a rule counts are ALL, UPDATE_FAILED, UNEXPECTED_VERSION or TIMED_OUT."));
+            if (r.ThresholdPercent is < 0 or > 100 || decimal.Round(r.ThresholdPercent, 2) != r.ThresholdPercent)
+                errors.Add(new($"SafetyRule.{i + 1}.ThresholdPercent", $"a rule's threshold is 0-100 % with up to 2 decimals; got {r.ThresholdPercent}."));
+            if (r.MinEnded is < 1 or > MaxRuleMinEnded)
+                errors.Add(new($"SafetyRule.{i + 1}.MinEnded", $"a rule applies after 1-{MaxRuleMinEnded:N0} ended updates; got {r.MinEnded}."));
+        }
+    }
+
     public static void ValidatePushRate(PushRate? rate, List<FieldError> errors)
     {
         if (rate is null)
@@ -103,6 +123,7 @@ public static class BatchRules
         ValidatePushRate(r.PushRate, errors);
         ValidateTimeout(r.TimeoutMinutes, errors);
         ValidateSrcVersions(r.SrcVersions, errors);
+        ValidateFailureRules(r.FailureRules, errors);
 
         if (!Enum.IsDefined(r.OverwriteMode))
             errors.Add(new("OverwriteMode", $"OverwriteMode is 1 (do not overwrite) or 2 (overwrite); got {(int)r.OverwriteMode}."));

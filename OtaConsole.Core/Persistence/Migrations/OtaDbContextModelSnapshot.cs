@@ -322,6 +322,13 @@ namespace OtaConsole.Core.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PauseReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PausedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ProductKey")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -1065,6 +1072,35 @@ namespace OtaConsole.Core.Persistence.Migrations
                             b1.WithOwner()
                                 .HasForeignKey("BatchId");
                         });
+
+                    b.OwnsMany("OtaConsole.Core.Model.FailureRule", "FailureRules", b1 =>
+                        {
+                            b1.Property<string>("BatchId");
+
+                            b1.Property<int>("__synthesizedOrdinal")
+                                .ValueGeneratedOnAddOrUpdate();
+
+                            b1.Property<string>("Failures")
+                                .IsRequired()
+                                .HasMaxLength(32);
+
+                            b1.Property<int>("MinEnded");
+
+                            b1.Property<decimal>("ThresholdPercent");
+
+                            b1.HasKey("BatchId", "__synthesizedOrdinal");
+
+                            b1.ToTable("Batches");
+
+                            b1
+                                .ToJson("FailureRules")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("BatchId");
+                        });
+
+                    b.Navigation("FailureRules");
 
                     b.Navigation("Tags");
                 });
