@@ -35,6 +35,39 @@ public sealed class ApiJobTests : ApiTestBase
         (await CreateStaticAsync(extra)).Ok().Data.GetProperty("JobId").GetString()!;
 
     [Fact]
+    public async Task A_safety_rule_is_set_on_creation_and_PauseOTAJob_and_ResumeOTAJob_stop_and_start_pushing()
+    {
+        var jobId = await StaticJobAsync(new
+        {
+            MaximumPerMinute = 10,
+            SafetyRule = new[] { new { Failures = "UPDATE_FAILED", ThresholdPercent = "5", MinEnded = 100 } },
+        });
+        var job = (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        var rule = job.GetProperty("SafetyRules").GetProperty("SafetyRule")[0];
+        Assert.Equal(("UPDATE_FAILED", 5m, 100), (rule.GetProperty("Failures").GetString(), rule.GetProperty("ThresholdPercent").GetDecimal(), rule.GetProperty("MinEnded").GetInt32()));
+        Assert.False(job.TryGetProperty("PauseReason", out _));
+
+        (await Api.PostAsync("PauseOTAJob", new { JobId = jobId })).Ok();
+        job = (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        Assert.Equal("PAUSED", job.GetProperty("JobStatus").GetString());
+        Assert.StartsWith("paused by ", job.GetProperty("PauseReason").GetString());
+        (await Api.PostAsync("PauseOTAJob", new { JobId = jobId })).Refused(400, "JobNotPausable");
+
+        (await Api.PostAsync("ResumeOTAJob", new { JobId = jobId })).Ok();
+        Assert.Equal("IN_PROGRESS", (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data.GetProperty("JobStatus").GetString());
+        (await Api.PostAsync("ResumeOTAJob", new { JobId = jobId })).Refused(400, "JobNotPaused");
+    }
+
+    [Fact]
+    public async Task A_safety_rule_out_of_range_is_refused_by_its_parameter_name()
+    {
+        var answer = await CreateStaticAsync(new { SafetyRule = new[] { new { Failures = "ALL", ThresholdPercent = "150", MinEnded = 10 } } });
+
+        answer.Refused(400, "InvalidSafetyRuleThresholdPercent");
+        Assert.Contains("SafetyRule.1.ThresholdPercent", answer.Message);
+    }
+
+    [Fact]
     public async Task A_static_job_takes_every_option_and_QueryOTAJob_answers_them_in_Alibabas_shape()
     {
         var jobId = await StaticJobAsync(new

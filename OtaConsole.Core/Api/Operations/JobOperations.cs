@@ -30,7 +30,17 @@ internal static class JobOperations
         new("TimeoutInMinutes", "1-1440, from the first progress report; none when absent."),
         new("OverwriteMode", "1 (default): leave unfinished updates alone; 2: overwrite them (never one In upgrade)."),
         new("MultiModuleMode", "true: modules update independently; default false."),
+        new("SafetyRule.N.Failures, SafetyRule.N.ThresholdPercent, SafetyRule.N.MinEnded",
+            "OtaConsole's own: up to 5 rules that pause the batch when ThresholdPercent (0-100) of its ended updates failed the Failures way (ALL, UPDATE_FAILED, UNEXPECTED_VERSION, TIMED_OUT), once MinEnded (1-1000000) have ended. None by default."),
     ];
+
+    private static readonly IReadOnlyDictionary<string, FailureKind> FailureKinds = new Dictionary<string, FailureKind>
+    {
+        ["ALL"] = FailureKind.All,
+        ["UPDATE_FAILED"] = FailureKind.UpdateFailed,
+        ["UNEXPECTED_VERSION"] = FailureKind.UnexpectedVersion,
+        ["TIMED_OUT"] = FailureKind.TimedOut,
+    };
 
     public static IEnumerable<ApiOperation> All =>
     [
@@ -85,6 +95,18 @@ internal static class JobOperations
             new("CurrentPage", "From 1.", Required: true),
             new("PageSize", "1-100.", Required: true),
         ], ListByDeviceAsync),
+        new("PauseOTAJob", Group, Writes: true, "OtaConsole's own: stops pushing a batch In upgrade (JobStatus PAUSED); tasks already pushed or in upgrade carry on.", [JobId],
+            async c =>
+            {
+                await c.S.Engine.PauseBatchAsync(c.Actor, (await Lookups.JobAsync(c)).Id, c.Ct);
+                return OtaApi.Done;
+            }),
+        new("ResumeOTAJob", Group, Writes: true, "OtaConsole's own: a paused batch pushes again, at its rate from now (no catch-up burst).", [JobId],
+            async c =>
+            {
+                await c.S.Engine.ResumeBatchAsync(c.Actor, (await Lookups.JobAsync(c)).Id, c.Ct);
+                return OtaApi.Done;
+            }),
         new("CancelOTAStrategyByJob", Group, Writes: true, "Ends a dynamic batch's policy: no more devices join; tasks already made go on.", [JobId],
             async c =>
             {
@@ -188,7 +210,17 @@ internal static class JobOperations
         TimeoutMinutes = c.P.Int("TimeoutInMinutes", BatchRules.MinTimeoutMinutes, BatchRules.MaxTimeoutMinutes),
         OverwriteMode = c.P.OneOf("OverwriteMode", 1, 2) == 2 ? OverwriteMode.Overwrite : OverwriteMode.DoNotOverwrite,
         MultiModuleMode = c.P.Bool("MultiModuleMode") ?? false,
+        FailureRules = Rules(c),
     };
+
+    /// <summary>SafetyRule.N.Failures / ThresholdPercent / MinEnded, flattened as Alibaba's lists are; the core checks their ranges.</summary>
+    private static List<FailureRule> Rules(ApiCall c) =>
+        c.P.Items("SafetyRule", "ThresholdPercent").Select(i => new FailureRule
+        {
+            Failures = c.P.Enum($"SafetyRule.{i}.Failures", FailureKinds) ?? FailureKind.All,
+            ThresholdPercent = (decimal)(c.P.Double($"SafetyRule.{i}.ThresholdPercent", double.MinValue, double.MaxValue) ?? 0),
+            MinEnded = c.P.Int($"SafetyRule.{i}.MinEnded", int.MinValue, int.MaxValue) ?? 1,
+        }).ToList();
 
     /// <summary>
     /// The push rate a request gives, or null when it gives none. The variable rate's parameter names are those
@@ -331,6 +363,13 @@ internal static class JobOperations
             UtcScheduleFinishTime = ApiNames.Utc(b.ScheduleFinishTime),
             UtcScheduleTime = ApiNames.Utc(b.ScheduleTime),
             UtcStartTime = ApiNames.Utc(b.StartedAt),
+            // OtaConsole's own fields: absent for a batch without a safety policy or a pause.
+            SafetyRules = b.FailureRules.Count == 0 ? null : new
+            {
+                SafetyRule = b.FailureRules.Select(r => new { Failures = FailureKinds.First(k => k.Value == r.Failures).Key, r.ThresholdPercent, r.MinEnded }).ToList(),
+            },
+            PauseReason = b.Status == BatchStatus.Paused ? b.PauseReason : null,
+            UtcPaused = b.Status == BatchStatus.Paused ? ApiNames.Utc(b.PausedAt) : null,
         };
     }
 }
