@@ -409,6 +409,32 @@ public sealed class NewBatchPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task A_batch_can_be_started_with_an_automatic_pause_its_fields_checked_in_the_forms_words()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(3);
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement(".auto-pause input").Change(true);
+
+        page.WaitForElement(".rule-threshold input").Input("150");
+        page.WaitForAssertion(() => Assert.Equal("0-100 %, 2 decimals at most.", page.Find(".rule-threshold .mud-input-helper-text").TextContent.Trim()));
+        Assert.True(page.Find("button.start-batch").HasAttribute("disabled"));
+        page.Find(".rule-threshold input").Input("2.5");
+        page.Find(".rule-min-ended input").Input("50");
+        page.WaitForAssertion(() => Assert.False(page.Find("button.start-batch").HasAttribute("disabled")));
+        page.Find("button.start-batch").Click();
+        page.WaitForAssertion(() => Assert.Contains("It pauses by itself when failures ≥ 2.5 % of at least 50 ended updates.", page.Find(".mud-dialog").TextContent));
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Start")).Click();
+
+        var nav = Services.GetRequiredService<NavigationManager>();
+        page.WaitForAssertion(() => Assert.Contains("/ota/batches/", nav.Uri));
+        await using var db = H.Database.CreateDbContext();
+        var rule = db.Batches.Single().FailureRules.Single();
+        Assert.Equal((FailureKind.All, 2.5m, 50), (rule.Failures, rule.ThresholdPercent, rule.MinEnded));
+    }
+
+    [Fact]
     public async Task Starting_creates_the_batch_with_the_options_and_opens_it()
     {
         await H.ProductAsync();
@@ -705,6 +731,30 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
 
         page.WaitForAssertion(() => Assert.Contains("Started again 2 updates.", page.Find(".mud-snackbar").TextContent));
         Assert.DoesNotContain(await H.TasksAsync(id), t => t.Status == OtaTaskStatus.Failed);
+    }
+
+    [Fact]
+    public async Task Pause_shows_why_and_stops_pushing_and_Resume_starts_again()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(30);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id, r => r with { PushRate = PushRate.Constant(10) })).BatchId;
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForElement("button.pause-batch").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("paused by operator@console.test", page.Find(".pause-banner").TextContent));
+        Assert.Equal("Paused", page.Find(".batch-status").TextContent.Trim());
+        Assert.Empty(page.FindAll("button.pause-batch"));
+        var pushed = (await H.GetBatchAsync(id)).PushedCount;
+        await H.AdvanceAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(pushed, (await H.GetBatchAsync(id)).PushedCount);
+
+        page.Find("button.resume-batch").Click();
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll(".pause-banner")));
+        await H.AdvanceAsync(TimeSpan.FromSeconds(30));
+        Assert.True((await H.GetBatchAsync(id)).PushedCount > pushed);
     }
 
     [Fact]

@@ -47,6 +47,10 @@ public sealed partial class NewBatch : IDisposable
     private bool _needConfirm;
     private string? _name;
     private string? _description;
+    private bool _autoPause;
+    private FailureKind _ruleFailures = FailureKind.All;
+    private string? _ruleThreshold = "5";
+    private string? _ruleMinEnded = "100";
 
     private BatchPreview? _preview;
     /// <summary>The form as it was when the preview was asked for; a change starts the debounce again.</summary>
@@ -120,6 +124,9 @@ public sealed partial class NewBatch : IDisposable
         NeedConfirm = _needConfirm,
         DownloadProtocol = _protocol,
         Tags = _tags?.Current ?? [],
+        FailureRules = _autoPause && RuleThresholdError is null && RuleMinEndedError is null
+            ? [new FailureRule { Failures = _ruleFailures, ThresholdPercent = Percent(_ruleThreshold)!.Value, MinEnded = Whole(_ruleMinEnded)!.Value }]
+            : [],
         Name = string.IsNullOrWhiteSpace(_name) ? null : _name.Trim(),
         Description = string.IsNullOrWhiteSpace(_description) ? null : _description,
     };
@@ -171,7 +178,22 @@ public sealed partial class NewBatch : IDisposable
     public void Dispose() => _debounce?.Cancel();
 
     /// <summary>The push rate and tags fields each say what is wrong with them; until they are right there is nothing to preview or start.</summary>
-    private bool EditorsValid => (_rate?.IsValid ?? true) && (_tags?.IsValid ?? true);
+    private bool EditorsValid => (_rate?.IsValid ?? true) && (_tags?.IsValid ?? true) && (!_autoPause || (RuleThresholdError is null && RuleMinEndedError is null));
+
+    // The automatic pause's fields, each said in the form's words under it.
+    private string? RuleThresholdError => string.IsNullOrWhiteSpace(_ruleThreshold) ? "Required: 0-100 %."
+        : Percent(_ruleThreshold) is not { } p ? "A number: 0-100 %, 2 decimals at most."
+        : p is < 0 or > 100 || decimal.Round(p, 2) != p ? "0-100 %, 2 decimals at most." : null;
+
+    private string? RuleMinEndedError => string.IsNullOrWhiteSpace(_ruleMinEnded) ? "Required: 1-1,000,000."
+        : Whole(_ruleMinEnded) is not { } n ? "A whole number: 1-1,000,000."
+        : n is < 1 or > Core.Validation.BatchRules.MaxRuleMinEnded ? "1-1,000,000." : null;
+
+    private static decimal? Percent(string? text) =>
+        decimal.TryParse(text?.Trim(), NumberStyles.Number, CultureInfo.InvariantCulture, out var d) ? d : null;
+
+    private static int? Whole(string? text) =>
+        int.TryParse(text?.Trim().Replace(",", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static string Fingerprint(CreateBatchRequest r) => System.Text.Json.JsonSerializer.Serialize(r);
 
@@ -246,6 +268,8 @@ public sealed partial class NewBatch : IDisposable
             text += $" {p.Overwrites:N0} older unfinished updates are cancelled.";
         if (p.UnknownDeviceNames.Count > 0)
             text += $" {p.UnknownDeviceNames.Count:N0} names in the list are not devices and get nothing.";
+        foreach (var rule in r.FailureRules)
+            text += $" It pauses by itself when {rule}.";
         return text;
     }
 

@@ -42,6 +42,7 @@ public static class Labels
         BatchStatus.InProgress => "In upgrade",
         BatchStatus.Completed => "Completed",
         BatchStatus.Canceled => "Canceled",
+        BatchStatus.Paused => "Paused",
         _ => status.ToString(),
     };
 
@@ -65,6 +66,7 @@ public static class Labels
         BatchStatus.Completed when counts.Failed > 0 => Color.Warning,
         BatchStatus.Completed => Color.Success,
         BatchStatus.Canceled => Color.Dark,
+        BatchStatus.Paused => Color.Warning,
         _ => Color.Warning,
     };
 
