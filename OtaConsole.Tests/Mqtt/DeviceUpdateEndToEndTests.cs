@@ -67,6 +67,39 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_fleet_whose_every_device_reports_minus_3_trips_the_rule_and_the_batch_pauses()
+    {
+        var specs = (await _c.RegisterAsync(30)).Select(s => s with { Failure = SimFailure.VerifyFailed }).ToList();
+        foreach (var spec in specs)
+            await _c.OnlineAsync(spec);
+        var package = await _c.PackageAsync();
+        var rule = new FailureRule { Failures = FailureKind.UpdateFailed, ThresholdPercent = 20, MinEnded = 5 };
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(60), FailureRules = [rule] })).BatchId;
+
+        var paused = await _c.UntilAsync(async () =>
+        {
+            await using var db = _c.Db();
+            return await db.Batches.AsNoTracking().SingleAsync(b => b.Id == batchId);
+        }, b => b.Status == BatchStatus.Paused, "the batch to pause");
+
+        // The rule could not trip before its fifth ended update (reports arriving together may make it a few more);
+        // the devices pushed meanwhile are those in flight (on this fake clock, a second passes per check while the
+        // devices download in real time, so more are in flight than at 60 a minute on a real one: the benchmark
+        // blast-radius measures that bound on the real clock).
+        var tripped = System.Text.RegularExpressions.Regex.Match(paused.PauseReason!, @"(\d+) of (\d+) ended updates failed \(100 %\)");
+        Assert.True(tripped.Success, paused.PauseReason);
+        Assert.InRange(int.Parse(tripped.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 5, paused.PushedCount);
+        Assert.InRange(paused.PushedCount, 5, 29);
+        // Thirty more seconds of ticks: nobody else is pushed.
+        var seconds = 0;
+        await _c.WaitForAsync(() => Task.FromResult(++seconds > 30));
+        await using var after = _c.Db();
+        var batch = await after.Batches.AsNoTracking().SingleAsync(b => b.Id == batchId);
+        Assert.Equal((BatchStatus.Paused, paused.PushedCount), (batch.Status, batch.PushedCount));
+        Assert.Equal(30 - paused.PushedCount, batch.Counts.Queued);
+    }
+
+    [Fact]
     public async Task A_device_that_goes_silent_times_out()
     {
         var spec = (await _c.RegisterAsync(1))[0] with { Failure = SimFailure.Silent };
