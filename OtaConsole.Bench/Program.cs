@@ -28,6 +28,7 @@ var scenarios = new Dictionary<string, Func<int, Task<object>>>
     ["ingest-burst"] = r => BridgeScenarios.IngestBurstAsync(r, pages),
     ["device-list"] = ConsoleScenarios.DeviceListAsync,
     ["click-latency"] = BridgeScenarios.ClickLatencyAsync,
+    ["blast-radius"] = BridgeScenarios.BlastRadiusAsync,
     ["api-list"] = ApiScenarios.ApiListAsync,
 };
 
@@ -53,7 +54,7 @@ var explicitRuns = args.Contains("--runs");
 foreach (var name in names)
 {
     var sw = Stopwatch.StartNew();
-    var result = await scenarios[name](name is "fleet-e2e" or "ingest-burst" or "click-latency" && !explicitRuns ? 1 : runs);
+    var result = await scenarios[name](name is "fleet-e2e" or "ingest-burst" or "click-latency" or "blast-radius" && !explicitRuns ? 1 : runs);
     var json = JsonSerializer.Serialize(result, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     Console.WriteLine(json);
     Console.Error.WriteLine($"# {name} took {sw.Elapsed.TotalSeconds:F1} s");

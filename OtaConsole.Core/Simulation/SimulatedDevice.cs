@@ -227,6 +227,9 @@ public sealed class SimulatedDevice : IAsyncDisposable
             }
             if (bytes.Length != size || !string.Equals(Convert.ToHexStringLower(MD5.HashData(bytes)), md5, StringComparison.OrdinalIgnoreCase) || failure == SimFailure.VerifyFailed)
             {
+                // A device that fails verification has spent its download time first.
+                if (failure == SimFailure.VerifyFailed && _downloadTime > TimeSpan.Zero)
+                    await Task.Delay(_downloadTime);
                 await FailAsync(-3, reportModule);
                 return;
             }
