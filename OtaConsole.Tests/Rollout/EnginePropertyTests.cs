@@ -12,7 +12,8 @@ namespace OtaConsole.Tests.Rollout;
 /// <summary>
 /// Random sequences of device reports, operator actions and clock moves. After every step: no transition
 /// outside the state machine's table was ever recorded, every batch's counters equal its tasks' statuses,
-/// a device has at most one unfinished task, and each task's fields agree with its status.
+/// a device has at most one unfinished task, each task's fields agree with its status, and no device of a paused
+/// batch is pushed (batches pause by hand, resume, and pause by themselves on a failure rule).
 /// </summary>
 public sealed class EnginePropertyTests
 {
@@ -30,6 +31,7 @@ public sealed class EnginePropertyTests
         var devices = await h.DevicesAsync(8, "1.0.0");
         var packages = new[] { await h.PackageAsync("2.0.0"), await h.PackageAsync("3.0.0"), await h.PackageAsync("2.0.0", type: PackageType.Differential, src: "1.0.0") };
         var batches = new List<string>();
+        var seen = new Dictionary<string, (BatchStatus Status, int Pushed)>();
 
         for (var step = 0; step < 60; step++)
         {
@@ -52,7 +54,7 @@ public sealed class EnginePropertyTests
             {
                 // A refusal is a legitimate outcome; it must leave everything consistent, which the checks below verify.
             }
-            await CheckInvariantsAsync(h, $"seed {seed}, step {step}, op {op}");
+            await CheckInvariantsAsync(h, $"seed {seed}, step {step}, op {op}", seen);
         }
     }
 
@@ -75,6 +77,7 @@ public sealed class EnginePropertyTests
             RetryCount = retry ? 2 : null,
             ScheduleTime = !dynamic && rng.Next(5) == 0 ? now.AddMinutes(6) : null,
             PushRate = PushRate.Constant(rng.Next(2) == 0 ? 10 : 10_000),
+            FailureRules = rng.Next(3) == 0 ? [new FailureRule { Failures = (FailureKind)rng.Next(4), ThresholdPercent = rng.Next(0, 60), MinEnded = rng.Next(1, 4) }] : [],
         } is var r && r.Target == TargetSelection.Specific
             ? r with { DeviceNames = devices.Where(_ => rng.Next(2) == 0).DefaultIfEmpty(devices[0]).ToList() }
             : r;
@@ -97,7 +100,7 @@ public sealed class EnginePropertyTests
     {
         var tasks = await h.TasksAsync(batchId);
         var someIds = tasks.Where(_ => rng.Next(2) == 0).Take(3).Select(t => t.Id).DefaultIfEmpty(tasks.FirstOrDefault()?.Id ?? 1).ToList();
-        switch (rng.Next(8))
+        switch (rng.Next(10))
         {
             case 0: await h.Engine.CancelBatchAsync(Actor.System, batchId, alsoRunningTasks: rng.Next(2) == 0); break;
             case 1: await h.Engine.CancelTaskAsync(Actor.System, someIds[0]); break;
@@ -108,11 +111,13 @@ public sealed class EnginePropertyTests
             case 6:
                 await h.Engine.CancelTasksByJobAsync(Actor.System, batchId, new CancelTasksByJob { CancelQueued = rng.Next(2) == 0, CancelNotified = rng.Next(2) == 0, CancelInProgress = rng.Next(2) == 0, CancelScheduled = true });
                 break;
-            default: await h.Engine.UpdatePushRateAsync(Actor.System, batchId, PushRate.Variable(10, 2, 2, RampCriterion.Pushed, 1000)); break;
+            case 7: await h.Engine.UpdatePushRateAsync(Actor.System, batchId, PushRate.Variable(10, 2, 2, RampCriterion.Pushed, 1000)); break;
+            case 8: await h.Engine.PauseBatchAsync(Actor.System, batchId); break;
+            default: await h.Engine.ResumeBatchAsync(Actor.System, batchId); break;
         }
     }
 
-    private static async Task CheckInvariantsAsync(EngineHarness h, string where)
+    private static async Task CheckInvariantsAsync(EngineHarness h, string where, Dictionary<string, (BatchStatus Status, int Pushed)> seen)
     {
         await using var db = h.Database.CreateDbContext();
         var transitions = await db.TaskEvents.Where(e => e.Kind == TaskEventKind.Transition).ToListAsync();
@@ -128,6 +133,10 @@ public sealed class EnginePropertyTests
                 Assert.True(mine.Count(t => t.Status == s) == b.Counts[s], $"{where}: batch {b.Id} counts {s}={b.Counts[s]}, tasks say {mine.Count(t => t.Status == s)}");
             if (b.Status == BatchStatus.Completed)
                 Assert.Equal(0, b.Counts.Unfinished);
+            // Paused at the last check and still paused: nobody of it was pushed in between.
+            if (seen.TryGetValue(b.Id, out var before) && before.Status == BatchStatus.Paused && b.Status == BatchStatus.Paused)
+                Assert.True(b.PushedCount == before.Pushed, $"{where}: paused batch {b.Id} pushed {b.PushedCount - before.Pushed} devices");
+            seen[b.Id] = (b.Status, b.PushedCount);
         }
 
         foreach (var g in tasks.Where(t => TaskStateMachine.IsUnfinished(t.Status)).GroupBy(t => t.DeviceId))
