@@ -220,8 +220,9 @@ internal static class BridgeScenarios
     /// How far a bad firmware gets: 10,000 devices over real MQTT, each failing verification (−3) after a 2 s
     /// download, pushed at 10,000 a minute under one rule (all failures, 5 %, at least 100 ended). The devices the
     /// rule could not have stopped are its minimum plus those pushed while the first failures were on their way
-    /// (rate × the device's failure time); reaction is from the arrival of the report that tripped the rule to the
-    /// pause, on the console's clock.
+    /// (rate × the device's failure time, measured: from push to failure report's arrival, median of the first 100;
+    /// the nominal 2 s gives nominal_lower_bound); reaction is from the arrival of the report that tripped the rule
+    /// to the pause, on the console's clock.
     /// </summary>
     public static async Task<object> BlastRadiusAsync(int runs)
     {
@@ -231,6 +232,7 @@ internal static class BridgeScenarios
         var pushed = new List<double>();
         var reactions = new List<double>();
         var lowerBounds = new List<double>();
+        var latencies = new List<double>();
         for (var run = 0; run < Math.Max(1, runs); run++)
         {
             await using var fleet = FleetProcess.Start();
@@ -239,11 +241,11 @@ internal static class BridgeScenarios
             await ConnectAsync(fleet, c, c.MqttPort, specs, "VerifyFailed", failureTime);
             await c.WaitAsync(async db => await db.Devices.CountAsync(d => d.IsOnline) == Devices, TimeSpan.FromMinutes(5));
             // Failure reports as they arrive, before they wait their turn.
-            var failures = new System.Collections.Concurrent.ConcurrentQueue<DateTimeOffset>();
+            var failures = new System.Collections.Concurrent.ConcurrentQueue<(string Device, DateTimeOffset At)>();
             c.Queue.Observer = e =>
             {
-                if (e is ProgressReported { Step: < 0 })
-                    failures.Enqueue(DateTimeOffset.UtcNow);
+                if (e is ProgressReported { Step: < 0 } p)
+                    failures.Enqueue((p.Device.DeviceName, DateTimeOffset.UtcNow));
             };
             var rule = new FailureRule { Failures = FailureKind.All, ThresholdPercent = 5, MinEnded = minEnded };
             var batchId = (await c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(perMinute), FailureRules = [rule] })).BatchId;
@@ -255,10 +257,14 @@ internal static class BridgeScenarios
             if (batch.Status != BatchStatus.Paused)
                 throw new InvalidOperationException($"the batch is {batch.Status}, not paused");
             var tripped = int.Parse(System.Text.RegularExpressions.Regex.Match(batch.PauseReason!, @"met: ([\d,]+) of").Groups[1].Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
-            var arrivals = failures.Order().ToList();
-            reactions.Add((batch.PausedAt!.Value - arrivals[tripped - 1]).TotalMilliseconds);
+            var arrivals = failures.OrderBy(f => f.At).ToList();
+            reactions.Add((batch.PausedAt!.Value - arrivals[tripped - 1].At).TotalMilliseconds);
             pushed.Add(batch.PushedCount);
-            lowerBounds.Add(minEnded + perMinute / 60.0 * failureTime.TotalSeconds);
+            var pushedAt = await db.Tasks.AsNoTracking().Where(t => t.BatchId == batchId && t.PushedAt != null).ToDictionaryAsync(t => t.DeviceName, t => t.PushedAt!.Value);
+            // The failures the rule waited for (its first hundred) are the ones whose time on the way counts.
+            var latency = Median(arrivals.Where(a => pushedAt.ContainsKey(a.Device)).Take(minEnded).Select(a => (a.At - pushedAt[a.Device]).TotalSeconds));
+            latencies.Add(latency);
+            lowerBounds.Add(minEnded + perMinute / 60.0 * latency);
         }
         var lower = Median(lowerBounds);
         return new
@@ -270,10 +276,13 @@ internal static class BridgeScenarios
             device_failure_s = failureTime.TotalSeconds,
             runs = Math.Max(1, runs),
             pushed_before_pause = Math.Round(Median(pushed), 0),
+            device_failure_measured_s = Math.Round(Median(latencies), 2),
             lower_bound = Math.Round(lower, 0),
+            nominal_lower_bound = Math.Round(minEnded + perMinute / 60.0 * failureTime.TotalSeconds, 0),
             ratio = Math.Round(Median(pushed) / lower, 2),
+            nominal_ratio = Math.Round(Median(pushed) / (minEnded + perMinute / 60.0 * failureTime.TotalSeconds), 2),
             reaction_ms = Math.Round(Median(reactions), 0),
-            reference = "lower_bound: the rule's minimum plus the devices pushed while the first failures were on their way (rate x the device's failure time)",
+            reference = "lower_bound: the rule's minimum plus the devices pushed while the first failures were on their way (rate x the device's measured failure time, push to report arrival, median of the first 100 failures); nominal_lower_bound: the same with the nominal 2 s",
             target = "ratio <= 1.2 and reaction_ms <= 1000",
         };
     }
