@@ -182,6 +182,36 @@ internal static class CoreScenarios
                     raw[setting].Add(await RawApplyAsync(w, batchId, events));
             }
         }
+        // A safety policy's cost: the same reports with 1 % of the devices failing (−1) first, so every later step
+        // that ends updates judges the rule (5 %, never met), against the same reports on a batch without one.
+        var mixed = new List<DeviceEvent>(events.Count);
+        for (var i = 0; i < devices / 100; i++)
+            mixed.Add(new ProgressReported(new(BenchWorld.ProductKey, BenchWorld.DeviceName(i)), null, -1, null));
+        mixed.AddRange(events.Where(e => !(e.Device.DeviceName.CompareTo(BenchWorld.DeviceName(devices / 100)) < 0)));
+        var withPolicy = new List<double>();
+        var withoutPolicy = new List<double>();
+        for (var run = 0; run < runs; run++)
+        {
+            foreach (var policy in run % 2 == 0 ? new[] { false, true } : [true, false])
+            {
+                using var w = template.CopyTo(DatabaseSynchronous.Full);
+                if (policy)
+                {
+                    await using var edit = w.CreateDbContext();
+                    var b = await edit.Batches.SingleAsync(x => x.Id == batchId);
+                    b.FailureRules = [new FailureRule { Failures = FailureKind.All, ThresholdPercent = 5, MinEnded = 100 }];
+                    await edit.SaveChangesAsync();
+                }
+                var sw = Stopwatch.StartNew();
+                for (var i = 0; i < mixed.Count; i += DeviceEventPump.MaxPerStep)
+                    await w.Engine.ApplyDeviceEventsAsync(mixed.GetRange(i, Math.Min(DeviceEventPump.MaxPerStep, mixed.Count - i)));
+                (policy ? withPolicy : withoutPolicy).Add(sw.Elapsed.TotalSeconds);
+                await using var db = w.CreateDbContext();
+                if (await db.Batches.AnyAsync(x => x.Status == BatchStatus.Paused))
+                    throw new InvalidOperationException("the policy paused the batch at 1 % failures");
+            }
+        }
+
         object Result(DatabaseSynchronous s) => new
         {
             seconds = Round(Median(engine[s]), 3),
@@ -205,6 +235,15 @@ internal static class CoreScenarios
             ratio = Round(Median(raw[DatabaseSynchronous.Full]) / Median(engine[DatabaseSynchronous.Full]), 3),
             normal = Result(DatabaseSynchronous.Normal),
             full_cost_pct = Round((1 - full / normal) * 100, 1),
+            // With a safety rule (1 % failing, the rule at 5 % judged on every step that ends updates) against the same reports without one.
+            policy = new
+            {
+                events = mixed.Count,
+                events_per_s = Round(mixed.Count / Median(withPolicy), 0),
+                without_policy_events_per_s = Round(mixed.Count / Median(withoutPolicy), 0),
+                cost_pct = Round((Median(withPolicy) / Median(withoutPolicy) - 1) * 100, 1),
+                target = "cost_pct <= 10",
+            },
             reference = "per step of the pump's size, one transaction that finds the step's devices' unfinished tasks (the engine's json_each probe; " +
                         "device ids from memory, as the engine's directory), then for each report updates the task's 13 state columns, " +
                         "inserts its timeline line, and for a version report upserts the device's version, all through statements prepared once and bound by position " +
