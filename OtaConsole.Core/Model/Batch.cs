@@ -73,6 +73,13 @@ public sealed class Batch
     public bool IsActive => Status is BatchStatus.InProgress or BatchStatus.Paused;
 }
 
+/// <summary>What a failure rule does when it is met.</summary>
+public enum RuleAction
+{
+    Pause,
+    Cancel,
+}
+
 /// <summary>Which ended updates a failure rule counts.</summary>
 public enum FailureKind
 {
@@ -96,10 +103,13 @@ public sealed class FailureRule
     public decimal ThresholdPercent { get; set; }
     /// <summary>Ended updates (succeeded or failed) before the rule applies; at least 1.</summary>
     public int MinEnded { get; set; } = 1;
+    /// <summary>Pause (default), or cancel the batch: what has not been pushed is cancelled; what is in upgrade finishes.</summary>
+    public RuleAction Action { get; set; }
 
     public override string ToString() =>
         $"{(Failures switch { FailureKind.UpdateFailed => "updates failed on the device", FailureKind.UnexpectedVersion => "unexpected versions", FailureKind.TimedOut => "timeouts", _ => "failures" })} " +
-        $"≥ {ThresholdPercent.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} % of at least {MinEnded:N0} ended updates";
+        $"≥ {ThresholdPercent.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} % of at least {MinEnded:N0} ended updates" +
+        (Action == RuleAction.Cancel ? ", then cancel" : "");
 }
 
 /// <summary>A batch tag; delivered to devices in the notice's extData.</summary>

@@ -21,6 +21,7 @@ internal static class BatchLifecycle
     {
         batch.Status = BatchStatus.Canceled;
         batch.EndedAt = scope.Now;
+        batch.PauseReason = null; // a pause before the cancel is history; a safety cancel sets its own reason after this
         batch.EditVersion++;
         Touch(scope, batch);
     }
@@ -39,6 +40,7 @@ internal static class BatchLifecycle
     public static void Resume(WriteScope scope, Batch batch)
     {
         batch.Status = BatchStatus.InProgress;
+        batch.PauseReason = null;
         batch.EditVersion++;
         Touch(scope, batch);
         PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
@@ -63,7 +65,8 @@ internal static class BatchLifecycle
 
     public static async Task SettleAsync(WriteScope scope, CancellationToken ct)
     {
-        foreach (var (batchId, delta) in scope.Changes.Batches)
+        var judge = new List<Batch>();
+        foreach (var (batchId, delta) in scope.Changes.TakeDeltas())
         {
             var batch = await scope.BatchAsync(batchId, ct);
             delta.ApplyTo(batch);
@@ -71,8 +74,13 @@ internal static class BatchLifecycle
             // The safety rules are judged when ended updates grow and some failed, in the step that brought them:
             // the pause is committed with the report that tripped it, before the next tick could push anyone else.
             if (delta.Count(OtaTaskStatus.Failed) > 0 || (delta.Count(OtaTaskStatus.Succeeded) > 0 && batch.Counts.Failed > 0))
-                await SafetyRules.CheckAsync(scope, batch, ct);
+                judge.Add(batch);
         }
+        foreach (var batch in judge)
+            await SafetyRules.CheckAsync(scope, batch, ct);
+        // A rule whose action is Cancel cancelled tasks: their counters follow in the same step.
+        foreach (var (batchId, delta) in scope.Changes.TakeDeltas())
+            delta.ApplyTo(await scope.BatchAsync(batchId, ct));
 
         foreach (var batch in scope.LoadedBatches.Where(b => scope.TouchedBatches.Contains(b.Id)).ToList())
         {

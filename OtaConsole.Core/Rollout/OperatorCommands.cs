@@ -289,7 +289,7 @@ internal static class OperatorCommands
         scope.TouchedBatches.Add(batch.Id);
     }
 
-    private static async Task<int> CancelWhereAsync(WriteScope scope, Batch batch, OtaTaskStatus[] statuses, string cause, CancellationToken ct)
+    internal static async Task<int> CancelWhereAsync(WriteScope scope, Batch batch, OtaTaskStatus[] statuses, string cause, CancellationToken ct)
     {
         if (statuses.Length == 0)
             return 0;

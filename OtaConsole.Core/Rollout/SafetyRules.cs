@@ -28,9 +28,20 @@ internal static class SafetyRules
                 continue;
             var percent = Math.Round(failed * 100m / ended, 2);
             var reason = $"rule {i + 1} ({rule}) met: {failed:N0} of {ended:N0} ended updates failed ({percent.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} %)";
-            BatchLifecycle.Pause(scope, batch, reason);
-            Audit.Decision(scope.Db, scope.Now, "batch.auto-pause", "batch", batch.Id,
-                new { rule = i + 1, failures = rule.Failures, threshold = rule.ThresholdPercent, minEnded = rule.MinEnded, failed, ended, percent });
+            var details = new { rule = i + 1, failures = rule.Failures, threshold = rule.ThresholdPercent, minEnded = rule.MinEnded, action = rule.Action, failed, ended, percent };
+            if (rule.Action == RuleAction.Cancel)
+            {
+                // As an operator's cancel of a static batch, for a dynamic one too: nothing waiting is pushed any more.
+                await OperatorCommands.CancelWhereAsync(scope, batch, [OtaTaskStatus.Confirm, OtaTaskStatus.Queued, OtaTaskStatus.Notified], $"cancelled by the safety policy: {reason}", ct);
+                BatchLifecycle.Cancel(scope, batch);
+                batch.PauseReason = reason;
+                Audit.Decision(scope.Db, scope.Now, "batch.auto-cancel", "batch", batch.Id, details);
+            }
+            else
+            {
+                BatchLifecycle.Pause(scope, batch, reason);
+                Audit.Decision(scope.Db, scope.Now, "batch.auto-pause", "batch", batch.Id, details);
+            }
             return;
         }
     }

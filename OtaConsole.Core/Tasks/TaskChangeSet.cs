@@ -54,6 +54,14 @@ public sealed class TaskChangeSet(DateTimeOffset now, Rollout.NoticeTiming? timi
     public List<TaskEvent> Events { get; } = [];
     public List<NoticeRequest> Notices { get; } = [];
     public IReadOnlyDictionary<string, BatchDelta> Batches => _batches;
+
+    /// <summary>The counter moves so far, handed over once: changes made after this (a rule's cancel) make new ones.</summary>
+    internal List<(string BatchId, BatchDelta Delta)> TakeDeltas()
+    {
+        var taken = _batches.Select(kv => (kv.Key, kv.Value)).ToList();
+        _batches.Clear();
+        return taken;
+    }
     /// <summary>Batches any of whose tasks changed in this step, a progress step that moves no counter included.</summary>
     public IReadOnlySet<string> TaskBatches => _taskBatches;
 

@@ -62,6 +62,8 @@ public static class BatchRules
                 errors.Add(new($"SafetyRule.{i + 1}.Failures", "the failures a rule counts are ALL, UPDATE_FAILED, UNEXPECTED_VERSION or TIMED_OUT."));
             if (r.ThresholdPercent is < 0 or > 100 || decimal.Round(r.ThresholdPercent, 2) != r.ThresholdPercent)
                 errors.Add(new($"SafetyRule.{i + 1}.ThresholdPercent", $"a rule's threshold is 0-100 % with up to 2 decimals; got {r.ThresholdPercent}."));
+            if (!Enum.IsDefined(r.Action))
+                errors.Add(new($"SafetyRule.{i + 1}.Action", "a rule's action is PAUSE or CANCEL."));
             if (r.MinEnded is < 1 or > MaxRuleMinEnded)
                 errors.Add(new($"SafetyRule.{i + 1}.MinEnded", $"a rule applies after 1-{MaxRuleMinEnded:N0} ended updates; got {r.MinEnded}."));
         }

@@ -77,7 +77,7 @@ public sealed class EnginePropertyTests
             RetryCount = retry ? 2 : null,
             ScheduleTime = !dynamic && rng.Next(5) == 0 ? now.AddMinutes(6) : null,
             PushRate = PushRate.Constant(rng.Next(2) == 0 ? 10 : 10_000),
-            FailureRules = rng.Next(3) == 0 ? [new FailureRule { Failures = (FailureKind)rng.Next(4), ThresholdPercent = rng.Next(0, 60), MinEnded = rng.Next(1, 4) }] : [],
+            FailureRules = rng.Next(3) == 0 ? [new FailureRule { Failures = (FailureKind)rng.Next(4), ThresholdPercent = rng.Next(0, 60), MinEnded = rng.Next(1, 4), Action = (RuleAction)rng.Next(2) }] : [],
         } is var r && r.Target == TargetSelection.Specific
             ? r with { DeviceNames = devices.Where(_ => rng.Next(2) == 0).DefaultIfEmpty(devices[0]).ToList() }
             : r;

@@ -70,6 +70,27 @@ public sealed class SafetyPolicyTests : IDisposable
     }
 
     [Fact]
+    public async Task A_rule_whose_action_is_cancel_cancels_what_was_not_pushed_and_lets_upgrades_finish()
+    {
+        var id = await BatchAsync(20, new FailureRule { Failures = FailureKind.All, ThresholdPercent = 50, MinEnded = 2, Action = RuleAction.Cancel });
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(4));
+        var pushed = (await _h.TasksAsync(id)).Where(t => t.Status == OtaTaskStatus.Notified).Select(t => t.DeviceName).ToList();
+        await _h.ProgressAsync(pushed[0], 30); // in upgrade: finishes
+        await _h.ProgressAsync(pushed[1], -2);
+        await _h.ProgressAsync(pushed[2], -2);
+
+        var batch = await _h.GetBatchAsync(id);
+        Assert.Equal(BatchStatus.Canceled, batch.Status);
+        Assert.Contains("2 of 2 ended updates failed", batch.PauseReason);
+        var tasks = await _h.TasksAsync(id);
+        Assert.Equal(OtaTaskStatus.InProgress, tasks.Single(t => t.DeviceName == pushed[0]).Status);
+        Assert.DoesNotContain(tasks, t => t.Status is OtaTaskStatus.Queued or OtaTaskStatus.Notified);
+        Assert.Equal(tasks.Count(t => t.Status == OtaTaskStatus.Canceled), batch.Counts.Canceled);
+        await using var db = _h.Database.CreateDbContext();
+        Assert.Single(db.AuditEntries.Where(a => a.Action == "batch.auto-cancel"));
+    }
+
+    [Fact]
     public async Task A_rule_counts_only_its_kind_of_failure()
     {
         var id = await BatchAsync(10, new FailureRule { Failures = FailureKind.UnexpectedVersion, ThresholdPercent = 10, MinEnded = 1 });

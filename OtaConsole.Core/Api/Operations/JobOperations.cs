@@ -30,8 +30,8 @@ internal static class JobOperations
         new("TimeoutInMinutes", "1-1440, from the first progress report; none when absent."),
         new("OverwriteMode", "1 (default): leave unfinished updates alone; 2: overwrite them (never one In upgrade)."),
         new("MultiModuleMode", "true: modules update independently; default false."),
-        new("SafetyRule.N.Failures, SafetyRule.N.ThresholdPercent, SafetyRule.N.MinEnded",
-            "OtaConsole's own: up to 5 rules that pause the batch when ThresholdPercent (0-100) of its ended updates failed the Failures way (ALL, UPDATE_FAILED, UNEXPECTED_VERSION, TIMED_OUT), once MinEnded (1-1000000) have ended. None by default."),
+        new("SafetyRule.N.Failures, SafetyRule.N.ThresholdPercent, SafetyRule.N.MinEnded, SafetyRule.N.Action",
+            "OtaConsole's own: up to 5 rules that pause the batch (Action PAUSE, the default) or cancel it (CANCEL) when ThresholdPercent (0-100) of its ended updates failed the Failures way (ALL, UPDATE_FAILED, UNEXPECTED_VERSION, TIMED_OUT), once MinEnded (1-1000000) have ended. None by default."),
     ];
 
     private static readonly IReadOnlyDictionary<string, FailureKind> FailureKinds = new Dictionary<string, FailureKind>
@@ -220,7 +220,10 @@ internal static class JobOperations
             Failures = c.P.Enum($"SafetyRule.{i}.Failures", FailureKinds) ?? FailureKind.All,
             ThresholdPercent = (decimal)(c.P.Double($"SafetyRule.{i}.ThresholdPercent", double.MinValue, double.MaxValue) ?? 0),
             MinEnded = c.P.Int($"SafetyRule.{i}.MinEnded", int.MinValue, int.MaxValue) ?? 1,
+            Action = c.P.Enum($"SafetyRule.{i}.Action", RuleActions) ?? RuleAction.Pause,
         }).ToList();
+
+    private static readonly IReadOnlyDictionary<string, RuleAction> RuleActions = new Dictionary<string, RuleAction> { ["PAUSE"] = RuleAction.Pause, ["CANCEL"] = RuleAction.Cancel };
 
     /// <summary>
     /// The push rate a request gives, or null when it gives none. The variable rate's parameter names are those
@@ -366,9 +369,10 @@ internal static class JobOperations
             // OtaConsole's own fields: absent for a batch without a safety policy or a pause.
             SafetyRules = b.FailureRules.Count == 0 ? null : new
             {
-                SafetyRule = b.FailureRules.Select(r => new { Failures = FailureKinds.First(k => k.Value == r.Failures).Key, r.ThresholdPercent, r.MinEnded }).ToList(),
+                SafetyRule = b.FailureRules.Select(r => new { Failures = FailureKinds.First(k => k.Value == r.Failures).Key, r.ThresholdPercent, r.MinEnded, Action = RuleActions.First(k => k.Value == r.Action).Key }).ToList(),
             },
-            PauseReason = b.Status == BatchStatus.Paused ? b.PauseReason : null,
+            // Why it is paused, or why the safety policy cancelled it.
+            PauseReason = b.Status is BatchStatus.Paused or BatchStatus.Canceled ? b.PauseReason : null,
             UtcPaused = b.Status == BatchStatus.Paused ? ApiNames.Utc(b.PausedAt) : null,
         };
     }

@@ -1080,6 +1080,10 @@ namespace OtaConsole.Core.Persistence.Migrations
                             b1.Property<int>("__synthesizedOrdinal")
                                 .ValueGeneratedOnAddOrUpdate();
 
+                            b1.Property<string>("Action")
+                                .IsRequired()
+                                .HasMaxLength(32);
+
                             b1.Property<string>("Failures")
                                 .IsRequired()
                                 .HasMaxLength(32);

@@ -49,6 +49,7 @@ public sealed partial class NewBatch : IDisposable
     private string? _description;
     private bool _autoPause;
     private FailureKind _ruleFailures = FailureKind.All;
+    private RuleAction _ruleAction = RuleAction.Pause;
     private string? _ruleThreshold = "5";
     private string? _ruleMinEnded = "100";
 
@@ -125,7 +126,7 @@ public sealed partial class NewBatch : IDisposable
         DownloadProtocol = _protocol,
         Tags = _tags?.Current ?? [],
         FailureRules = _autoPause && RuleThresholdError is null && RuleMinEndedError is null
-            ? [new FailureRule { Failures = _ruleFailures, ThresholdPercent = Percent(_ruleThreshold)!.Value, MinEnded = Whole(_ruleMinEnded)!.Value }]
+            ? [new FailureRule { Failures = _ruleFailures, ThresholdPercent = Percent(_ruleThreshold)!.Value, MinEnded = Whole(_ruleMinEnded)!.Value, Action = _ruleAction }]
             : [],
         Name = string.IsNullOrWhiteSpace(_name) ? null : _name.Trim(),
         Description = string.IsNullOrWhiteSpace(_description) ? null : _description,
@@ -269,7 +270,7 @@ public sealed partial class NewBatch : IDisposable
         if (p.UnknownDeviceNames.Count > 0)
             text += $" {p.UnknownDeviceNames.Count:N0} names in the list are not devices and get nothing.";
         foreach (var rule in r.FailureRules)
-            text += $" It pauses by itself when {rule}.";
+            text += rule.Action == RuleAction.Cancel ? $" It is cancelled by itself when {rule.ToString().Replace(", then cancel", "", StringComparison.Ordinal)}." : $" It pauses by itself when {rule}.";
         return text;
     }
 
