@@ -12,6 +12,9 @@ public sealed class Device
     public string? Nickname { get; set; }
     public bool IsOnline { get; set; }
     public DateTimeOffset? LastSeenAt { get; set; }
+    /// <summary>Held from new pushes until then (its updates kept failing; Ota:Rollout:Quarantine*), and why.</summary>
+    public DateTimeOffset? QuarantinedUntil { get; set; }
+    public string? QuarantineReason { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public List<DeviceModuleVersion> ModuleVersions { get; set; } = [];
 }

@@ -46,6 +46,9 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         b.HasIndex(d => d.GroupId);
         b.Property(d => d.DeviceName).HasMaxLength(32);
         b.HasMany(d => d.ModuleVersions).WithOne().HasForeignKey(v => v.DeviceId);
+        // The scheduler's releases: partial, as most devices are never quarantined.
+        b.HasIndex(d => d.QuarantinedUntil).HasFilter("\"QuarantinedUntil\" IS NOT NULL");
+        b.Property(d => d.QuarantineReason).HasMaxLength(500);
     }
 }
 

@@ -34,7 +34,11 @@ public sealed record DeviceListQuery(string BatchId)
 /// <summary>A row of the Device List.</summary>
 public sealed record TaskRow(long Id, string DeviceName, string ModuleName, OtaTaskStatus Status, QueueReason QueueReason, int Progress,
     string? SrcVersion, string DestVersion, string? FailureCode, string? FailureReason, int RetryAttempts, DateTimeOffset? RetryDueAt,
-    DateTimeOffset CreatedAt, DateTimeOffset ModifiedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset ModifiedAt)
+{
+    /// <summary>Until when its device is held from new pushes (quarantine), if it is.</summary>
+    public DateTimeOffset? QuarantinedUntil { get; init; }
+}
 
 /// <summary>A task with its device's IotId, as the API lists tasks.</summary>
 public sealed record TaskWithDevice(UpdateTask Task, string IotId);
@@ -104,7 +108,10 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
         var tasks = Filter(db, actor, q);
         var rows = await Sorted(tasks, q).Skip(Paging.Skip(q.Page, q.PageSize)).Take(Paging.Size(q.PageSize))
             .Select(t => new TaskRow(t.Id, t.DeviceName, t.ModuleName, t.Status, t.QueueReason, t.Progress, t.SrcVersion, t.DestVersion,
-                t.FailureCode, t.FailureReason, t.RetryAttempts, t.RetryDueAt, t.CreatedAt, t.ModifiedAt))
+                t.FailureCode, t.FailureReason, t.RetryAttempts, t.RetryDueAt, t.CreatedAt, t.ModifiedAt)
+            {
+                QuarantinedUntil = t.Status == OtaTaskStatus.Queued ? db.Devices.Where(d => d.Id == t.DeviceId).Select(d => d.QuarantinedUntil).FirstOrDefault() : null,
+            })
             .ToListAsync(ct);
         return new Page<TaskRow>(rows, await TotalAsync(db, actor, tasks, q, rows.Count, ct));
     }

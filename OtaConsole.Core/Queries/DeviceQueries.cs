@@ -7,7 +7,12 @@ namespace OtaConsole.Core.Queries;
 
 /// <summary>A device as the Products and devices page lists it.</summary>
 public sealed record DeviceRow(long Id, string DeviceName, string IotId, string? GroupId, bool IsOnline, DateTimeOffset? LastSeenAt,
-    IReadOnlyDictionary<string, string> Versions, DateTimeOffset CreatedAt);
+    IReadOnlyDictionary<string, string> Versions, DateTimeOffset CreatedAt)
+{
+    /// <summary>Held from new pushes until then, and why (quarantine).</summary>
+    public DateTimeOffset? QuarantinedUntil { get; init; }
+    public string? QuarantineReason { get; init; }
+}
 
 /// <summary>Whether a device is online and which version of a module it reported (the verify dialog's device list).</summary>
 public sealed record DeviceState(string DeviceName, bool IsOnline, string? Version);
@@ -30,7 +35,11 @@ public sealed class DeviceQueries(IDbContextFactory<OtaDbContext> dbs)
         var devices = await q.OrderBy(d => d.DeviceName).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize))
             .Include(d => d.ModuleVersions).ToListAsync(ct);
         return new Page<DeviceRow>(devices.Select(d => new DeviceRow(d.Id, d.DeviceName, d.IotId, d.GroupId, d.IsOnline, d.LastSeenAt,
-            d.ModuleVersions.ToDictionary(v => v.ModuleName, v => v.Version), d.CreatedAt)).ToList(), total);
+            d.ModuleVersions.ToDictionary(v => v.ModuleName, v => v.Version), d.CreatedAt)
+        {
+            QuarantinedUntil = d.QuarantinedUntil,
+            QuarantineReason = d.QuarantineReason,
+        }).ToList(), total);
     }
 
     /// <summary>A product's devices, newest first, one page (from 0), with their secrets: the API's QueryDevice.</summary>

@@ -78,6 +78,8 @@ internal static class BatchLifecycle
         }
         foreach (var batch in judge)
             await SafetyRules.CheckAsync(scope, batch, ct);
+        if (judge.Count > 0)
+            await Quarantine.JudgeAsync(scope, ct);
         // A rule whose action is Cancel cancelled tasks: their counters follow in the same step.
         foreach (var (batchId, delta) in scope.Changes.TakeDeltas())
             delta.ApplyTo(await scope.BatchAsync(batchId, ct));

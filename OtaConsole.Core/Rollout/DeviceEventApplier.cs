@@ -182,6 +182,9 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
         // A paused batch hands out nothing new, asked or not: the device is told there is no update for now.
         if (task is not null && task.Status == OtaTaskStatus.Queued && (await scope.BatchAsync(task.BatchId, ct)).Status == BatchStatus.Paused)
             task = null;
+        // Nor does a quarantined device get a new update by asking for it.
+        if (task is not null && task.Status == OtaTaskStatus.Queued && await scope.Db.Devices.AnyAsync(d => d.Id == task.DeviceId && d.QuarantinedUntil > scope.Now, ct))
+            task = null;
         if (task is not null)
         {
             var wasQueued = task.Status == OtaTaskStatus.Queued;

@@ -21,6 +21,7 @@ internal static class PushScheduler
         await FireTimeoutsAsync(scope, ct);
         await FireRetriesAsync(scope, ct);
         await FireNoticesAsync(scope, ct);
+        await Quarantine.ReleaseDueAsync(scope, ct);
         await PushAsync(scope, ct);
     }
 
@@ -126,8 +127,10 @@ internal static class PushScheduler
                 continue;
 
             var id = batch.Id;
+            // A quarantined device's task is passed over, and pushed in its turn once the device is released.
             var tasks = await scope.LoadTasksAsync(scope.Db.Tasks
-                .Where(t => t.BatchId == id && t.Status == OtaTaskStatus.Queued && t.QueueReason == QueueReason.WaitingForSlot)
+                .Where(t => t.BatchId == id && t.Status == OtaTaskStatus.Queued && t.QueueReason == QueueReason.WaitingForSlot
+                    && !scope.Db.Devices.Any(d => d.Id == t.DeviceId && d.QuarantinedUntil > now))
                 .OrderBy(t => t.Id).Take((int)due), ct);
             foreach (var t in tasks)
                 TaskStateMachine.Push(t, scope.Changes);

@@ -63,6 +63,20 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
         CommandAsync(actor, new("batch.resume", "resume a batch", "batch", batchId, null),
             async (s, c) => { await OperatorCommands.ResumeBatchAsync(s, batchId, c); return true; }, null, ct);
 
+    /// <summary>An operator lets a quarantined device take updates again before its cooling time is over.</summary>
+    public Task ReleaseQuarantineAsync(Actor actor, string productKey, string deviceName, CancellationToken ct = default) =>
+        CommandAsync(actor, new("device.release", "release a device from quarantine", "device", $"{productKey}/{deviceName}", null),
+            async (s, c) =>
+            {
+                var device = await s.Db.Devices.VisibleTo(actor).FirstOrDefaultAsync(d => d.ProductKey == productKey && d.DeviceName == deviceName, c)
+                             ?? throw OtaException.NotFound("Device", $"{productKey}/{deviceName}");
+                if (device.QuarantinedUntil is null)
+                    throw OtaException.Conflict("DeviceNotQuarantined", $"Device {deviceName} is not in quarantine.");
+                Quarantine.Release(device);
+                s.DevicesChanged = true;
+                return true;
+            }, null, ct);
+
     public Task UpdatePushRateAsync(Actor actor, string batchId, PushRate rate, int? expectedEditVersion = null, CancellationToken ct = default) =>
         CommandAsync(actor, new("batch.edit-rate", "change a batch's push rate", "batch", batchId, new { rate = rate.ToString() }),
             async (s, c) => { await OperatorCommands.UpdatePushRateAsync(s, batchId, rate, expectedEditVersion, c); return true; }, null, ct);

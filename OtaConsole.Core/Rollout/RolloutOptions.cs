@@ -20,6 +20,14 @@ public sealed class RolloutOptions
     /// <summary>A verify batch's tasks still unfinished this long after it started fail, and so does the verification.</summary>
     public TimeSpan VerifyTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// Quarantine (OtaConsole's own; 0, the default, is off): a device whose updates failed this many times within
+    /// <see cref="QuarantineWindow"/>, across batches, is held from new pushes for <see cref="QuarantineCooling"/>.
+    /// </summary>
+    public int QuarantineFailures { get; set; }
+    public TimeSpan QuarantineWindow { get; set; } = TimeSpan.FromDays(1);
+    public TimeSpan QuarantineCooling { get; set; } = TimeSpan.FromDays(1);
+
     public NoticeTiming Timing => new(ReconnectGrace, ResendInterval, RenoticeAfter, MaxRenotices);
 
     /// <summary>Why the section is unusable, or null.</summary>
@@ -29,6 +37,9 @@ public sealed class RolloutOptions
         : RenoticeAfter < TimeSpan.FromSeconds(10) || RenoticeAfter > TimeSpan.FromDays(1) ? $"{Section}:RenoticeAfter must be from 10 seconds to 1 day; got {RenoticeAfter}."
         : MaxRenotices is < 0 or > 100 ? $"{Section}:MaxRenotices must be from 0 to 100; got {MaxRenotices}."
         : VerifyTimeout < TimeSpan.FromMinutes(1) || VerifyTimeout > TimeSpan.FromDays(7) ? $"{Section}:VerifyTimeout must be from 1 minute to 7 days; got {VerifyTimeout}."
+        : QuarantineFailures is < 0 or > 100 ? $"{Section}:QuarantineFailures must be from 0 (off) to 100; got {QuarantineFailures}."
+        : QuarantineWindow < TimeSpan.FromMinutes(1) || QuarantineWindow > TimeSpan.FromDays(90) ? $"{Section}:QuarantineWindow must be from 1 minute to 90 days; got {QuarantineWindow}."
+        : QuarantineCooling < TimeSpan.FromMinutes(1) || QuarantineCooling > TimeSpan.FromDays(90) ? $"{Section}:QuarantineCooling must be from 1 minute to 90 days; got {QuarantineCooling}."
         : null;
 }
 

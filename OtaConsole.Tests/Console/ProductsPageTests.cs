@@ -100,6 +100,28 @@ public sealed class ProductsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task A_quarantined_device_says_until_when_and_an_operator_releases_it()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        await using (var db = H.Database.CreateDbContext())
+        {
+            var d = db.Devices.Single(x => x.DeviceName == "dev-001");
+            d.QuarantinedUntil = H.Now.AddHours(2);
+            d.QuarantineReason = "its updates failed 3 times within 1 day(s)";
+            await db.SaveChangesAsync();
+        }
+        var page = RenderInHost<Products>();
+
+        page.WaitForAssertion(() => Assert.Equal("Quarantined until 2026-11-27 10:00:00 UTC", page.Find(".quarantined").TextContent.Trim()));
+        page.Find("button.release-device").Click();
+
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll(".quarantined")));
+        await using var check = H.Database.CreateDbContext();
+        Assert.Null(check.Devices.Single(x => x.DeviceName == "dev-001").QuarantinedUntil);
+    }
+
+    [Fact]
     public async Task A_device_coming_online_shows_without_a_reload()
     {
         await H.ProductAsync();

@@ -21,13 +21,13 @@ public sealed class EngineHarness : IDisposable
 {
     public const string ProductKey = "a1PKtest001";
 
-    public EngineHarness(TestDatabase? database = null, FakeTimeProvider? time = null)
+    public EngineHarness(TestDatabase? database = null, FakeTimeProvider? time = null, RolloutOptions? rollout = null)
     {
         Database = database ?? new TestDatabase();
         OwnsDatabase = database is null;
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
         var options = Options.Create(new OtaOptions { DataDirectory = Database.Folder });
-        Engine = new RolloutEngine(new EngineWriter(Database, Time, Gateway, Feed, NullLogger<EngineWriter>.Instance), Database, Directory);
+        Engine = new RolloutEngine(new EngineWriter(Database, Time, Gateway, Feed, NullLogger<EngineWriter>.Instance, rollout is null ? null : Options.Create(rollout)), Database, Directory);
         Audited = new AuditedWrites(Database, Time);
         Catalog = new CatalogService(Database, Time, Feed, Audited, Secrets);
         Files = new PackageFileStore(options);

@@ -503,12 +503,22 @@ namespace OtaConsole.Core.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("QuarantineReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("QuarantinedUntil")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("GroupId");
 
                     b.HasIndex("IotId")
                         .IsUnique();
+
+                    b.HasIndex("QuarantinedUntil")
+                        .HasFilter("\"QuarantinedUntil\" IS NOT NULL");
 
                     b.HasIndex("ProductKey", "DeviceName")
                         .IsUnique();

@@ -108,6 +108,14 @@ public sealed partial class Products
 
     private Task ReloadDevicesAsync() => _devices?.ReloadServerData() ?? Task.CompletedTask;
 
+    [Inject] public required OtaConsole.Core.Rollout.RolloutEngine Engine { get; init; }
+
+    private async Task ReleaseAsync(string deviceName)
+    {
+        if (await Operator.RunAsync(a => Engine.ReleaseQuarantineAsync(a, _product!.ProductKey, deviceName), $"{deviceName} takes updates again"))
+            await ReloadDevicesAsync();
+    }
+
     private async Task CreateProductAsync()
     {
         var dialog = await Dialogs.ShowAsync<CreateProductDialog>("Create product");
