@@ -34,6 +34,8 @@ public sealed class Batch
     public List<BatchTag> Tags { get; set; } = [];
     /// <summary>The safety policy's automatic pause: each rule checked whenever the batch's failures grow.</summary>
     public List<FailureRule> FailureRules { get; set; } = [];
+    /// <summary>Pushes only inside this recurring window (and the schedule's start and finish); none: at any time.</summary>
+    public MaintenanceWindow? Window { get; set; }
 
     public BatchStatus Status { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -71,6 +73,22 @@ public sealed class Batch
     public bool CanResume => Status == BatchStatus.Paused;
     /// <summary>Started and not ended: running, or paused.</summary>
     public bool IsActive => Status is BatchStatus.InProgress or BatchStatus.Paused;
+}
+
+/// <summary>
+/// A recurring maintenance window (OtaConsole's own): pushes only on <see cref="Days"/>, from <see cref="Start"/>
+/// to <see cref="End"/> on the wall clock of <see cref="TimeZone"/>; an end not after the start runs past midnight.
+/// </summary>
+public sealed class MaintenanceWindow
+{
+    /// <summary>An IANA time zone, such as Europe/Berlin.</summary>
+    public string TimeZone { get; set; } = "UTC";
+    public List<DayOfWeek> Days { get; set; } = [];
+    public TimeOnly Start { get; set; }
+    public TimeOnly End { get; set; }
+
+    public override string ToString() =>
+        $"{(Days.Count == 7 ? "every day" : string.Join(", ", Days.Order().Select(d => d.ToString()[..3])))} {Start:HH\\:mm}-{End:HH\\:mm} ({TimeZone})";
 }
 
 /// <summary>What a failure rule does when it is met.</summary>

@@ -102,6 +102,7 @@ internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.ComplexProperty(x => x.Counts);
         b.OwnsMany(x => x.Tags, t => t.ToJson());
         b.OwnsMany(x => x.FailureRules, r => r.ToJson());
+        b.OwnsOne(x => x.Window, w => w.ToJson());
         b.Property(x => x.PauseReason).HasMaxLength(1000);
         b.Property(x => x.EditVersion).IsConcurrencyToken();
         b.Ignore(x => x.IsDynamic);

@@ -139,6 +139,7 @@ internal static class BatchCreator
             NeedConfirm = r.NeedConfirm,
             DownloadProtocol = r.DownloadProtocol,
             Tags = r.Tags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList(),
+            Window = r.Window is { } w ? new MaintenanceWindow { TimeZone = w.TimeZone, Days = [.. w.Days.Distinct()], Start = w.Start, End = w.End } : null,
             FailureRules = r.FailureRules.Select(x => new FailureRule { Failures = x.Failures, ThresholdPercent = x.ThresholdPercent, MinEnded = x.MinEnded, Action = x.Action }).ToList(),
             Status = planned ? BatchStatus.Planned : BatchStatus.InProgress,
             CreatedAt = now,
@@ -199,7 +200,10 @@ internal static class BatchCreator
             Overwrites = overwrites,
             Skipped = resolution.Skipped,
             UnknownDeviceNames = resolution.UnknownDeviceNames,
-            PushDuration = batch.NeedPush ? PushPacing.Duration(batch.PushRate, pushable) : null,
+            // A maintenance window stretches the push phase over the windows it needs.
+            PushDuration = !batch.NeedPush ? null
+                : batch.Window is { } w ? MaintenanceWindows.WallClock(w, batch.ScheduleTime ?? batch.CreatedAt, PushPacing.Duration(batch.PushRate, pushable))
+                : PushPacing.Duration(batch.PushRate, pushable),
         };
     }
 

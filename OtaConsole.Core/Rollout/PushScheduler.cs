@@ -109,6 +109,10 @@ internal static class PushScheduler
             || (b.Status == BatchStatus.Canceled && b.Selection == SelectionType.Dynamic)) && b.NeedPush && b.Counts.Queued > 0), ct);
         foreach (var batch in batches)
         {
+            // Outside its maintenance window a batch pushes nothing and reads none of its tasks. When the window
+            // opens again the pacing restarts from then (the burst cap below), without catching up.
+            if (batch.Window is { } window && !MaintenanceWindows.IsOpen(window, now))
+                continue;
             var rate = batch.PushRate.RateAfter(CountedForRamp(batch));
             // A stretch is paced from its first tick that can push: the seconds a long step took to create a large
             // batch (or to start it) are no allowance, or the first minute would carry more than the rate.

@@ -28,6 +28,8 @@ public sealed record CreateBatchRequest
     public IReadOnlyList<BatchTag> Tags { get; init; } = [];
     /// <summary>The safety policy's automatic pause (ours; SafetyRule.N.* in the API): none by default.</summary>
     public IReadOnlyList<FailureRule> FailureRules { get; init; } = [];
+    /// <summary>A recurring maintenance window (ours; MaintenanceWindow.* in the API): none by default.</summary>
+    public MaintenanceWindow? Window { get; init; }
     public string? Name { get; init; }
     public string? Description { get; init; }
 

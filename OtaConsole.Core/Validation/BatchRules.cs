@@ -69,6 +69,17 @@ public static class BatchRules
         }
     }
 
+    /// <summary>A maintenance window (ours): a known time zone, at least one day, a start and an end that differ.</summary>
+    public static void ValidateWindow(MaintenanceWindow w, List<FieldError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(w.TimeZone) || !TimeZoneInfo.TryFindSystemTimeZoneById(w.TimeZone, out _))
+            errors.Add(new("MaintenanceWindow.TimeZone", $"a time zone such as Europe/Berlin or UTC; got '{Shorten(w.TimeZone ?? "")}'."));
+        if (w.Days.Count == 0 || w.Days.Any(d => !Enum.IsDefined(d)))
+            errors.Add(new("MaintenanceWindow.Days", "at least one day of the week, such as MON,TUE.", w.Days.Count == 0));
+        if (w.Start == w.End)
+            errors.Add(new("MaintenanceWindow.End", "a window's end differs from its start (an end before the start runs past midnight)."));
+    }
+
     public static void ValidatePushRate(PushRate? rate, List<FieldError> errors)
     {
         if (rate is null)
@@ -126,6 +137,8 @@ public static class BatchRules
         ValidateTimeout(r.TimeoutMinutes, errors);
         ValidateSrcVersions(r.SrcVersions, errors);
         ValidateFailureRules(r.FailureRules, errors);
+        if (r.Window is { } window)
+            ValidateWindow(window, errors);
 
         if (!Enum.IsDefined(r.OverwriteMode))
             errors.Add(new("OverwriteMode", $"OverwriteMode is 1 (do not overwrite) or 2 (overwrite); got {(int)r.OverwriteMode}."));

@@ -59,6 +59,18 @@ public sealed class ApiJobTests : ApiTestBase
     }
 
     [Fact]
+    public async Task A_maintenance_window_is_set_on_creation_and_reported_and_a_bad_one_refused()
+    {
+        var jobId = await StaticJobAsync(new Dictionary<string, object?> { ["MaintenanceWindow.TimeZone"] = "Europe/Berlin", ["MaintenanceWindow.Days"] = "MON,FRI", ["MaintenanceWindow.Start"] = "22:00", ["MaintenanceWindow.End"] = "04:00" });
+
+        var window = (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data.GetProperty("MaintenanceWindow");
+        Assert.Equal(("Europe/Berlin", "MON,FRI", "22:00", "04:00"), (window.GetProperty("TimeZone").GetString(), window.GetProperty("Days").GetString(), window.GetProperty("Start").GetString(), window.GetProperty("End").GetString()));
+        (await CreateStaticAsync(new Dictionary<string, object?> { ["MaintenanceWindow.TimeZone"] = "Mars/Olympus", ["MaintenanceWindow.Days"] = "ALL", ["MaintenanceWindow.Start"] = "22:00", ["MaintenanceWindow.End"] = "04:00" })).Refused(400, "InvalidMaintenanceWindowTimeZone");
+        (await CreateStaticAsync(new Dictionary<string, object?> { ["MaintenanceWindow.Days"] = "FUNDAY", ["MaintenanceWindow.Start"] = "22:00", ["MaintenanceWindow.End"] = "04:00" })).Refused(400, "InvalidMaintenanceWindowDays");
+        (await CreateStaticAsync(new Dictionary<string, object?> { ["MaintenanceWindow.Days"] = "ALL", ["MaintenanceWindow.Start"] = "25:00", ["MaintenanceWindow.End"] = "04:00" })).Refused(400, "InvalidMaintenanceWindowStart");
+    }
+
+    [Fact]
     public async Task A_safety_rule_out_of_range_is_refused_by_its_parameter_name()
     {
         var answer = await CreateStaticAsync(new { SafetyRule = new[] { new { Failures = "ALL", ThresholdPercent = "150", MinEnded = 10 } } });

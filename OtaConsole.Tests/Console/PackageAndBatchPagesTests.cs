@@ -758,6 +758,24 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task Tasks_waiting_for_a_maintenance_window_say_when_it_opens()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2);
+        var p = await H.PackageAsync();
+        var window = new MaintenanceWindow { TimeZone = "UTC", Days = [.. Enum.GetValues<DayOfWeek>()], Start = new(9, 0), End = new(10, 0) };
+        var id = (await H.BatchAsync(p.Id, r => r with { Window = window })).BatchId;
+        await H.AdvanceAsync(TimeSpan.FromSeconds(5)); // 08:00: closed
+
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForAssertion(() => Assert.All(page.FindAll(".task-status"), chip =>
+            Assert.Equal("To Be Pushed (Maintenance window: next at 2026-11-27 09:00:00 UTC)", chip.TextContent.Trim())));
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Batch information")).Click();
+        page.WaitForAssertion(() => Assert.Equal("pushes only every day 09:00-10:00 (UTC)", page.Find(".batch-window").TextContent.Trim()));
+    }
+
+    [Fact]
     public async Task Sorting_by_status_follows_the_lifecycle_not_the_alphabet()
     {
         await H.ProductAsync();

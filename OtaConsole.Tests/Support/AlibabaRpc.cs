@@ -99,8 +99,17 @@ public sealed class AlibabaRpc(HttpClient http, string endpoint, string accessKe
     {
         var all = new Dictionary<string, object?>();
         foreach (var o in new[] { first, then })
+        {
+            // Names an anonymous object cannot spell (MaintenanceWindow.Start) come as a dictionary.
+            if (o is IDictionary<string, object?> named)
+            {
+                foreach (var (k, v) in named)
+                    all[k] = v;
+                continue;
+            }
             foreach (var p in o?.GetType().GetProperties() ?? [])
                 all[p.Name] = p.GetValue(o);
+        }
         return all;
     }
 

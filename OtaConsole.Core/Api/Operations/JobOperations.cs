@@ -32,7 +32,11 @@ internal static class JobOperations
         new("MultiModuleMode", "true: modules update independently; default false."),
         new("SafetyRule.N.Failures, SafetyRule.N.ThresholdPercent, SafetyRule.N.MinEnded, SafetyRule.N.Action",
             "OtaConsole's own: up to 5 rules that pause the batch (Action PAUSE, the default) or cancel it (CANCEL) when ThresholdPercent (0-100) of its ended updates failed the Failures way (ALL, UPDATE_FAILED, UNEXPECTED_VERSION, TIMED_OUT), once MinEnded (1-1000000) have ended. None by default."),
+        new("MaintenanceWindow.TimeZone, MaintenanceWindow.Days, MaintenanceWindow.Start, MaintenanceWindow.End",
+            "OtaConsole's own: push only on these days (MON,TUE,… or ALL), from Start to End (HH:mm; an End before the Start runs past midnight) in TimeZone (IANA, e.g. Europe/Berlin; default UTC)."),
     ];
+
+    private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
     private static readonly IReadOnlyDictionary<string, FailureKind> FailureKinds = new Dictionary<string, FailureKind>
     {
@@ -211,7 +215,22 @@ internal static class JobOperations
         OverwriteMode = c.P.OneOf("OverwriteMode", 1, 2) == 2 ? OverwriteMode.Overwrite : OverwriteMode.DoNotOverwrite,
         MultiModuleMode = c.P.Bool("MultiModuleMode") ?? false,
         FailureRules = Rules(c),
+        Window = WindowOf(c),
     };
+
+    /// <summary>MaintenanceWindow.* as given, or none; the core checks the zone, the days and the times' order.</summary>
+    private static MaintenanceWindow? WindowOf(ApiCall c)
+    {
+        if (!c.P.Has("MaintenanceWindow.Start") && !c.P.Has("MaintenanceWindow.End") && !c.P.Has("MaintenanceWindow.Days"))
+            return null;
+        TimeOnly Time(string name) => TimeOnly.TryParseExact(c.P.Optional(name) ?? throw ApiException.Missing(name), "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t)
+            ? t : throw ApiException.Invalid(name, $"a time as HH:mm; got '{c.P.Optional(name)}'.");
+        var days = (c.P.Optional("MaintenanceWindow.Days") ?? "ALL").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var parsed = days.Contains("ALL", StringComparer.OrdinalIgnoreCase) ? [.. Enum.GetValues<DayOfWeek>()]
+            : days.Select(d => Array.FindIndex(DayNames, n => n.Equals(d, StringComparison.OrdinalIgnoreCase)) is var i and >= 0 ? (DayOfWeek)i
+                : throw ApiException.Invalid("MaintenanceWindow.Days", $"days as MON,TUE,… or ALL; got '{d}'.")).ToList();
+        return new MaintenanceWindow { TimeZone = c.P.Optional("MaintenanceWindow.TimeZone") ?? "UTC", Days = parsed, Start = Time("MaintenanceWindow.Start"), End = Time("MaintenanceWindow.End") };
+    }
 
     /// <summary>SafetyRule.N.Failures / ThresholdPercent / MinEnded, flattened as Alibaba's lists are; the core checks their ranges.</summary>
     private static List<FailureRule> Rules(ApiCall c) =>
@@ -373,6 +392,13 @@ internal static class JobOperations
             },
             // Why it is paused, or why the safety policy cancelled it.
             PauseReason = b.Status is BatchStatus.Paused or BatchStatus.Canceled ? b.PauseReason : null,
+            MaintenanceWindow = b.Window is { } w ? new
+            {
+                w.TimeZone,
+                Days = string.Join(',', w.Days.Order().Select(d => DayNames[(int)d])),
+                Start = w.Start.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+                End = w.End.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+            } : null,
             UtcPaused = b.Status == BatchStatus.Paused ? ApiNames.Utc(b.PausedAt) : null,
         };
     }
