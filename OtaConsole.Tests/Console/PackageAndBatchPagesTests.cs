@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using OtaConsole.Components.Ota;
+using OtaConsole.Components.Shared;
 using OtaConsole.Components.Pages;
 using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
@@ -432,6 +433,34 @@ public sealed class NewBatchPageTests : ConsoleTestContext
         await using var db = H.Database.CreateDbContext();
         var rule = db.Batches.Single().FailureRules.Single();
         Assert.Equal((FailureKind.All, 2.5m, 50), (rule.Failures, rule.ThresholdPercent, rule.MinEnded));
+    }
+
+    [Fact]
+    public async Task A_batch_can_be_started_with_a_maintenance_window_in_the_operators_zone()
+    {
+        Zone = OperatorTime.For("Europe/Berlin");
+        await H.ProductAsync();
+        await H.DevicesAsync(3);
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement(".windowed input").Change(true);
+
+        page.WaitForElement(".window-start input").Input("25:00");
+        page.WaitForAssertion(() => Assert.Equal("From and To are times such as 22:00 and 04:00.", page.Find(".window-error").TextContent.Trim()));
+        Assert.True(page.Find("button.start-batch").HasAttribute("disabled"));
+        page.Find(".window-start input").Input("23:00");
+        page.Find(".day-Sunday").Click();
+        page.WaitForAssertion(() => Assert.False(page.Find("button.start-batch").HasAttribute("disabled")));
+        page.Find("button.start-batch").Click();
+        page.WaitForElement(".mud-dialog");
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Start")).Click();
+
+        var nav = Services.GetRequiredService<NavigationManager>();
+        page.WaitForAssertion(() => Assert.Contains("/ota/batches/", nav.Uri));
+        await using var db = H.Database.CreateDbContext();
+        var window = db.Batches.Single().Window!;
+        Assert.Equal(("Europe/Berlin", new TimeOnly(23, 0), new TimeOnly(4, 0), 6), (window.TimeZone, window.Start, window.End, window.Days.Count));
+        Assert.DoesNotContain(DayOfWeek.Sunday, window.Days);
     }
 
     [Fact]

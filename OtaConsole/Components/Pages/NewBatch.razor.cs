@@ -47,6 +47,12 @@ public sealed partial class NewBatch : IDisposable
     private bool _needConfirm;
     private string? _name;
     private string? _description;
+    private bool _windowed;
+    private readonly HashSet<DayOfWeek> _windowDays = [.. Enum.GetValues<DayOfWeek>()];
+    private string? _windowStart = "22:00";
+    private string? _windowEnd = "04:00";
+    private string? _windowZone;
+    private static readonly DayOfWeek[] WeekDays = [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday, DayOfWeek.Saturday, DayOfWeek.Sunday];
     private bool _autoPause;
     private FailureKind _ruleFailures = FailureKind.All;
     private RuleAction _ruleAction = RuleAction.Pause;
@@ -125,6 +131,9 @@ public sealed partial class NewBatch : IDisposable
         NeedConfirm = _needConfirm,
         DownloadProtocol = _protocol,
         Tags = _tags?.Current ?? [],
+        Window = _windowed && WindowTimesError is null
+            ? new MaintenanceWindow { TimeZone = string.IsNullOrWhiteSpace(_windowZone) ? Clock.Zone.Id : _windowZone.Trim(), Days = [.. _windowDays], Start = WindowTime(_windowStart)!.Value, End = WindowTime(_windowEnd)!.Value }
+            : null,
         FailureRules = _autoPause && RuleThresholdError is null && RuleMinEndedError is null
             ? [new FailureRule { Failures = _ruleFailures, ThresholdPercent = Percent(_ruleThreshold)!.Value, MinEnded = Whole(_ruleMinEnded)!.Value, Action = _ruleAction }]
             : [],
@@ -179,7 +188,23 @@ public sealed partial class NewBatch : IDisposable
     public void Dispose() => _debounce?.Cancel();
 
     /// <summary>The push rate and tags fields each say what is wrong with them; until they are right there is nothing to preview or start.</summary>
-    private bool EditorsValid => (_rate?.IsValid ?? true) && (_tags?.IsValid ?? true) && (!_autoPause || (RuleThresholdError is null && RuleMinEndedError is null));
+    private bool EditorsValid => (_rate?.IsValid ?? true) && (_tags?.IsValid ?? true) && (!_autoPause || (RuleThresholdError is null && RuleMinEndedError is null))
+        && (!_windowed || WindowTimesError is null);
+
+    // The window's times and days, said in the form's words; its zone is checked by the core (beside its field).
+    private string? WindowTimesError =>
+        WindowTime(_windowStart) is null || WindowTime(_windowEnd) is null ? "From and To are times such as 22:00 and 04:00."
+        : _windowDays.Count == 0 ? "Choose at least one day."
+        : WindowTime(_windowStart) == WindowTime(_windowEnd) ? "From and To differ (a To before From runs past midnight)." : null;
+
+    private static TimeOnly? WindowTime(string? text) =>
+        TimeOnly.TryParseExact(text?.Trim(), ["HH:mm", "H:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
+
+    private void ToggleDay(DayOfWeek day)
+    {
+        if (!_windowDays.Remove(day))
+            _windowDays.Add(day);
+    }
 
     // The automatic pause's fields, each said in the form's words under it.
     private string? RuleThresholdError => string.IsNullOrWhiteSpace(_ruleThreshold) ? "Required: 0-100 %."
