@@ -56,6 +56,9 @@ public sealed class Batch
     /// <summary>The rate in force for the current stretch (devices per minute).</summary>
     public int RateSegmentPerMinute { get; set; }
 
+    /// <summary>The batch this one rolls back (its devices return to the versions they came from), if it is a rollback.</summary>
+    public string? RollbackOf { get; set; }
+
     /// <summary>When the batch was last paused, and why (an operator's name, or the rule and the numbers that tripped it).</summary>
     public DateTimeOffset? PausedAt { get; set; }
     public string? PauseReason { get; set; }

@@ -104,6 +104,8 @@ internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.OwnsMany(x => x.FailureRules, r => r.ToJson());
         b.OwnsOne(x => x.Window, w => w.ToJson());
         b.Property(x => x.PauseReason).HasMaxLength(1000);
+        b.Property(x => x.RollbackOf).HasMaxLength(32);
+        b.HasIndex(x => x.RollbackOf).HasFilter("\"RollbackOf\" IS NOT NULL");
         b.Property(x => x.EditVersion).IsConcurrencyToken();
         b.Ignore(x => x.IsDynamic);
         b.Ignore(x => x.IsFinished);

@@ -62,6 +62,13 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
         return batches.OrderByDescending(b => b.CreatedAt).Select(Row).ToList();
     }
 
+    /// <summary>The rollbacks of a batch (the batches that return its devices), newest first.</summary>
+    public async Task<List<Batch>> RollbacksOfAsync(Actor actor, string batchId, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await db.Batches.AsNoTracking().VisibleTo(actor).Where(b => b.RollbackOf == batchId).OrderByDescending(b => b.CreatedAt).ToListAsync(ct);
+    }
+
     /// <summary>A package's batches, newest first, one page (from 0).</summary>
     public async Task<Page<Batch>> PageOfPackageAsync(Actor actor, string packageId, int page, int pageSize, CancellationToken ct = default)
     {

@@ -139,6 +139,7 @@ internal static class BatchCreator
             NeedConfirm = r.NeedConfirm,
             DownloadProtocol = r.DownloadProtocol,
             Tags = r.Tags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList(),
+            RollbackOf = r.RollbackOf,
             Window = r.Window is { } w ? new MaintenanceWindow { TimeZone = w.TimeZone, Days = [.. w.Days.Distinct()], Start = w.Start, End = w.End } : null,
             FailureRules = r.FailureRules.Select(x => new FailureRule { Failures = x.Failures, ThresholdPercent = x.ThresholdPercent, MinEnded = x.MinEnded, Action = x.Action }).ToList(),
             Status = planned ? BatchStatus.Planned : BatchStatus.InProgress,

@@ -30,6 +30,8 @@ public sealed record CreateBatchRequest
     public IReadOnlyList<FailureRule> FailureRules { get; init; } = [];
     /// <summary>A recurring maintenance window (ours; MaintenanceWindow.* in the API): none by default.</summary>
     public MaintenanceWindow? Window { get; init; }
+    /// <summary>Set by a rollback: the batch whose devices this one returns.</summary>
+    public string? RollbackOf { get; init; }
     public string? Name { get; init; }
     public string? Description { get; init; }
 

@@ -53,6 +53,47 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
         CommandAsync(actor, new("task.reupgrade", "update devices again", "batch", batchId, new { taskIds }),
             async (s, c) => { await OperatorCommands.ReupgradeTasksAsync(s, batchId, taskIds, c); return true; }, null, ct);
 
+    /// <summary>What rolling a batch back would do: per source version, its devices and the package that returns them (or none).</summary>
+    public async Task<List<RollbackStep>> PlanRollbackAsync(Actor actor, string batchId, CancellationToken ct = default)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        return await Rollback.PlanAsync(db, actor, batchId, ct);
+    }
+
+    /// <summary>
+    /// Rolls a batch back (RollbackOTAJob, ours): a specified-devices batch per source version that has a package,
+    /// each with the rate and safety rules given, linked to the batch. Versions without a package are answered.
+    /// </summary>
+    public async Task<RollbackResult> RollbackAsync(Actor actor, string batchId, PushRate rate, IReadOnlyList<FailureRule> rules, CancellationToken ct = default)
+    {
+        actor.Require(OperatorRole.Operator, "roll a batch back");
+        var plan = await PlanRollbackAsync(actor, batchId, ct);
+        if (plan.Count == 0)
+            throw OtaException.Conflict("NothingToRollBack", $"Batch {batchId} updated no device from a known version: there is nothing to roll back.");
+        var started = new List<(string, string)>();
+        foreach (var step in plan.Where(s => s.Package is not null))
+        {
+            var created = await CreateBatchAsync(actor, new CreateBatchRequest
+            {
+                PackageId = step.Package!.Id,
+                Target = TargetSelection.Specific,
+                DeviceNames = step.DeviceNames,
+                PushRate = rate,
+                FailureRules = rules,
+                RollbackOf = batchId,
+                Name = $"Rollback of {batchId} to {step.Version}",
+            }, ct);
+            started.Add((step.Version, created.BatchId));
+        }
+        var missing = plan.Where(s => s.Package is null).Select(s => s.Version).ToList();
+        await writer.RunAsync((s, c) =>
+        {
+            Audit.Add(s.Db, actor, s.Now, "batch.rollback", "batch", batchId, new { started = started.Select(x => new { version = x.Item1, batch = x.Item2 }), withoutPackage = missing });
+            return Task.CompletedTask;
+        }, ct);
+        return new RollbackResult(started, missing);
+    }
+
     /// <summary>Stops pushing (PauseOTAJob, ours): tasks already pushed or in upgrade carry on.</summary>
     public Task PauseBatchAsync(Actor actor, string batchId, CancellationToken ct = default) =>
         CommandAsync(actor, new("batch.pause", "pause a batch", "batch", batchId, null),

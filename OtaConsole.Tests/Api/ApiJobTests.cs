@@ -71,6 +71,23 @@ public sealed class ApiJobTests : ApiTestBase
     }
 
     [Fact]
+    public async Task RollbackOTAJob_starts_a_batch_per_version_that_has_a_package()
+    {
+        var jobId = await StaticJobAsync();
+        await C.WaitForAsync(async () => (await TasksAsync(jobId)).All(t => t.Status == OtaTaskStatus.Notified), what: "the pushes");
+        await C.Engine.ApplyDeviceEventsAsync([new OtaConsole.Core.Devices.VersionReported(new(ConsoleHost.ProductKey, "dev-000"), OtaModule.Default, "2.0.0")]);
+        // No package of 1.0.0: nothing is started, and the answer says which version lacks one.
+        var answer = (await Api.PostAsync("RollbackOTAJob", new { JobId = jobId })).Ok().Data;
+        Assert.Equal(0, answer.GetProperty("RollbackJobs").GetProperty("RollbackJob").GetArrayLength());
+        Assert.Equal("1.0.0", answer.GetProperty("VersionsWithoutFirmware").GetProperty("Version")[0].GetString());
+
+        var back = await C.PackageAsync("1.0.0");
+        var started = (await Api.PostAsync("RollbackOTAJob", new { JobId = jobId, MaximumPerMinute = 100 })).Ok().Data.GetProperty("RollbackJobs").GetProperty("RollbackJob")[0];
+        var rollback = (await BatchAsync(started.GetProperty("JobId").GetString()!))!;
+        Assert.Equal((jobId, back.Id, 100, "1.0.0"), (rollback.RollbackOf, rollback.PackageId, rollback.PushRate.PerMinute, started.GetProperty("SrcVersion").GetString()));
+    }
+
+    [Fact]
     public async Task A_safety_rule_out_of_range_is_refused_by_its_parameter_name()
     {
         var answer = await CreateStaticAsync(new { SafetyRule = new[] { new { Failures = "ALL", ThresholdPercent = "150", MinEnded = 10 } } });

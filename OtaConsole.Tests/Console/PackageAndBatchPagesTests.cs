@@ -805,6 +805,31 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task Roll_back_says_what_it_will_do_then_starts_the_rollback_and_links_the_two_batches()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(2, "1.0.0");
+        await H.PackageAsync("1.0.0", name: "back-to-1");
+        var bad = await H.PackageAsync("2.0.0");
+        var id = (await H.BatchAsync(bad.Id)).BatchId;
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await H.VersionAsync("dev-000", "2.0.0");
+        await H.VersionAsync("dev-001", "2.0.0");
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForElement("button.roll-back").Click();
+        page.WaitForAssertion(() => Assert.Contains("2 devices back to 1.0.0 with back-to-1.", page.Find(".mud-dialog").TextContent));
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Roll back").Click();
+
+        var nav = Services.GetRequiredService<NavigationManager>();
+        page.WaitForAssertion(() => Assert.DoesNotContain(id, nav.Uri));
+        var rollbackId = nav.Uri[(nav.Uri.LastIndexOf('/') + 1)..];
+        Assert.Equal(id, (await H.GetBatchAsync(rollbackId)).RollbackOf);
+        page.Render(h => h.AddChildContent<BatchDetails>(x => x.Add(t => t.BatchId, rollbackId)));
+        page.WaitForAssertion(() => Assert.Contains(id, page.Find(".rollback-of").TextContent));
+    }
+
+    [Fact]
     public async Task Sorting_by_status_follows_the_lifecycle_not_the_alphabet()
     {
         await H.ProductAsync();

@@ -111,6 +111,12 @@ internal static class JobOperations
                 await c.S.Engine.ResumeBatchAsync(c.Actor, (await Lookups.JobAsync(c)).Id, c.Ct);
                 return OtaApi.Done;
             }),
+        new("RollbackOTAJob", Group, Writes: true, "OtaConsole's own: returns the devices a batch updated to the versions they came from, a batch per version that has a ready package of it; answers the versions without one.",
+        [
+            JobId,
+            new("MaximumPerMinute", "The rollback batches' push rate; the batch's own when absent."),
+            new("SafetyRule.N.Failures, SafetyRule.N.ThresholdPercent, SafetyRule.N.MinEnded, SafetyRule.N.Action", "The rollback batches' safety rules; none when absent."),
+        ], RollbackAsync),
         new("CancelOTAStrategyByJob", Group, Writes: true, "Ends a dynamic batch's policy: no more devices join; tasks already made go on.", [JobId],
             async c =>
             {
@@ -285,6 +291,21 @@ internal static class JobOperations
         // One step: a refused value leaves the batch as it was, whatever else the call would have changed.
         await c.S.Engine.EditBatchAsync(c.Actor, job.Id, edit, ct: c.Ct);
         return OtaApi.Done;
+    }
+
+    private static async Task<object> RollbackAsync(ApiCall c)
+    {
+        var job = await Lookups.JobAsync(c);
+        var rate = c.P.Int("MaximumPerMinute", int.MinValue, int.MaxValue) is int perMinute ? PushRate.Constant(perMinute) : job.PushRate;
+        var result = await c.S.Engine.RollbackAsync(c.Actor, job.Id, rate, Rules(c), c.Ct);
+        return new
+        {
+            Data = new
+            {
+                RollbackJobs = new { RollbackJob = result.Started.Select(s => new { SrcVersion = s.Version, s.BatchId }).Select(s => new { s.SrcVersion, JobId = s.BatchId }).ToList() },
+                VersionsWithoutFirmware = new { Version = result.VersionsWithoutPackage },
+            },
+        };
     }
 
     private static async Task<object> CancelTasksByJobAsync(ApiCall c)

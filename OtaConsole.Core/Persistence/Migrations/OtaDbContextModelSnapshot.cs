@@ -352,6 +352,10 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.Property<int?>("RetryIntervalMinutes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("RollbackOf")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("ScheduleFinishTime")
                         .HasColumnType("INTEGER");
 
@@ -438,6 +442,9 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("PackageId");
+
+                    b.HasIndex("RollbackOf")
+                        .HasFilter("\"RollbackOf\" IS NOT NULL");
 
                     b.HasIndex("Status");
 

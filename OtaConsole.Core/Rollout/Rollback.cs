@@ -1,0 +1,38 @@
+using Microsoft.EntityFrameworkCore;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Security;
+
+namespace OtaConsole.Core.Rollout;
+
+/// <summary>One source version of a rollback: the devices the batch updated from it, and the package that returns them there (if any).</summary>
+public sealed record RollbackStep(string Version, IReadOnlyList<string> DeviceNames, UpdatePackage? Package);
+
+/// <summary>What a rollback did: a batch per source version that had a package, and the versions that had none.</summary>
+public sealed record RollbackResult(IReadOnlyList<(string Version, string BatchId)> Started, IReadOnlyList<string> VersionsWithoutPackage);
+
+/// <summary>
+/// Rolling a batch back (ours): the devices it updated go back to the version each came from, one batch per
+/// version, each through a package of that version (the newest ready one of the same product and module: a full
+/// package, or a differential one from the batch's version), specified devices, under a safety policy of its own.
+/// </summary>
+internal static class Rollback
+{
+    public static async Task<List<RollbackStep>> PlanAsync(OtaDbContext db, Actor actor, string batchId, CancellationToken ct)
+    {
+        var batch = await db.Batches.AsNoTracking().VisibleTo(actor).FirstOrDefaultAsync(b => b.Id == batchId, ct)
+                    ?? throw OtaException.NotFound("Job", batchId);
+        var updated = await db.Tasks.AsNoTracking().Where(t => t.BatchId == batchId && t.Status == OtaTaskStatus.Succeeded && t.SrcVersion != null)
+            .Select(t => new { t.SrcVersion, t.DeviceName }).ToListAsync(ct);
+        var versions = updated.Select(u => u.SrcVersion!).Distinct().ToList();
+        var packages = await db.Packages.AsNoTracking()
+            .Where(p => p.ProductKey == batch.ProductKey && p.ModuleName == batch.ModuleName && versions.Contains(p.DestVersion)
+                && (p.Status == PackageStatus.Verified || p.Status == PackageStatus.NoVerificationNeeded)
+                && (p.Type == PackageType.Full || p.SrcVersion == batch.DestVersion))
+            .ToListAsync(ct);
+        return updated.GroupBy(u => u.SrcVersion!).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new RollbackStep(g.Key, g.Select(u => u.DeviceName).Order(StringComparer.Ordinal).ToList(),
+                packages.Where(p => p.DestVersion == g.Key).OrderByDescending(p => p.CreatedAt).FirstOrDefault()))
+            .ToList();
+    }
+}
