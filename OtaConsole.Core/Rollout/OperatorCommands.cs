@@ -228,6 +228,8 @@ internal static class OperatorCommands
             BatchRules.ValidatePushRate(rate, errors);
         if (edit.Tags is { } tags)
             BatchRules.ValidateTags(tags, errors);
+        if (edit.FailureRules is { } rules)
+            BatchRules.ValidateFailureRules(rules, errors);
         OtaValidationException.ThrowIfAny(errors);
         var batch = await EditableAsync(scope, batchId, expectedEditVersion, ct);
         if (edit.TimeoutMinutes is not null || edit.SrcVersions is not null)
@@ -244,6 +246,8 @@ internal static class OperatorCommands
             batch.SrcVersions = [.. srcVersions];
         if (edit.Tags is { } newTags)
             batch.Tags = newTags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList();
+        if (edit.FailureRules is { } newRules)
+            batch.FailureRules = newRules.Select(r => new FailureRule { Failures = r.Failures, ThresholdPercent = r.ThresholdPercent, MinEnded = r.MinEnded, Action = r.Action }).ToList();
         Edited(scope, batch);
     }
 

@@ -52,8 +52,10 @@ public sealed record BatchEdit
     public int? TimeoutMinutes { get; init; }
     public IReadOnlyList<string>? SrcVersions { get; init; }
     public IReadOnlyList<BatchTag>? Tags { get; init; }
+    /// <summary>The safety rules, all of them (an empty list removes them); judged from the next step on.</summary>
+    public IReadOnlyList<FailureRule>? FailureRules { get; init; }
 
-    public bool IsEmpty => PushRate is null && TimeoutMinutes is null && SrcVersions is null && Tags is null;
+    public bool IsEmpty => PushRate is null && TimeoutMinutes is null && SrcVersions is null && Tags is null && FailureRules is null;
 }
 
 /// <summary>Why a device a batch's scope reaches gets no task.</summary>

@@ -56,6 +56,13 @@ public sealed class ApiJobTests : ApiTestBase
         (await Api.PostAsync("ResumeOTAJob", new { JobId = jobId })).Ok();
         Assert.Equal("IN_PROGRESS", (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data.GetProperty("JobStatus").GetString());
         (await Api.PostAsync("ResumeOTAJob", new { JobId = jobId })).Refused(400, "JobNotPaused");
+
+        // The rules change while it runs, and go.
+        (await Api.PostAsync("UpdateOTAJob", new { JobId = jobId, SafetyRule = new[] { new { Failures = "TIMED_OUT", ThresholdPercent = "20", MinEnded = 5, Action = "CANCEL" } } })).Ok();
+        var changed = (await BatchAsync(jobId))!.FailureRules.Single();
+        Assert.Equal((FailureKind.TimedOut, 20m, 5, RuleAction.Cancel), (changed.Failures, changed.ThresholdPercent, changed.MinEnded, changed.Action));
+        (await Api.PostAsync("UpdateOTAJob", new { JobId = jobId, ClearSafetyRules = true })).Ok();
+        Assert.Empty((await BatchAsync(jobId))!.FailureRules);
     }
 
     [Fact]

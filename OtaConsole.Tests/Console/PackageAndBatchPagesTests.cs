@@ -830,6 +830,26 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task The_automatic_pause_of_a_running_batch_is_edited_in_Batch_information()
+    {
+        var id = await BatchAsync();
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+        page.WaitForElement(".mud-tab");
+        page.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Batch information")).Click();
+        page.WaitForElement("button.edit-rate").Click();
+
+        page.WaitForElement(".auto-pause input").Change(true);
+        page.WaitForElement(".rule-threshold input").Input("10");
+        page.Find(".rule-min-ended input").Input("20");
+        page.Find("button.save-batch").Click();
+
+        page.WaitForAssertion(() => Assert.Single(H.GetBatchAsync(id).Result.FailureRules));
+        var rule = (await H.GetBatchAsync(id)).FailureRules.Single();
+        Assert.Equal((10m, 20), (rule.ThresholdPercent, rule.MinEnded));
+        page.WaitForAssertion(() => Assert.Contains("pause when failures ≥ 10 % of at least 20 ended updates", page.Find(".batch-rules").TextContent));
+    }
+
+    [Fact]
     public async Task Sorting_by_status_follows_the_lifecycle_not_the_alphabet()
     {
         await H.ProductAsync();

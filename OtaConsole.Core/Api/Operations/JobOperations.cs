@@ -83,6 +83,8 @@ internal static class JobOperations
             new("TimeoutInMinutes", "1-1440."),
             new("SrcVersionList.N", "A dynamic batch's new source versions (1-10)."),
             new("Tags.N.Key / Tags.N.Value", "The batch's tags, all of them (Tag.N is taken too)."),
+            new("SafetyRule.N.*", "OtaConsole's own: the batch's safety rules, all of them (as on creation)."),
+            new("ClearSafetyRules", "OtaConsole's own: true removes the batch's safety rules."),
         ], UpdateJobAsync),
         new("QueryOTAJob", Group, Writes: false, "Every option and the status of a batch.", [JobId],
             async c => new { Data = await JobInfoAsync(c, await Lookups.JobAsync(c)) }),
@@ -285,7 +287,8 @@ internal static class JobOperations
         var timeout = c.P.Int("TimeoutInMinutes", BatchRules.MinTimeoutMinutes, BatchRules.MaxTimeoutMinutes);
         List<string>? srcVersions = c.P.HasList("SrcVersionList") ? c.P.List("SrcVersionList", BatchRules.MaxSrcVersions) : null;
         List<BatchTag>? tags = c.P.HasList("Tags") ? c.P.Tags("Tags") : c.P.HasList("Tag") ? c.P.Tags() : null;
-        var edit = new BatchEdit { PushRate = rate, TimeoutMinutes = timeout, SrcVersions = srcVersions, Tags = tags };
+        List<FailureRule>? rules = c.P.Bool("ClearSafetyRules") == true ? [] : c.P.HasList("SafetyRule") ? Rules(c) : null;
+        var edit = new BatchEdit { PushRate = rate, TimeoutMinutes = timeout, SrcVersions = srcVersions, Tags = tags, FailureRules = rules };
         if (edit.IsEmpty)
             throw ApiException.Missing("MaximumPerMinute");
         // One step: a refused value leaves the batch as it was, whatever else the call would have changed.

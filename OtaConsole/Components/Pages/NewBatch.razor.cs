@@ -53,11 +53,7 @@ public sealed partial class NewBatch : IDisposable
     private string? _windowEnd = "04:00";
     private string? _windowZone;
     private static readonly DayOfWeek[] WeekDays = [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday, DayOfWeek.Saturday, DayOfWeek.Sunday];
-    private bool _autoPause;
-    private FailureKind _ruleFailures = FailureKind.All;
-    private RuleAction _ruleAction = RuleAction.Pause;
-    private string? _ruleThreshold = "5";
-    private string? _ruleMinEnded = "100";
+    private FailureRuleEditor? _rule;
 
     private BatchPreview? _preview;
     /// <summary>The form as it was when the preview was asked for; a change starts the debounce again.</summary>
@@ -134,9 +130,7 @@ public sealed partial class NewBatch : IDisposable
         Window = _windowed && WindowTimesError is null
             ? new MaintenanceWindow { TimeZone = string.IsNullOrWhiteSpace(_windowZone) ? Clock.Zone.Id : _windowZone.Trim(), Days = [.. _windowDays], Start = WindowTime(_windowStart)!.Value, End = WindowTime(_windowEnd)!.Value }
             : null,
-        FailureRules = _autoPause && RuleThresholdError is null && RuleMinEndedError is null
-            ? [new FailureRule { Failures = _ruleFailures, ThresholdPercent = Percent(_ruleThreshold)!.Value, MinEnded = Whole(_ruleMinEnded)!.Value, Action = _ruleAction }]
-            : [],
+        FailureRules = _rule?.Current is { } rule ? [rule] : [],
         Name = string.IsNullOrWhiteSpace(_name) ? null : _name.Trim(),
         Description = string.IsNullOrWhiteSpace(_description) ? null : _description,
     };
@@ -184,11 +178,12 @@ public sealed partial class NewBatch : IDisposable
     // The editors' callbacks re-render this page, which is all the preview needs to notice them.
     private void RateChanged(PushRate _) { }
     private void TagsChanged(IReadOnlyList<BatchTag> _) { }
+    private void RuleChanged(FailureRule? _) { }
 
     public void Dispose() => _debounce?.Cancel();
 
     /// <summary>The push rate and tags fields each say what is wrong with them; until they are right there is nothing to preview or start.</summary>
-    private bool EditorsValid => (_rate?.IsValid ?? true) && (_tags?.IsValid ?? true) && (!_autoPause || (RuleThresholdError is null && RuleMinEndedError is null))
+    private bool EditorsValid => (_rate?.IsValid ?? true) && (_tags?.IsValid ?? true) && (_rule?.IsValid ?? true)
         && (!_windowed || WindowTimesError is null);
 
     // The window's times and days, said in the form's words; its zone is checked by the core (beside its field).
@@ -205,21 +200,6 @@ public sealed partial class NewBatch : IDisposable
         if (!_windowDays.Remove(day))
             _windowDays.Add(day);
     }
-
-    // The automatic pause's fields, each said in the form's words under it.
-    private string? RuleThresholdError => string.IsNullOrWhiteSpace(_ruleThreshold) ? "Required: 0-100 %."
-        : Percent(_ruleThreshold) is not { } p ? "A number: 0-100 %, 2 decimals at most."
-        : p is < 0 or > 100 || decimal.Round(p, 2) != p ? "0-100 %, 2 decimals at most." : null;
-
-    private string? RuleMinEndedError => string.IsNullOrWhiteSpace(_ruleMinEnded) ? "Required: 1-1,000,000."
-        : Whole(_ruleMinEnded) is not { } n ? "A whole number: 1-1,000,000."
-        : n is < 1 or > Core.Validation.BatchRules.MaxRuleMinEnded ? "1-1,000,000." : null;
-
-    private static decimal? Percent(string? text) =>
-        decimal.TryParse(text?.Trim(), NumberStyles.Number, CultureInfo.InvariantCulture, out var d) ? d : null;
-
-    private static int? Whole(string? text) =>
-        int.TryParse(text?.Trim().Replace(",", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static string Fingerprint(CreateBatchRequest r) => System.Text.Json.JsonSerializer.Serialize(r);
 
