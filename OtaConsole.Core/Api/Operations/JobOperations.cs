@@ -305,7 +305,7 @@ internal static class JobOperations
         {
             Data = new
             {
-                RollbackJobs = new { RollbackJob = result.Started.Select(s => new { SrcVersion = s.Version, s.BatchId }).Select(s => new { s.SrcVersion, JobId = s.BatchId }).ToList() },
+                RollbackJobs = new { RollbackJob = result.Started.Select(s => new { SrcVersion = s.Version, JobId = s.BatchId }).ToList() },
                 VersionsWithoutFirmware = new { Version = result.VersionsWithoutPackage },
             },
         };

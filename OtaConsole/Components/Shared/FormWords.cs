@@ -76,6 +76,10 @@ public static class FormWords
         return text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
     }
 
+    /// <summary>A whole number as an operator types it (12,600 or 12600, a sign allowed so "-5" is said to be out of range); null if it is none.</summary>
+    public static int? Whole(string? text) =>
+        int.TryParse(text?.Trim().Replace(",", "", StringComparison.Ordinal), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+
     /// <summary>"Push rate: The push rate is 10-100000 devices per minute." for a list of what is wrong, one line each.</summary>
     public static string Line(FieldError e) => $"{Label(e.Field)}: {Message(e)}";
 }
