@@ -64,7 +64,8 @@ public sealed class OperatorTimeTests : ConsoleTestContext
         page.WaitForElement(".scheduled input").Change(true);
         H.Time.Advance(TimeSpan.FromHours(2)); // the default start (18:00 Tokyo) is past now
 
-        page.Find("button.preview-button").Click();
+        // The advance also fires the form's debounced preview, which may re-render the button under the click.
+        await page.InvokeAsync(() => page.Find("button.preview-button").Click());
 
         page.WaitForAssertion(() => Assert.Equal("The start is 5 minutes to 7 days from now: between 2026-11-27 19:05:00 UTC+9 and 2026-12-04 19:00:00 UTC+9.",
             page.Find(".schedule-error").TextContent.Trim()));
