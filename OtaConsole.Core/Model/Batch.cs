@@ -36,6 +36,10 @@ public sealed class Batch
     public List<FailureRule> FailureRules { get; set; } = [];
     /// <summary>Pushes only inside this recurring window (and the schedule's start and finish); none: at any time.</summary>
     public MaintenanceWindow? Window { get; set; }
+    /// <summary>The safety policy's waves, in order, each with its progress; none: the whole batch is one wave.</summary>
+    public List<RolloutWave> Waves { get; set; } = [];
+    /// <summary>The wave being pushed (1-based): its tasks and those of earlier waves may be pushed. 0 when the batch has no waves.</summary>
+    public int CurrentWave { get; set; }
 
     public BatchStatus Status { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -76,6 +80,63 @@ public sealed class Batch
     public bool CanResume => Status == BatchStatus.Paused;
     /// <summary>Started and not ended: running, or paused.</summary>
     public bool IsActive => Status is BatchStatus.InProgress or BatchStatus.Paused;
+
+    public bool HasWaves => Waves.Count > 0;
+    /// <summary>The wave being pushed, if the batch has waves.</summary>
+    public RolloutWave? Current => CurrentWave > 0 && CurrentWave <= Waves.Count ? Waves[CurrentWave - 1] : null;
+    /// <summary>The current wave met its success condition and the next one waits for an operator's Start next wave.</summary>
+    public bool CanStartNextWave => Status == BatchStatus.InProgress && Current is { PassedAt: not null } && CurrentWave < Waves.Count && Waves[CurrentWave].NeedsApproval;
+}
+
+/// <summary>How a wave's share of the batch's devices is given.</summary>
+public enum WaveSize
+{
+    /// <summary>A percentage of the batch's tasks (rounded up, at least one).</summary>
+    Percent,
+    Count,
+    /// <summary>The batch's devices in one device group (and its sub-groups).</summary>
+    Group,
+    /// <summary>Every device no earlier wave took: the last wave always is this.</summary>
+    Rest,
+}
+
+/// <summary>
+/// One wave of a batch (OtaConsole's own, as hawkBit's rollout groups): a share of the batch's devices, pushed at the
+/// batch's rate once the wave before it passed. A wave passes when at least <see cref="SuccessPercent"/> of its tasks
+/// succeeded and <see cref="SoakMinutes"/> have gone by since its last push; the next wave then starts by itself, or
+/// when an operator approves it if it <see cref="NeedsApproval"/>. Its progress is kept here by the engine.
+/// </summary>
+public sealed class RolloutWave
+{
+    public WaveSize Size { get; set; }
+    /// <summary>For <see cref="WaveSize.Percent"/>: 0.001-100 % of the batch's tasks.</summary>
+    public decimal? Percent { get; set; }
+    public int? Count { get; set; }
+    public string? GroupId { get; set; }
+    /// <summary>0-100 %: the share of this wave's tasks that must succeed before the next wave starts.</summary>
+    public decimal SuccessPercent { get; set; } = 100;
+    /// <summary>Minutes to wait after the wave's last push before judging it passed (0-10,080).</summary>
+    public int SoakMinutes { get; set; }
+    /// <summary>This wave starts only on an operator's Start next wave (the first wave starts with the batch).</summary>
+    public bool NeedsApproval { get; set; }
+
+    public TaskCounts Counts { get; set; } = new();
+    public DateTimeOffset? StartedAt { get; set; }
+    /// <summary>Who started it: the safety policy, or the operator who approved it.</summary>
+    public string? StartedBy { get; set; }
+    public DateTimeOffset? LastPushAt { get; set; }
+    public DateTimeOffset? PassedAt { get; set; }
+
+    /// <summary>When the soak after the last push is over (null before the wave pushed anything).</summary>
+    public DateTimeOffset? SoakEndsAt => (LastPushAt ?? StartedAt)?.AddMinutes(SoakMinutes);
+
+    public string Describe(IReadOnlyDictionary<string, string>? groupNames = null) => Size switch
+    {
+        WaveSize.Percent => $"{Percent?.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} %",
+        WaveSize.Count => $"{Count:N0} devices",
+        WaveSize.Group => $"group {(GroupId is not null && groupNames?.GetValueOrDefault(GroupId) is { } n ? n : GroupId)}",
+        _ => "the rest",
+    };
 }
 
 /// <summary>
@@ -89,6 +150,8 @@ public sealed class MaintenanceWindow
     public List<DayOfWeek> Days { get; set; } = [];
     public TimeOnly Start { get; set; }
     public TimeOnly End { get; set; }
+
+    public MaintenanceWindow Copy() => new() { TimeZone = TimeZone, Days = [.. Days.Distinct()], Start = Start, End = End };
 
     public override string ToString() =>
         $"{(Days.Count == 7 ? "every day" : string.Join(", ", Days.Order().Select(d => d.ToString()[..3])))} {Start:HH\\:mm}-{End:HH\\:mm} ({TimeZone})";
@@ -120,6 +183,8 @@ public enum FailureKind
 public sealed class FailureRule
 {
     public FailureKind Failures { get; set; }
+    /// <summary>Over the whole batch (default), or over each wave on its own.</summary>
+    public RuleScope Scope { get; set; }
     /// <summary>0 (any failure) to 100, up to 2 decimals.</summary>
     public decimal ThresholdPercent { get; set; }
     /// <summary>Ended updates (succeeded or failed) before the rule applies; at least 1.</summary>
@@ -127,10 +192,20 @@ public sealed class FailureRule
     /// <summary>Pause (default), or cancel the batch: what has not been pushed is cancelled; what is in upgrade finishes.</summary>
     public RuleAction Action { get; set; }
 
+    public FailureRule Copy() => (FailureRule)MemberwiseClone();
+
     public override string ToString() =>
         $"{(Failures switch { FailureKind.UpdateFailed => "updates failed on the device", FailureKind.UnexpectedVersion => "unexpected versions", FailureKind.TimedOut => "timeouts", _ => "failures" })} " +
         $"≥ {ThresholdPercent.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} % of at least {MinEnded:N0} ended updates" +
-        (Action == RuleAction.Cancel ? ", then cancel" : "");
+        (Scope == RuleScope.Wave ? " in a wave" : "") + (Action == RuleAction.Cancel ? ", then cancel" : "");
+}
+
+/// <summary>Which ended updates a failure rule is judged on.</summary>
+public enum RuleScope
+{
+    Batch,
+    /// <summary>Each wave's own ended updates: a bad first wave trips the rule before the batch's numbers would.</summary>
+    Wave,
 }
 
 /// <summary>A batch tag; delivered to devices in the notice's extData.</summary>

@@ -16,6 +16,8 @@ public sealed class UpdateTask
     /// <summary>The device's version of the module when the task was made (or first reported), if known.</summary>
     public string? SrcVersion { get; internal set; }
     public required string DestVersion { get; set; }
+    /// <summary>The batch's wave this task belongs to (1-based), fixed when the batch is made; 0 when it has none.</summary>
+    public int Wave { get; set; }
 
     public OtaTaskStatus Status { get; internal set; }
     public QueueReason QueueReason { get; internal set; }

@@ -21,10 +21,10 @@ internal sealed class EngineStore(OtaDbContext db)
         "\"Status\",\"QueueReason\",\"Progress\",\"FailureCode\",\"FailureReason\",\"RetryAttempts\"," +
         "\"TimeoutMinutes\",\"RetryIntervalMinutes\",\"RetryCount\",\"RetryDueAt\",\"TimeoutAt\"," +
         "\"CreatedAt\",\"PushedAt\",\"FirstProgressAt\",\"EndedAt\",\"ModifiedAt\"," +
-        "\"NoticeDueAt\",\"LastResentAt\",\"Renotices\",\"ReconnectsSinceNotice\",\"UndeliveredNotices\",\"RedeliveryDue\"";
+        "\"NoticeDueAt\",\"LastResentAt\",\"Renotices\",\"ReconnectsSinceNotice\",\"UndeliveredNotices\",\"RedeliveryDue\",\"Wave\"";
 
     private const string InsertTaskSql =
-        "INSERT INTO \"Tasks\" (" + TaskColumns + ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31)";
+        "INSERT INTO \"Tasks\" (" + TaskColumns + ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32)";
 
     // Only the fields the state machine changes.
     private const string UpdateTaskSql =
@@ -144,6 +144,7 @@ internal sealed class EngineStore(OtaDbContext db)
             cmd.Bind(24, t.EndedAt);
             cmd.Bind(25, t.ModifiedAt);
             BindNotice(cmd, 26, t);
+            cmd.Bind(32, t.Wave);
             cmd.Execute();
         }
     }
@@ -281,6 +282,7 @@ internal sealed class EngineStore(OtaDbContext db)
         ReconnectsSinceNotice = r.GetInt32(28),
         UndeliveredNotices = r.GetInt32(29),
         RedeliveryDue = r.GetBoolean(30),
+        Wave = r.GetInt32(31),
     };
 
     private static string? Str(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);

@@ -103,6 +103,16 @@ internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.OwnsMany(x => x.Tags, t => t.ToJson());
         b.OwnsMany(x => x.FailureRules, r => r.ToJson());
         b.OwnsOne(x => x.Window, w => w.ToJson());
+        b.OwnsMany(x => x.Waves, w =>
+        {
+            w.ToJson();
+            w.OwnsOne(x => x.Counts, c =>
+            {
+                c.Ignore(x => x.Total);
+                c.Ignore(x => x.Unfinished);
+            });
+            w.Ignore(x => x.SoakEndsAt);
+        });
         b.Property(x => x.PauseReason).HasMaxLength(1000);
         b.Property(x => x.RollbackOf).HasMaxLength(32);
         b.HasIndex(x => x.RollbackOf).HasFilter("\"RollbackOf\" IS NOT NULL");
@@ -114,6 +124,9 @@ internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.Ignore(x => x.CanPause);
         b.Ignore(x => x.CanResume);
         b.Ignore(x => x.IsActive);
+        b.Ignore(x => x.HasWaves);
+        b.Ignore(x => x.Current);
+        b.Ignore(x => x.CanStartNextWave);
     }
 }
 
@@ -132,8 +145,9 @@ internal sealed class UpdateTaskConfiguration : IEntityTypeConfiguration<UpdateT
     public void Configure(EntityTypeBuilder<UpdateTask> b)
     {
         b.ToTable("Tasks");
-        // Device list by status (and the scheduler's "waiting for a slot" in push order).
-        b.HasIndex(t => new { t.BatchId, t.Status, t.QueueReason, t.Id });
+        // Device list by status, and the scheduler's "waiting for a slot" in push order: wave by wave, so a batch
+        // whose current wave is pushed reads nothing of its later waves' tasks.
+        b.HasIndex(t => new { t.BatchId, t.Status, t.QueueReason, t.Wave, t.Id });
         // Device list by name (its default order, and name search: the index covers the filter) and by last update.
         b.HasIndex(t => new { t.BatchId, t.DeviceName });
         b.HasIndex(t => new { t.BatchId, t.ModifiedAt });

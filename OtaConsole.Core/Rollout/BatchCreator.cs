@@ -51,12 +51,15 @@ internal static class BatchCreator
             DeviceName = n.Length <= BatchRules.MaxUnknownNameLength ? n : n[..BatchRules.MaxUnknownNameLength],
         }));
         var planned = batch.Status == BatchStatus.Planned;
-        foreach (var c in resolution.Candidates)
+        var verdicts = resolution.Candidates.Select(c => TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), batch)).ToList();
+        var waves = await WavesOfAsync(scope.Db, batch, resolution.Candidates, verdicts, ct);
+        for (var i = 0; i < resolution.Candidates.Count; i++)
         {
-            var verdict = TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), batch);
+            var (c, verdict) = (resolution.Candidates[i], verdicts[i]);
             foreach (var old in verdict.ToOverwrite)
                 TaskStateMachine.Cancel(old, $"overwritten by batch {batch.Id}", scope.Changes);
             var task = NewTask(batch, package, c.DeviceId, c.DeviceName, c.Version);
+            task.Wave = waves?[i] ?? 0;
             TaskStateMachine.Start(task, new QueueContext(planned, c.Online, batch.NeedPush), batch.NeedConfirm, verdict.BusyWith, scope.Changes);
         }
 
@@ -70,6 +73,16 @@ internal static class BatchCreator
             package.ModifiedAt = scope.Now;
         }
         return new BatchCreated(batch.Id, preview, batch.CreatedAt);
+    }
+
+    /// <summary>Each candidate's wave, when the batch has waves.</summary>
+    private static async Task<int[]?> WavesOfAsync(OtaDbContext db, Batch batch, List<Candidate> candidates, List<TaskConflicts.Verdict> verdicts, CancellationToken ct)
+    {
+        if (!batch.HasWaves)
+            return null;
+        var busy = Enumerable.Range(0, candidates.Count).Where(i => verdicts[i].BusyWith is not null).ToHashSet();
+        var (groupOf, trees) = await Waves.GroupsAsync(db, batch.ProductKey, batch.Waves, ct);
+        return Waves.Split(batch.Waves, candidates.Select(c => c.DeviceId).ToList(), busy, groupOf, trees);
     }
 
     /// <summary>The new task for one device, carrying the batch's policy as it is now.</summary>
@@ -140,8 +153,16 @@ internal static class BatchCreator
             DownloadProtocol = r.DownloadProtocol,
             Tags = r.Tags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList(),
             RollbackOf = r.RollbackOf,
-            Window = r.Window is { } w ? new MaintenanceWindow { TimeZone = w.TimeZone, Days = [.. w.Days.Distinct()], Start = w.Start, End = w.End } : null,
-            FailureRules = r.FailureRules.Select(x => new FailureRule { Failures = x.Failures, ThresholdPercent = x.ThresholdPercent, MinEnded = x.MinEnded, Action = x.Action }).ToList(),
+            Window = r.Window?.Copy(),
+            FailureRules = r.FailureRules.Select(x => x.Copy()).ToList(),
+            Waves = r.Waves.Select((w, i) => new RolloutWave
+            {
+                Size = w.Size, Percent = w.Percent, Count = w.Count, GroupId = w.GroupId,
+                SuccessPercent = w.SuccessPercent, SoakMinutes = w.SoakMinutes, NeedsApproval = i > 0 && w.NeedsApproval,
+                StartedAt = i == 0 && !planned ? now : null,
+                StartedBy = i == 0 ? "batch start" : null,
+            }).ToList(),
+            CurrentWave = r.Waves.Count > 0 ? 1 : 0,
             Status = planned ? BatchStatus.Planned : BatchStatus.InProgress,
             CreatedAt = now,
             ModifiedAt = now,

@@ -13,6 +13,8 @@ internal static class BatchLifecycle
     {
         batch.Status = BatchStatus.InProgress;
         batch.StartedAt = scope.Now;
+        if (batch.Current is { StartedAt: null } first)
+            first.StartedAt = scope.Now;
         Touch(scope, batch);
         PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
     }
@@ -69,7 +71,7 @@ internal static class BatchLifecycle
         foreach (var (batchId, delta) in scope.Changes.TakeDeltas())
         {
             var batch = await scope.BatchAsync(batchId, ct);
-            delta.ApplyTo(batch);
+            delta.ApplyTo(batch, scope.Now);
             scope.TouchedBatches.Add(batchId);
             // The safety rules are judged when ended updates grow and some failed, in the step that brought them:
             // the pause is committed with the report that tripped it, before the next tick could push anyone else.
@@ -82,7 +84,7 @@ internal static class BatchLifecycle
             await Quarantine.JudgeAsync(scope, ct);
         // A rule whose action is Cancel cancelled tasks: their counters follow in the same step.
         foreach (var (batchId, delta) in scope.Changes.TakeDeltas())
-            delta.ApplyTo(await scope.BatchAsync(batchId, ct));
+            delta.ApplyTo(await scope.BatchAsync(batchId, ct), scope.Now);
 
         foreach (var batch in scope.LoadedBatches.Where(b => scope.TouchedBatches.Contains(b.Id)).ToList())
         {

@@ -175,12 +175,17 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
         return pushed.Count == 1 ? pushed[0] : null;
     }
 
+    private static bool MayHandOut(Batch batch, UpdateTask task, DateTimeOffset now) =>
+        batch.Status != BatchStatus.Paused && task.Wave <= batch.CurrentWave
+        && (batch.Window is not { } window || MaintenanceWindows.IsOpen(window, now));
+
     private static async Task AnswerRequestAsync(WriteScope scope, DeviceState device, FirmwareRequested f, CancellationToken ct)
     {
         var task = FindTask(device, f.Module);
         UpdateNotice? notice = null;
-        // A paused batch hands out nothing new, asked or not: the device is told there is no update for now.
-        if (task is not null && task.Status == OtaTaskStatus.Queued && (await scope.BatchAsync(task.BatchId, ct)).Status == BatchStatus.Paused)
+        // A queued task is handed out on asking only when it could be pushed: not while its batch is paused, outside its
+        // maintenance window, or before its wave; the device is told there is no update for now.
+        if (task is not null && task.Status == OtaTaskStatus.Queued && !MayHandOut(await scope.BatchAsync(task.BatchId, ct), task, scope.Now))
             task = null;
         // Nor does a quarantined device get a new update by asking for it.
         if (task is not null && task.Status == OtaTaskStatus.Queued && await scope.Db.Devices.AnyAsync(d => d.Id == task.DeviceId && d.QuarantinedUntil > scope.Now, ct))

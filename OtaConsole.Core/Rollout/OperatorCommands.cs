@@ -230,8 +230,12 @@ internal static class OperatorCommands
             BatchRules.ValidateTags(tags, errors);
         if (edit.FailureRules is { } rules)
             BatchRules.ValidateFailureRules(rules, errors);
+        if (edit.Window is { } window)
+            BatchRules.ValidateWindow(window, errors);
         OtaValidationException.ThrowIfAny(errors);
         var batch = await EditableAsync(scope, batchId, expectedEditVersion, ct);
+        if (edit.WaveGates is { } gates)
+            ValidateWaveGates(batch, gates);
         if (edit.TimeoutMinutes is not null || edit.SrcVersions is not null)
             await ValidatePolicyAsync(scope, batch, edit.TimeoutMinutes, edit.SrcVersions, ct);
 
@@ -247,8 +251,51 @@ internal static class OperatorCommands
         if (edit.Tags is { } newTags)
             batch.Tags = newTags.Select(t => new BatchTag { Key = t.Key, Value = t.Value }).ToList();
         if (edit.FailureRules is { } newRules)
-            batch.FailureRules = newRules.Select(r => new FailureRule { Failures = r.Failures, ThresholdPercent = r.ThresholdPercent, MinEnded = r.MinEnded, Action = r.Action }).ToList();
+            batch.FailureRules = newRules.Select(r => r.Copy()).ToList();
+        if (edit.WaveGates is { } newGates)
+        {
+            for (var i = 0; i < newGates.Count; i++)
+            {
+                batch.Waves[i].SuccessPercent = newGates[i].SuccessPercent;
+                batch.Waves[i].SoakMinutes = newGates[i].SoakMinutes;
+                batch.Waves[i].NeedsApproval = i > 0 && newGates[i].NeedsApproval;
+            }
+        }
+        if (edit.ClearWindow)
+            batch.Window = null;
+        else if (edit.Window is { } newWindow)
+            batch.Window = newWindow.Copy();
         Edited(scope, batch);
+    }
+
+    private static void ValidateWaveGates(Batch batch, IReadOnlyList<WaveGate> gates)
+    {
+        var errors = new List<FieldError>();
+        if (gates.Count != batch.Waves.Count)
+            errors.Add(new("Wave.N", batch.HasWaves
+                ? $"give the gate of each of the batch's {batch.Waves.Count} waves; their sizes are fixed once the devices are split."
+                : "this batch has no waves; they are set when a batch is created."));
+        else
+            BatchRules.ValidateWaves(batch.Waves.Zip(gates, (w, g) => new RolloutWave
+            {
+                Size = w.Size, Percent = w.Percent, Count = w.Count, GroupId = w.GroupId,
+                SuccessPercent = g.SuccessPercent, SoakMinutes = g.SoakMinutes, NeedsApproval = g.NeedsApproval,
+            }).ToList(), true, errors);
+        OtaValidationException.ThrowIfAny(errors);
+    }
+
+    /// <summary>An operator approves the next wave, once the current one has passed.</summary>
+    public static async Task<int> StartNextWaveAsync(WriteScope scope, string batchId, string by, CancellationToken ct)
+    {
+        var batch = await scope.BatchAsync(batchId, ct);
+        if (!batch.CanStartNextWave)
+            throw OtaException.Conflict("JobWaveNotReady", !batch.HasWaves ? $"Batch {batch.Id} has no waves."
+                : batch.Status != BatchStatus.InProgress ? $"Batch {batch.Id} is {batch.Status}; a wave starts only while it is In upgrade."
+                : batch.CurrentWave >= batch.Waves.Count ? $"Batch {batch.Id} is on its last wave."
+                : batch.Current!.PassedAt is null ? $"Wave {batch.CurrentWave} of batch {batch.Id} has not met its success condition yet ({Waves.SuccessPercent(batch.Current.Counts)} % succeeded of {batch.Current.SuccessPercent} % needed)."
+                : $"Wave {batch.CurrentWave + 1} of batch {batch.Id} starts by itself.");
+        Waves.Start(scope, batch, batch.CurrentWave + 1, by);
+        return batch.CurrentWave;
     }
 
     private static async Task ValidatePolicyAsync(WriteScope scope, Batch batch, int? timeoutMinutes, IReadOnlyList<string>? srcVersions, CancellationToken ct)

@@ -22,6 +22,7 @@ internal static class PushScheduler
         await FireRetriesAsync(scope, ct);
         await FireNoticesAsync(scope, ct);
         await Quarantine.ReleaseDueAsync(scope, ct);
+        await Waves.AdvanceAsync(scope, ct);
         await PushAsync(scope, ct);
     }
 
@@ -131,11 +132,14 @@ internal static class PushScheduler
                 continue;
 
             var id = batch.Id;
-            // A quarantined device's task is passed over, and pushed in its turn once the device is released.
+            // Only the current wave and those before it (a task of an earlier wave whose device came online late);
+            // in wave order, so the index walk stops at the current wave. A quarantined device's task is passed
+            // over, and pushed in its turn once the device is released.
+            var wave = batch.CurrentWave;
             var tasks = await scope.LoadTasksAsync(scope.Db.Tasks
-                .Where(t => t.BatchId == id && t.Status == OtaTaskStatus.Queued && t.QueueReason == QueueReason.WaitingForSlot
+                .Where(t => t.BatchId == id && t.Status == OtaTaskStatus.Queued && t.QueueReason == QueueReason.WaitingForSlot && t.Wave <= wave
                     && !scope.Db.Devices.Any(d => d.Id == t.DeviceId && d.QuarantinedUntil > now))
-                .OrderBy(t => t.Id).Take((int)due), ct);
+                .OrderBy(t => t.Wave).ThenBy(t => t.Id).Take((int)due), ct);
             foreach (var t in tasks)
                 TaskStateMachine.Push(t, scope.Changes);
             // Allowance nobody used is not banked: a crowd that comes online later is still paced.

@@ -30,6 +30,8 @@ public sealed record CreateBatchRequest
     public IReadOnlyList<FailureRule> FailureRules { get; init; } = [];
     /// <summary>A recurring maintenance window (ours; MaintenanceWindow.* in the API): none by default.</summary>
     public MaintenanceWindow? Window { get; init; }
+    /// <summary>The safety policy's waves (ours; Wave.N.* in the API), the last one the rest: none by default.</summary>
+    public IReadOnlyList<RolloutWave> Waves { get; init; } = [];
     /// <summary>Set by a rollback: the batch whose devices this one returns.</summary>
     public string? RollbackOf { get; init; }
     public string? Name { get; init; }
@@ -54,9 +56,18 @@ public sealed record BatchEdit
     public IReadOnlyList<BatchTag>? Tags { get; init; }
     /// <summary>The safety rules, all of them (an empty list removes them); judged from the next step on.</summary>
     public IReadOnlyList<FailureRule>? FailureRules { get; init; }
+    /// <summary>Each wave's gate, for every wave in order (their sizes are fixed once the devices are split).</summary>
+    public IReadOnlyList<WaveGate>? WaveGates { get; init; }
+    /// <summary>A new maintenance window, from the next tick on; <see cref="ClearWindow"/> removes it.</summary>
+    public MaintenanceWindow? Window { get; init; }
+    public bool ClearWindow { get; init; }
 
-    public bool IsEmpty => PushRate is null && TimeoutMinutes is null && SrcVersions is null && Tags is null && FailureRules is null;
+    public bool IsEmpty => PushRate is null && TimeoutMinutes is null && SrcVersions is null && Tags is null && FailureRules is null
+        && WaveGates is null && Window is null && !ClearWindow;
 }
+
+/// <summary>What lets the next wave start after a wave, as it can be changed while the batch runs.</summary>
+public sealed record WaveGate(decimal SuccessPercent, int SoakMinutes, bool NeedsApproval);
 
 /// <summary>Why a device a batch's scope reaches gets no task.</summary>
 public enum SkipReason

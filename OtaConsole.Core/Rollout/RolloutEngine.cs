@@ -104,6 +104,11 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
         CommandAsync(actor, new("batch.resume", "resume a batch", "batch", batchId, null),
             async (s, c) => { await OperatorCommands.ResumeBatchAsync(s, batchId, c); return true; }, null, ct);
 
+    /// <summary>Starts the next wave of a batch whose current wave passed and whose next one waits for approval (StartNextOTAJobWave, ours).</summary>
+    public Task<int> StartNextWaveAsync(Actor actor, string batchId, CancellationToken ct = default) =>
+        CommandAsync(actor, new("batch.wave-approve", "start the next wave", "batch", batchId, null),
+            (s, c) => OperatorCommands.StartNextWaveAsync(s, batchId, actor.Name, c), null, ct);
+
     /// <summary>An operator lets a quarantined device take updates again before its cooling time is over.</summary>
     public Task ReleaseQuarantineAsync(Actor actor, string productKey, string deviceName, CancellationToken ct = default) =>
         CommandAsync(actor, new("device.release", "release a device from quarantine", "device", $"{productKey}/{deviceName}", null),

@@ -18,31 +18,44 @@ internal static class SafetyRules
         if (batch.Status != BatchStatus.InProgress || batch.FailureRules.Count == 0
             || batch.Counts.Succeeded + batch.Counts.Failed < batch.FailureRules.Min(r => Math.Max(1, r.MinEnded)))
             return;
-        var byCode = await FailedByCodeAsync(scope, batch, ct);
-        var ended = batch.Counts.Succeeded + batch.Counts.Failed - byCode.GetValueOrDefault(FailureCodes.DeviceBusy);
+        var failed = await FailedByWaveAndCodeAsync(scope, batch, ct);
         for (var i = 0; i < batch.FailureRules.Count; i++)
         {
             var rule = batch.FailureRules[i];
-            var failed = byCode.Where(kv => Counts(rule.Failures, kv.Key)).Sum(kv => kv.Value);
-            if (ended < Math.Max(1, rule.MinEnded) || failed == 0 || failed * 100m < rule.ThresholdPercent * ended)
-                continue;
-            var percent = Math.Round(failed * 100m / ended, 2);
-            var reason = $"rule {i + 1} ({rule}) met: {failed:N0} of {ended:N0} ended updates failed ({percent.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} %)";
-            var details = new { rule = i + 1, failures = rule.Failures, threshold = rule.ThresholdPercent, minEnded = rule.MinEnded, action = rule.Action, failed, ended, percent };
-            if (rule.Action == RuleAction.Cancel)
+            // A wave rule is judged on each started wave's own numbers, a batch rule on the whole batch's.
+            var judged = rule.Scope == RuleScope.Wave && batch.HasWaves
+                ? Enumerable.Range(1, batch.CurrentWave).Select(w => (Wave: (int?)w, Ended: batch.Waves[w - 1].Counts.Succeeded + batch.Waves[w - 1].Counts.Failed))
+                : [(Wave: (int?)null, Ended: batch.Counts.Succeeded + batch.Counts.Failed)];
+            foreach (var (wave, allEnded) in judged)
             {
-                // As an operator's cancel of a static batch, for a dynamic one too: nothing waiting is pushed any more.
-                await OperatorCommands.CancelWhereAsync(scope, batch, [OtaTaskStatus.Confirm, OtaTaskStatus.Queued, OtaTaskStatus.Notified], $"cancelled by the safety policy: {reason}", ct);
-                BatchLifecycle.Cancel(scope, batch);
-                batch.PauseReason = reason;
-                Audit.Decision(scope.Db, scope.Now, "batch.auto-cancel", "batch", batch.Id, details);
+                var codes = failed.Where(f => wave is null || f.Key.Wave == wave).ToList();
+                var ended = allEnded - codes.Where(f => f.Key.Code == FailureCodes.DeviceBusy).Sum(f => f.Value);
+                var count = codes.Where(f => Counts(rule.Failures, f.Key.Code)).Sum(f => f.Value);
+                if (ended < Math.Max(1, rule.MinEnded) || count == 0 || count * 100m < rule.ThresholdPercent * ended)
+                    continue;
+                await TripAsync(scope, batch, i, rule, wave, count, ended, ct);
+                return;
             }
-            else
-            {
-                BatchLifecycle.Pause(scope, batch, reason);
-                Audit.Decision(scope.Db, scope.Now, "batch.auto-pause", "batch", batch.Id, details);
-            }
-            return;
+        }
+    }
+
+    private static async Task TripAsync(WriteScope scope, Batch batch, int index, FailureRule rule, int? wave, int failed, int ended, CancellationToken ct)
+    {
+        var percent = Math.Round(failed * 100m / ended, 2);
+        var reason = $"rule {index + 1} ({rule}) met{(wave is int w ? $" in wave {w}" : "")}: {failed:N0} of {ended:N0} ended updates failed ({percent.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} %)";
+        var details = new { rule = index + 1, failures = rule.Failures, scope = rule.Scope, wave, threshold = rule.ThresholdPercent, minEnded = rule.MinEnded, action = rule.Action, failed, ended, percent };
+        if (rule.Action == RuleAction.Cancel)
+        {
+            // As an operator's cancel of a static batch, for a dynamic one too: nothing waiting is pushed any more.
+            await OperatorCommands.CancelWhereAsync(scope, batch, [OtaTaskStatus.Confirm, OtaTaskStatus.Queued, OtaTaskStatus.Notified], $"cancelled by the safety policy: {reason}", ct);
+            BatchLifecycle.Cancel(scope, batch);
+            batch.PauseReason = reason;
+            Audit.Decision(scope.Db, scope.Now, "batch.auto-cancel", "batch", batch.Id, details);
+        }
+        else
+        {
+            BatchLifecycle.Pause(scope, batch, reason);
+            Audit.Decision(scope.Db, scope.Now, "batch.auto-pause", "batch", batch.Id, details);
         }
     }
 
@@ -58,20 +71,20 @@ internal static class SafetyRules
     private static bool IsDeviceStep(string? code) => code is { Length: > 1 } && code[0] == '-' && code[1..].All(char.IsAsciiDigit);
 
     /// <summary>
-    /// The batch's failed tasks by failure code, as they stand in this step: the stored ones not changed in it (by
-    /// index on batch and status), and the ones it changed, from memory (the writer stores them after this).
+    /// The batch's failed tasks by wave and failure code, as they stand in this step: the stored ones not changed in
+    /// it (by index on batch and status), and the ones it changed, from memory (the writer stores them after this).
     /// </summary>
-    private static async Task<Dictionary<string, int>> FailedByCodeAsync(WriteScope scope, Batch batch, CancellationToken ct)
+    private static async Task<Dictionary<(int Wave, string Code), int>> FailedByWaveAndCodeAsync(WriteScope scope, Batch batch, CancellationToken ct)
     {
         var changed = scope.Changes.Updated.Where(t => t.BatchId == batch.Id).ToList();
         var changedIds = changed.Select(t => t.Id).ToList();
         var id = batch.Id;
         var stored = await scope.Db.Tasks.AsNoTracking()
             .Where(t => t.BatchId == id && t.Status == OtaTaskStatus.Failed && !changedIds.Contains(t.Id))
-            .GroupBy(t => t.FailureCode).Select(g => new { Code = g.Key, Count = g.Count() }).ToListAsync(ct);
-        var counts = stored.ToDictionary(x => x.Code ?? "", x => x.Count);
+            .GroupBy(t => new { t.Wave, t.FailureCode }).Select(g => new { g.Key.Wave, Code = g.Key.FailureCode, Count = g.Count() }).ToListAsync(ct);
+        var counts = stored.ToDictionary(x => (x.Wave, x.Code ?? ""), x => x.Count);
         foreach (var t in changed.Concat(scope.Changes.Created.Where(t => t.BatchId == id)).Where(t => t.Status == OtaTaskStatus.Failed))
-            counts[t.FailureCode ?? ""] = counts.GetValueOrDefault(t.FailureCode ?? "") + 1;
+            counts[(t.Wave, t.FailureCode ?? "")] = counts.GetValueOrDefault((t.Wave, t.FailureCode ?? "")) + 1;
         return counts;
     }
 }

@@ -19,20 +19,51 @@ public enum NoticeCause
 
 public readonly record struct NoticeRequest(UpdateTask Task, NoticeCause Cause);
 
-/// <summary>Per-batch effect of one change set: status count deltas and first pushes.</summary>
+/// <summary>Per-batch effect of one change set: status count deltas and first pushes, for the batch and each of its waves.</summary>
 public sealed class BatchDelta
 {
-    private readonly int[] _counts = new int[Enum.GetValues<OtaTaskStatus>().Length];
+    private static readonly int StatusCount = Enum.GetValues<OtaTaskStatus>().Length;
+    private readonly int[] _counts = new int[StatusCount];
+    private Dictionary<int, int[]>? _waves;
+    private HashSet<int>? _pushedWaves;
 
     public int Pushed { get; internal set; }
     public int Count(OtaTaskStatus status) => _counts[(int)status];
-    internal void Add(OtaTaskStatus status, int n) => _counts[(int)status] += n;
 
-    public void ApplyTo(Batch batch)
+    internal void Add(OtaTaskStatus status, int n, int wave)
+    {
+        _counts[(int)status] += n;
+        if (wave <= 0)
+            return;
+        _waves ??= [];
+        if (!_waves.TryGetValue(wave, out var counts))
+            _waves[wave] = counts = new int[StatusCount];
+        counts[(int)status] += n;
+    }
+
+    internal void AddPush(int wave)
+    {
+        Pushed++;
+        if (wave > 0)
+            (_pushedWaves ??= []).Add(wave);
+    }
+
+    public void ApplyTo(Batch batch, DateTimeOffset now)
     {
         foreach (var s in Enum.GetValues<OtaTaskStatus>())
             batch.Counts[s] += _counts[(int)s];
         batch.PushedCount += Pushed;
+        foreach (var (wave, counts) in _waves ?? [])
+        {
+            if (wave > batch.Waves.Count)
+                continue;
+            var target = batch.Waves[wave - 1].Counts;
+            foreach (var s in Enum.GetValues<OtaTaskStatus>())
+                target[s] += counts[(int)s];
+        }
+        foreach (var wave in _pushedWaves ?? [])
+            if (wave <= batch.Waves.Count)
+                batch.Waves[wave - 1].LastPushAt = now;
     }
 }
 
@@ -70,7 +101,7 @@ public sealed class TaskChangeSet(DateTimeOffset now, Rollout.NoticeTiming? timi
     internal void MarkCreated(UpdateTask task)
     {
         Created.Add(task);
-        Delta(task.BatchId).Add(task.Status, 1);
+        Delta(task.BatchId).Add(task.Status, 1, task.Wave);
     }
 
     internal void MarkUpdated(UpdateTask task)
@@ -85,10 +116,10 @@ public sealed class TaskChangeSet(DateTimeOffset now, Rollout.NoticeTiming? timi
     internal void MarkMoved(UpdateTask task, OtaTaskStatus from, OtaTaskStatus to)
     {
         var d = Delta(task.BatchId);
-        d.Add(from, -1);
-        d.Add(to, 1);
+        d.Add(from, -1, task.Wave);
+        d.Add(to, 1, task.Wave);
         if (from == OtaTaskStatus.Queued && to == OtaTaskStatus.Notified)
-            d.Pushed++;
+            d.AddPush(task.Wave);
     }
 
     internal void Record(UpdateTask task, TaskEventKind kind, OtaTaskStatus? from, OtaTaskStatus? to, string detail)

@@ -62,10 +62,52 @@ public static class BatchRules
                 errors.Add(new($"SafetyRule.{i + 1}.Failures", "the failures a rule counts are ALL, UPDATE_FAILED, UNEXPECTED_VERSION or TIMED_OUT."));
             if (r.ThresholdPercent is < 0 or > 100 || decimal.Round(r.ThresholdPercent, 2) != r.ThresholdPercent)
                 errors.Add(new($"SafetyRule.{i + 1}.ThresholdPercent", $"a rule's threshold is 0-100 % with up to 2 decimals; got {r.ThresholdPercent}."));
+            if (!Enum.IsDefined(r.Scope))
+                errors.Add(new($"SafetyRule.{i + 1}.Scope", "a rule is judged over the BATCH or each WAVE."));
             if (!Enum.IsDefined(r.Action))
                 errors.Add(new($"SafetyRule.{i + 1}.Action", "a rule's action is PAUSE or CANCEL."));
             if (r.MinEnded is < 1 or > MaxRuleMinEnded)
                 errors.Add(new($"SafetyRule.{i + 1}.MinEnded", $"a rule applies after 1-{MaxRuleMinEnded:N0} ended updates; got {r.MinEnded}."));
+        }
+    }
+
+    public const int MaxWaves = 10;
+    public const int MaxSoakMinutes = 7 * 24 * 60;
+
+    /// <summary>
+    /// The safety policy's waves (ours): 2-10, each but the last a percentage, a count or a device group, the last one
+    /// the rest; each a success threshold of 0-100 % (1 decimal) and a soak of 0-10,080 minutes. A static upgrade only.
+    /// </summary>
+    public static void ValidateWaves(IReadOnlyList<RolloutWave> waves, bool staticUpgrade, List<FieldError> errors)
+    {
+        if (waves.Count == 0)
+            return;
+        if (!staticUpgrade)
+            errors.Add(new("Wave.N", "waves split a static batch update's devices; a dynamic or verify batch has none."));
+        if (waves.Count is < 2 or > MaxWaves)
+            errors.Add(new("Wave.N", $"2-{MaxWaves} waves, the last one the rest of the devices; got {waves.Count}."));
+        var groups = new HashSet<string>();
+        for (var i = 0; i < waves.Count; i++)
+        {
+            var w = waves[i];
+            var last = i == waves.Count - 1;
+            var field = $"Wave.{i + 1}";
+            if (last && w.Size != WaveSize.Rest)
+                errors.Add(new(field, "the last wave takes the rest of the batch's devices: give it no size."));
+            else if (!last && w.Size == WaveSize.Rest)
+                errors.Add(new(field, "only the last wave is the rest; give this one a percentage, a count or a group."));
+            else if (w.Size == WaveSize.Percent && (w.Percent is not decimal p || p <= 0 || p > 100 || decimal.Round(p, 3) != p))
+                errors.Add(new($"{field}.Percent", $"a wave's share is more than 0 and at most 100 %, with up to 3 decimals; got {w.Percent?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"}."));
+            else if (w.Size == WaveSize.Count && w.Count is not (>= 1 and <= 1_000_000))
+                errors.Add(new($"{field}.Count", $"a wave's size is 1-1,000,000 devices; got {w.Count?.ToString() ?? "nothing"}."));
+            else if (w.Size == WaveSize.Group && (string.IsNullOrWhiteSpace(w.GroupId) || !groups.Add(w.GroupId)))
+                errors.Add(new($"{field}.GroupId", string.IsNullOrWhiteSpace(w.GroupId) ? "a group wave needs a group." : $"group {Shorten(w.GroupId)} is a wave already."));
+            else if (!Enum.IsDefined(w.Size))
+                errors.Add(new(field, "a wave's size is a percentage, a count, a group or the rest."));
+            if (w.SuccessPercent is < 0 or > 100 || decimal.Round(w.SuccessPercent, 1) != w.SuccessPercent)
+                errors.Add(new($"{field}.SuccessPercent", $"a wave's success threshold is 0-100 % with up to 1 decimal; got {w.SuccessPercent.ToString(System.Globalization.CultureInfo.InvariantCulture)}."));
+            if (w.SoakMinutes is < 0 or > MaxSoakMinutes)
+                errors.Add(new($"{field}.SoakMinutes", $"a wave's soak time is 0-{MaxSoakMinutes:N0} minutes; got {w.SoakMinutes}."));
         }
     }
 
@@ -137,6 +179,7 @@ public static class BatchRules
         ValidateTimeout(r.TimeoutMinutes, errors);
         ValidateSrcVersions(r.SrcVersions, errors);
         ValidateFailureRules(r.FailureRules, errors);
+        ValidateWaves(r.Waves, !isVerify && !isDynamic, errors);
         if (r.Window is { } window)
             ValidateWindow(window, errors);
 

@@ -258,6 +258,9 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("CurrentWave")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("DeadlineAt")
                         .HasColumnType("INTEGER");
 
@@ -911,6 +914,9 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.Property<int>("UndeliveredNotices")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Wave")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("NoticeDueAt")
@@ -932,7 +938,7 @@ namespace OtaConsole.Core.Persistence.Migrations
 
                     b.HasIndex("ProductKey", "Status");
 
-                    b.HasIndex("BatchId", "Status", "QueueReason", "Id");
+                    b.HasIndex("BatchId", "Status", "QueueReason", "Wave", "Id");
 
                     b.ToTable("Tasks", (string)null);
                 });
@@ -1108,6 +1114,10 @@ namespace OtaConsole.Core.Persistence.Migrations
 
                             b1.Property<int>("MinEnded");
 
+                            b1.Property<string>("Scope")
+                                .IsRequired()
+                                .HasMaxLength(32);
+
                             b1.Property<decimal>("ThresholdPercent");
 
                             b1.HasKey("BatchId", "__synthesizedOrdinal");
@@ -1148,9 +1158,85 @@ namespace OtaConsole.Core.Persistence.Migrations
                                 .HasForeignKey("BatchId");
                         });
 
+                    b.OwnsMany("OtaConsole.Core.Model.RolloutWave", "Waves", b1 =>
+                        {
+                            b1.Property<string>("BatchId");
+
+                            b1.Property<int>("__synthesizedOrdinal")
+                                .ValueGeneratedOnAddOrUpdate();
+
+                            b1.Property<int?>("Count");
+
+                            b1.Property<string>("GroupId");
+
+                            b1.Property<long?>("LastPushAt");
+
+                            b1.Property<bool>("NeedsApproval");
+
+                            b1.Property<long?>("PassedAt");
+
+                            b1.Property<decimal?>("Percent");
+
+                            b1.Property<string>("Size")
+                                .IsRequired()
+                                .HasMaxLength(32);
+
+                            b1.Property<int>("SoakMinutes");
+
+                            b1.Property<long?>("StartedAt");
+
+                            b1.Property<string>("StartedBy");
+
+                            b1.Property<decimal>("SuccessPercent");
+
+                            b1.HasKey("BatchId", "__synthesizedOrdinal");
+
+                            b1.ToTable("Batches");
+
+                            b1
+                                .ToJson("Waves")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("BatchId");
+
+                            b1.OwnsOne("OtaConsole.Core.Model.TaskCounts", "Counts", b2 =>
+                                {
+                                    b2.Property<string>("RolloutWaveBatchId");
+
+                                    b2.Property<int>("RolloutWave__synthesizedOrdinal");
+
+                                    b2.Property<int>("Canceled");
+
+                                    b2.Property<int>("Confirm");
+
+                                    b2.Property<int>("Failed");
+
+                                    b2.Property<int>("InProgress");
+
+                                    b2.Property<int>("Notified");
+
+                                    b2.Property<int>("Queued");
+
+                                    b2.Property<int>("Succeeded");
+
+                                    b2.HasKey("RolloutWaveBatchId", "RolloutWave__synthesizedOrdinal");
+
+                                    b2.ToTable("Batches");
+
+                                    b2.WithOwner()
+                                        .HasForeignKey("RolloutWaveBatchId", "RolloutWave__synthesizedOrdinal");
+                                });
+
+                            b1.Navigation("Counts")
+                                .IsRequired();
+                        });
+
                     b.Navigation("FailureRules");
 
                     b.Navigation("Tags");
+
+                    b.Navigation("Waves");
 
                     b.Navigation("Window");
                 });
