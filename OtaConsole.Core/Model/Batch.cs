@@ -86,6 +86,30 @@ public sealed class Batch
     public RolloutWave? Current => CurrentWave > 0 && CurrentWave <= Waves.Count ? Waves[CurrentWave - 1] : null;
     /// <summary>The current wave met its success condition and the next one waits for an operator's Start next wave.</summary>
     public bool CanStartNextWave => Status == BatchStatus.InProgress && Current is { PassedAt: not null } && CurrentWave < Waves.Count && Waves[CurrentWave].NeedsApproval;
+
+    /// <summary>Where wave <paramref name="number"/> (1-based) stands.</summary>
+    public WaveState StateOf(int number)
+    {
+        var wave = Waves[number - 1];
+        if (number < CurrentWave || wave.PassedAt is not null)
+            return WaveState.Passed;
+        if (number == CurrentWave)
+            return wave.Counts.Queued + wave.Counts.Confirm > 0 ? WaveState.Pushing : WaveState.Soaking;
+        return number == CurrentWave + 1 && Current?.PassedAt is not null && wave.NeedsApproval ? WaveState.AwaitingApproval : WaveState.Waiting;
+    }
+}
+
+public enum WaveState
+{
+    /// <summary>Not started: an earlier wave has not passed yet.</summary>
+    Waiting,
+    /// <summary>The wave before it passed; it starts on an operator's Start next wave.</summary>
+    AwaitingApproval,
+    /// <summary>Started, some of its tasks not pushed yet.</summary>
+    Pushing,
+    /// <summary>All its tasks pushed: waiting for its success threshold and the end of its soak.</summary>
+    Soaking,
+    Passed,
 }
 
 /// <summary>How a wave's share of the batch's devices is given.</summary>

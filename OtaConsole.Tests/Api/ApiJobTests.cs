@@ -66,6 +66,52 @@ public sealed class ApiJobTests : ApiTestBase
     }
 
     [Fact]
+    public async Task Waves_are_set_on_creation_reported_with_their_progress_and_StartNextOTAJobWave_approves_the_next()
+    {
+        var jobId = await StaticJobAsync(new Dictionary<string, object?>
+        {
+            ["Wave.1.Size"] = "50%", ["Wave.1.SuccessPercent"] = "100",
+            ["Wave.2.Size"] = "REST", ["Wave.2.Approval"] = "true",
+            ["SafetyRule.1.ThresholdPercent"] = "50", ["SafetyRule.1.MinEnded"] = "2", ["SafetyRule.1.Scope"] = "WAVE",
+        });
+        var job = (await Api.GetAsync("QueryOTAJob", new { JobId = jobId })).Ok().Data;
+        var waves = job.GetProperty("Waves").GetProperty("Wave");
+        Assert.Equal(("50%", 3, "PUSHING"), (waves[0].GetProperty("Size").GetString(), waves[0].GetProperty("Total").GetInt32(), waves[0].GetProperty("Status").GetString()));
+        Assert.Equal(("REST", true, "WAITING"), (waves[1].GetProperty("Size").GetString(), waves[1].GetProperty("Approval").GetBoolean(), waves[1].GetProperty("Status").GetString()));
+        Assert.Equal(1, job.GetProperty("CurrentWave").GetInt32());
+        Assert.Equal("WAVE", job.GetProperty("SafetyRules").GetProperty("SafetyRule")[0].GetProperty("Scope").GetString());
+        (await Api.PostAsync("StartNextOTAJobWave", new { JobId = jobId })).Refused(400, "JobWaveNotReady");
+
+        var first = (await TasksAsync(jobId)).Where(t => t.Wave == 1).ToList();
+        await C.WaitForAsync(async () => (await TasksAsync(jobId)).Count(t => t.Status == OtaTaskStatus.Notified) == 3, what: "the first wave's pushes");
+        await C.Engine.ApplyDeviceEventsAsync(first.Select(t => (OtaConsole.Core.Devices.DeviceEvent)new OtaConsole.Core.Devices.VersionReported(new(ConsoleHost.ProductKey, t.DeviceName), OtaModule.Default, "2.0.0")).ToList());
+        await C.WaitForAsync(async () => (await BatchAsync(jobId))!.CanStartNextWave, what: "the first wave to pass");
+        var listed = (await Api.GetAsync("ListOTAJobByFirmware", new { FirmwareId = _package.Id, CurrentPage = 1, PageSize = 10 })).Ok().Data.GetProperty("SimpleOTAJobInfo")[0];
+        Assert.Equal("AWAITING_APPROVAL", listed.GetProperty("Waves").GetProperty("Wave")[1].GetProperty("Status").GetString());
+
+        Assert.Equal(2, (await Api.PostAsync("StartNextOTAJobWave", new { JobId = jobId })).Ok().Data.GetProperty("Wave").GetInt32());
+        Assert.Equal(2, (await BatchAsync(jobId))!.CurrentWave);
+
+        // The gates change while it runs; a size does not, and a bad gate changes nothing.
+        (await Api.PostAsync("UpdateOTAJob", new Dictionary<string, object?> { ["JobId"] = jobId, ["Wave.1.SoakMinutes"] = "5" })).Ok();
+        Assert.Equal(5, (await BatchAsync(jobId))!.Waves[0].SoakMinutes);
+        (await Api.PostAsync("UpdateOTAJob", new Dictionary<string, object?> { ["JobId"] = jobId, ["Wave.2.SuccessPercent"] = "101" })).Refused(400, "InvalidWaveSuccessPercent");
+        Assert.Equal(100, (await BatchAsync(jobId))!.Waves[1].SuccessPercent);
+    }
+
+    [Theory]
+    [InlineData("Wave.1.Size", "ten", "InvalidWaveSize")]
+    [InlineData("Wave.1.Size", "0%", "InvalidWavePercent")]
+    [InlineData("Wave.3.Size", "REST", "InvalidWaveSize")]
+    public async Task A_bad_wave_is_refused_by_its_parameter_name_and_nothing_is_created(string name, string value, string code)
+    {
+        var extra = new Dictionary<string, object?> { [name] = value, ["Wave.2.Size"] = "REST" };
+        (await CreateStaticAsync(extra)).Refused(400, code);
+        await using var db = C.Db();
+        Assert.Equal(0, await db.Batches.CountAsync());
+    }
+
+    [Fact]
     public async Task A_maintenance_window_is_set_on_creation_and_reported_and_a_bad_one_refused()
     {
         var jobId = await StaticJobAsync(new Dictionary<string, object?> { ["MaintenanceWindow.TimeZone"] = "Europe/Berlin", ["MaintenanceWindow.Days"] = "MON,FRI", ["MaintenanceWindow.Start"] = "22:00", ["MaintenanceWindow.End"] = "04:00" });

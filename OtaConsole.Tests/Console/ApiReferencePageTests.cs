@@ -43,7 +43,7 @@ public sealed class ApiReferencePageTests : ConsoleTestContext
         var actions = page.FindAll(".api-action").Select(a => a.TextContent.Trim()).ToList();
         Assert.Equal(OtaApi.Operations.Select(o => o.Action), actions);
         Assert.Contains("ListOTATaskByJob", actions);
-        Assert.Equal(31, actions.Count); // Alibaba's 28 and ours: PauseOTAJob, ResumeOTAJob, RollbackOTAJob
+        Assert.Equal(32, actions.Count); // Alibaba's 28 and ours: PauseOTAJob, ResumeOTAJob, StartNextOTAJobWave, RollbackOTAJob
 
         page.Find(".api-filter input").Input("taskbyjob");
         page.WaitForAssertion(() => Assert.Equal(["ListOTATaskByJob", "CancelOTATaskByJob"],

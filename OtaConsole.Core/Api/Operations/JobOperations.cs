@@ -30,8 +30,8 @@ internal static class JobOperations
         new("TimeoutInMinutes", "1-1440, from the first progress report; none when absent."),
         new("OverwriteMode", "1 (default): leave unfinished updates alone; 2: overwrite them (never one In upgrade)."),
         new("MultiModuleMode", "true: modules update independently; default false."),
-        new("SafetyRule.N.Failures, SafetyRule.N.ThresholdPercent, SafetyRule.N.MinEnded, SafetyRule.N.Action",
-            "OtaConsole's own: up to 5 rules that pause the batch (Action PAUSE, the default) or cancel it (CANCEL) when ThresholdPercent (0-100) of its ended updates failed the Failures way (ALL, UPDATE_FAILED, UNEXPECTED_VERSION, TIMED_OUT), once MinEnded (1-1000000) have ended. None by default."),
+        new("SafetyRule.N.Failures, SafetyRule.N.ThresholdPercent, SafetyRule.N.MinEnded, SafetyRule.N.Action, SafetyRule.N.Scope",
+            "OtaConsole's own: up to 5 rules that pause the batch (Action PAUSE, the default) or cancel it (CANCEL) when ThresholdPercent (0-100) of its ended updates failed the Failures way (ALL, UPDATE_FAILED, UNEXPECTED_VERSION, TIMED_OUT), once MinEnded (1-1000000) have ended; over the whole BATCH (default) or each WAVE. None by default."),
         new("MaintenanceWindow.TimeZone, MaintenanceWindow.Days, MaintenanceWindow.Start, MaintenanceWindow.End",
             "OtaConsole's own: push only on these days (MON,TUE,… or ALL), from Start to End (HH:mm; an End before the Start runs past midnight) in TimeZone (IANA, e.g. Europe/Berlin; default UTC)."),
     ];
@@ -65,6 +65,8 @@ internal static class JobOperations
             new("SrcVersion.N", "Only devices on one of these versions (up to 10)."),
             new("ScheduleTime", "Start, ms since 1970: 5 minutes to 7 days ahead; now when absent."),
             new("ScheduleFinishTime", "End, ms since 1970: 1 hour to 30 days after the start."),
+            new("Wave.N.Size, Wave.N.GroupId, Wave.N.SuccessPercent, Wave.N.SoakMinutes, Wave.N.Approval",
+                "OtaConsole's own: 2-10 waves in order. Size: a percentage of the batch's devices ('10%'), a count ('200'), or REST (the last wave, and only it); or GroupId for one device group. The next wave starts when SuccessPercent (0-100, default 100) of this wave's tasks succeeded and SoakMinutes (0-10080, default 0) passed since its last push; Approval=true: the wave waits for StartNextOTAJobWave. None by default."),
             .. Strategy, .. Delivery,
         ], CreateStaticJobAsync),
         new("CreateOTADynamicUpgradeJob", Group, Writes: true, "A batch update that also takes devices that match later (one per package).",
@@ -85,6 +87,9 @@ internal static class JobOperations
             new("Tags.N.Key / Tags.N.Value", "The batch's tags, all of them (Tag.N is taken too)."),
             new("SafetyRule.N.*", "OtaConsole's own: the batch's safety rules, all of them (as on creation)."),
             new("ClearSafetyRules", "OtaConsole's own: true removes the batch's safety rules."),
+            new("Wave.N.SuccessPercent, Wave.N.SoakMinutes, Wave.N.Approval", "OtaConsole's own: each wave's gate, for every wave (sizes are fixed once the batch is made)."),
+            new("MaintenanceWindow.*", "OtaConsole's own: a new maintenance window (as on creation), from the next second."),
+            new("ClearMaintenanceWindow", "OtaConsole's own: true removes the maintenance window."),
         ], UpdateJobAsync),
         new("QueryOTAJob", Group, Writes: false, "Every option and the status of a batch.", [JobId],
             async c => new { Data = await JobInfoAsync(c, await Lookups.JobAsync(c)) }),
@@ -113,6 +118,8 @@ internal static class JobOperations
                 await c.S.Engine.ResumeBatchAsync(c.Actor, (await Lookups.JobAsync(c)).Id, c.Ct);
                 return OtaApi.Done;
             }),
+        new("StartNextOTAJobWave", Group, Writes: true, "OtaConsole's own: starts the next wave of a batch whose current wave met its success condition and whose next wave waits for approval; answers the wave started.", [JobId],
+            async c => new { Data = new { Wave = await c.S.Engine.StartNextWaveAsync(c.Actor, (await Lookups.JobAsync(c)).Id, c.Ct) } }),
         new("RollbackOTAJob", Group, Writes: true, "OtaConsole's own: returns the devices a batch updated to the versions they came from, a batch per version that has a ready package of it; answers the versions without one.",
         [
             JobId,
@@ -171,8 +178,55 @@ internal static class JobOperations
             SrcVersions = c.P.List("SrcVersion", BatchRules.MaxSrcVersions),
             ScheduleTime = c.P.EpochMilliseconds("ScheduleTime"),
             ScheduleFinishTime = c.P.EpochMilliseconds("ScheduleFinishTime"),
+            Waves = WavesOf(c),
         }));
         return await CreateAsync(c, request);
+    }
+
+    /// <summary>
+    /// Wave.N.*, flattened as Alibaba's lists are, numbered from 1 without gaps; the core checks the sizes and gates.
+    /// Size is '10%', '200' or REST; a wave with a GroupId is that group's.
+    /// </summary>
+    private static List<RolloutWave> WavesOf(ApiCall c)
+    {
+        var numbers = c.P.Items("Wave", "Size").Union(c.P.Items("Wave", "GroupId")).Order().ToList();
+        if (!numbers.SequenceEqual(Enumerable.Range(1, numbers.Count)))
+            throw ApiException.Invalid("Wave.N", $"waves are numbered from 1 without gaps, each with a Size or a GroupId; got {string.Join(", ", numbers)}.");
+        var waves = new List<RolloutWave>();
+        foreach (var i in numbers)
+        {
+            var wave = new RolloutWave
+            {
+                SuccessPercent = (decimal)(c.P.Double($"Wave.{i}.SuccessPercent", double.MinValue, double.MaxValue) ?? 100),
+                SoakMinutes = c.P.Int($"Wave.{i}.SoakMinutes", int.MinValue, int.MaxValue) ?? 0,
+                NeedsApproval = c.P.Bool($"Wave.{i}.Approval") ?? false,
+            };
+            var size = c.P.Optional($"Wave.{i}.Size")?.Trim();
+            if (c.P.Optional($"Wave.{i}.GroupId") is { } group)
+                (wave.Size, wave.GroupId) = (WaveSize.Group, group);
+            else if (size is not null && size.Equals("REST", StringComparison.OrdinalIgnoreCase))
+                wave.Size = WaveSize.Rest;
+            else if (size is not null && size.EndsWith('%') && decimal.TryParse(size[..^1], System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var percent))
+                (wave.Size, wave.Percent) = (WaveSize.Percent, percent);
+            else if (int.TryParse(size, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count))
+                (wave.Size, wave.Count) = (WaveSize.Count, count);
+            else
+                throw ApiException.Invalid($"Wave.{i}.Size", $"a percentage such as 10%, a count such as 200, or REST; got '{size}'.");
+            waves.Add(wave);
+        }
+        return waves;
+    }
+
+    /// <summary>UpdateOTAJob's Wave.N.*: every wave's gate, what is not given kept as it is.</summary>
+    private static List<WaveGate>? GatesOf(ApiCall c, Batch job)
+    {
+        if (!c.P.HasList("Wave"))
+            return null;
+        return job.Waves.Select((w, n) => new WaveGate(
+            (decimal)(c.P.Double($"Wave.{n + 1}.SuccessPercent", double.MinValue, double.MaxValue) ?? (double)w.SuccessPercent),
+            c.P.Int($"Wave.{n + 1}.SoakMinutes", int.MinValue, int.MaxValue) ?? w.SoakMinutes,
+            c.P.Bool($"Wave.{n + 1}.Approval") ?? w.NeedsApproval)).ToList() is { Count: > 0 } gates ? gates
+            : throw ApiException.Invalid("Wave.N", $"batch {job.Id} has no waves; they are set when a batch is created.");
     }
 
     private static async Task<object> CreateDynamicJobAsync(ApiCall c)
@@ -248,7 +302,10 @@ internal static class JobOperations
             ThresholdPercent = (decimal)(c.P.Double($"SafetyRule.{i}.ThresholdPercent", double.MinValue, double.MaxValue) ?? 0),
             MinEnded = c.P.Int($"SafetyRule.{i}.MinEnded", int.MinValue, int.MaxValue) ?? 1,
             Action = c.P.Enum($"SafetyRule.{i}.Action", RuleActions) ?? RuleAction.Pause,
+            Scope = c.P.Enum($"SafetyRule.{i}.Scope", RuleScopes) ?? RuleScope.Batch,
         }).ToList();
+
+    private static readonly IReadOnlyDictionary<string, RuleScope> RuleScopes = new Dictionary<string, RuleScope> { ["BATCH"] = RuleScope.Batch, ["WAVE"] = RuleScope.Wave };
 
     private static readonly IReadOnlyDictionary<string, RuleAction> RuleActions = new Dictionary<string, RuleAction> { ["PAUSE"] = RuleAction.Pause, ["CANCEL"] = RuleAction.Cancel };
 
@@ -288,7 +345,11 @@ internal static class JobOperations
         List<string>? srcVersions = c.P.HasList("SrcVersionList") ? c.P.List("SrcVersionList", BatchRules.MaxSrcVersions) : null;
         List<BatchTag>? tags = c.P.HasList("Tags") ? c.P.Tags("Tags") : c.P.HasList("Tag") ? c.P.Tags() : null;
         List<FailureRule>? rules = c.P.Bool("ClearSafetyRules") == true ? [] : c.P.HasList("SafetyRule") ? Rules(c) : null;
-        var edit = new BatchEdit { PushRate = rate, TimeoutMinutes = timeout, SrcVersions = srcVersions, Tags = tags, FailureRules = rules };
+        var edit = new BatchEdit
+        {
+            PushRate = rate, TimeoutMinutes = timeout, SrcVersions = srcVersions, Tags = tags, FailureRules = rules,
+            WaveGates = GatesOf(c, job), Window = WindowOf(c), ClearWindow = c.P.Bool("ClearMaintenanceWindow") == true,
+        };
         if (edit.IsEmpty)
             throw ApiException.Missing("MaximumPerMinute");
         // One step: a refused value leaves the batch as it was, whatever else the call would have changed.
@@ -362,8 +423,67 @@ internal static class JobOperations
                 UtcEndTime = ApiNames.Utc(b.EndedAt),
                 UtcModified = ApiNames.Utc(b.ModifiedAt),
                 UtcStartTime = ApiNames.Utc(b.StartedAt),
+                SafetyRules = RulesOf(b),
+                PauseReason = PauseReasonOf(b),
+                MaintenanceWindow = WindowOf(b),
+                Waves = WavesOf(b),
+                CurrentWave = b.HasWaves ? b.CurrentWave : (int?)null,
             }).ToList(),
         });
+
+    // The safety policy as QueryOTAJob and ListOTAJobByFirmware report it (OtaConsole's own; absent without one).
+    private static object? RulesOf(Batch b) => b.FailureRules.Count == 0 ? null : new
+    {
+        SafetyRule = b.FailureRules.Select(r => new
+        {
+            Failures = FailureKinds.First(k => k.Value == r.Failures).Key, r.ThresholdPercent, r.MinEnded,
+            Action = RuleActions.First(k => k.Value == r.Action).Key, Scope = RuleScopes.First(k => k.Value == r.Scope).Key,
+        }).ToList(),
+    };
+
+    private static string? PauseReasonOf(Batch b) => b.Status is BatchStatus.Paused or BatchStatus.Canceled ? b.PauseReason : null;
+
+    private static object? WindowOf(Batch b) => b.Window is { } w ? new
+    {
+        w.TimeZone,
+        Days = string.Join(',', w.Days.Order().Select(d => DayNames[(int)d])),
+        Start = w.Start.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+        End = w.End.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+    } : null;
+
+    private static object? WavesOf(Batch b) => !b.HasWaves ? null : new
+    {
+        Wave = b.Waves.Select((w, i) => new
+        {
+            Number = i + 1,
+            Size = w.Size switch
+            {
+                WaveSize.Percent => w.Percent?.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "%",
+                WaveSize.Count => w.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                WaveSize.Group => null,
+                _ => "REST",
+            },
+            w.GroupId,
+            w.SuccessPercent,
+            w.SoakMinutes,
+            Approval = w.NeedsApproval,
+            Status = b.StateOf(i + 1) switch
+            {
+                WaveState.AwaitingApproval => "AWAITING_APPROVAL",
+                WaveState.Pushing => "PUSHING",
+                WaveState.Soaking => "SOAKING",
+                WaveState.Passed => "PASSED",
+                _ => "WAITING",
+            },
+            Total = w.Counts.Total,
+            Succeeded = w.Counts.Succeeded,
+            Failed = w.Counts.Failed,
+            w.StartedBy,
+            UtcStart = ApiNames.Utc(w.StartedAt),
+            UtcSoakEnd = w.StartedAt is null ? null : ApiNames.Utc(w.SoakEndsAt),
+            UtcPassed = ApiNames.Utc(w.PassedAt),
+        }).ToList(),
+    };
 
     private static object TagList(Batch b) => new { OtaTagDTO = b.Tags.Select(t => new { t.Key, t.Value }).ToList() };
 
@@ -410,19 +530,12 @@ internal static class JobOperations
             UtcScheduleTime = ApiNames.Utc(b.ScheduleTime),
             UtcStartTime = ApiNames.Utc(b.StartedAt),
             // OtaConsole's own fields: absent for a batch without a safety policy or a pause.
-            SafetyRules = b.FailureRules.Count == 0 ? null : new
-            {
-                SafetyRule = b.FailureRules.Select(r => new { Failures = FailureKinds.First(k => k.Value == r.Failures).Key, r.ThresholdPercent, r.MinEnded, Action = RuleActions.First(k => k.Value == r.Action).Key }).ToList(),
-            },
+            SafetyRules = RulesOf(b),
             // Why it is paused, or why the safety policy cancelled it.
-            PauseReason = b.Status is BatchStatus.Paused or BatchStatus.Canceled ? b.PauseReason : null,
-            MaintenanceWindow = b.Window is { } w ? new
-            {
-                w.TimeZone,
-                Days = string.Join(',', w.Days.Order().Select(d => DayNames[(int)d])),
-                Start = w.Start.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
-                End = w.End.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
-            } : null,
+            PauseReason = PauseReasonOf(b),
+            MaintenanceWindow = WindowOf(b),
+            Waves = WavesOf(b),
+            CurrentWave = b.HasWaves ? b.CurrentWave : (int?)null,
             UtcPaused = b.Status == BatchStatus.Paused ? ApiNames.Utc(b.PausedAt) : null,
         };
     }
