@@ -165,7 +165,9 @@ public sealed class RolloutWave
 
 /// <summary>
 /// A recurring maintenance window (OtaConsole's own): pushes only on <see cref="Days"/>, from <see cref="Start"/>
-/// to <see cref="End"/> on the wall clock of <see cref="TimeZone"/>; an end not after the start runs past midnight.
+/// to <see cref="End"/> on the wall clock of <see cref="TimeZone"/> (an end not after the start runs past midnight);
+/// or, when <see cref="Cron"/> is set, for <see cref="DurationMinutes"/> from each time the cron expression names
+/// (as AWS IoT Jobs' maintenance windows: a cron start and 1-1430 minutes).
 /// </summary>
 public sealed class MaintenanceWindow
 {
@@ -174,11 +176,15 @@ public sealed class MaintenanceWindow
     public List<DayOfWeek> Days { get; set; } = [];
     public TimeOnly Start { get; set; }
     public TimeOnly End { get; set; }
+    /// <summary>A 5-field cron expression (minute hour day-of-month month day-of-week) for the window's starts.</summary>
+    public string? Cron { get; set; }
+    public int? DurationMinutes { get; set; }
 
-    public MaintenanceWindow Copy() => new() { TimeZone = TimeZone, Days = [.. Days.Distinct()], Start = Start, End = End };
+    public MaintenanceWindow Copy() => new() { TimeZone = TimeZone, Days = [.. Days.Distinct()], Start = Start, End = End, Cron = Cron, DurationMinutes = DurationMinutes };
 
-    public override string ToString() =>
-        $"{(Days.Count == 7 ? "every day" : string.Join(", ", Days.Order().Select(d => d.ToString()[..3])))} {Start:HH\\:mm}-{End:HH\\:mm} ({TimeZone})";
+    public override string ToString() => Cron is not null
+        ? $"for {DurationMinutes} min from each '{Cron}' ({TimeZone})"
+        : $"{(Days.Count == 7 ? "every day" : string.Join(", ", Days.Order().Select(d => d.ToString()[..3])))} {Start:HH\\:mm}-{End:HH\\:mm} ({TimeZone})";
 }
 
 /// <summary>What a failure rule does when it is met.</summary>

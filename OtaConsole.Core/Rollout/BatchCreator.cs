@@ -24,7 +24,9 @@ internal static class BatchCreator
         var unfinished = await UnfinishedByDeviceAsync(db, package.ProductKey, resolution.Candidates,
             q => q.AsNoTracking().ToListAsync(ct), ct);
         var draft = NewBatch(r, package, now);
-        return Summarize(draft, resolution, unfinished);
+        var waves = await WavesOfAsync(db, draft, resolution.Candidates,
+            resolution.Candidates.Select(c => TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), draft)).ToList(), ct);
+        return Summarize(draft, resolution, unfinished) with { WaveSizes = SizesOf(draft, waves) };
     }
 
     public static async Task<BatchCreated> CreateAsync(WriteScope scope, CreateBatchRequest r, CancellationToken ct)
@@ -42,7 +44,9 @@ internal static class BatchCreator
             q => scope.LoadTasksAsync(q, ct), ct);
 
         var batch = NewBatch(r, package, scope.Now);
-        var preview = Summarize(batch, resolution, unfinished);
+        var verdicts = resolution.Candidates.Select(c => TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), batch)).ToList();
+        var waves = await WavesOfAsync(scope.Db, batch, resolution.Candidates, verdicts, ct);
+        var preview = Summarize(batch, resolution, unfinished) with { WaveSizes = SizesOf(batch, waves) };
         scope.AddBatch(batch);
         // Kept with the batch, shown on it and downloadable; a name longer than any device name is kept cut short.
         scope.UnknownDevices.AddRange(resolution.UnknownDeviceNames.Select(n => new BatchUnknownDevice
@@ -51,8 +55,6 @@ internal static class BatchCreator
             DeviceName = n.Length <= BatchRules.MaxUnknownNameLength ? n : n[..BatchRules.MaxUnknownNameLength],
         }));
         var planned = batch.Status == BatchStatus.Planned;
-        var verdicts = resolution.Candidates.Select(c => TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), batch)).ToList();
-        var waves = await WavesOfAsync(scope.Db, batch, resolution.Candidates, verdicts, ct);
         for (var i = 0; i < resolution.Candidates.Count; i++)
         {
             var (c, verdict) = (resolution.Candidates[i], verdicts[i]);
@@ -84,6 +86,9 @@ internal static class BatchCreator
         var (groupOf, trees) = await Waves.GroupsAsync(db, batch.ProductKey, batch.Waves, ct);
         return Waves.Split(batch.Waves, candidates.Select(c => c.DeviceId).ToList(), busy, groupOf, trees);
     }
+
+    private static List<int> SizesOf(Batch batch, int[]? waves) =>
+        waves is null ? [] : Enumerable.Range(1, batch.Waves.Count).Select(w => waves.Count(x => x == w)).ToList();
 
     /// <summary>The new task for one device, carrying the batch's policy as it is now.</summary>
     public static UpdateTask NewTask(Batch batch, UpdatePackage package, long deviceId, string deviceName, string? version) => new()

@@ -1,3 +1,4 @@
+using Cronos;
 using OtaConsole.Core.Model;
 
 namespace OtaConsole.Core.Rollout;
@@ -5,7 +6,9 @@ namespace OtaConsole.Core.Rollout;
 /// <summary>
 /// When a batch with a maintenance window may push: on the window's days, from its start to its end, on the
 /// wall clock of its time zone (so a daylight-saving change moves the window with the clocks). A window whose end
-/// is not after its start runs past midnight and belongs to the day it starts on.
+/// is not after its start runs past midnight and belongs to the day it starts on. A cron window opens at each time
+/// its expression names on the zone's clock (Cronos handles the daylight-saving changes as Unix cron does) and stays
+/// open for its duration.
 /// </summary>
 public static class MaintenanceWindows
 {
@@ -18,6 +21,8 @@ public static class MaintenanceWindows
         if (IsOpen(w, at))
             return at;
         var zone = Zone(w);
+        if (CronOf(w) is { } cron)
+            return cron.GetNextOccurrence(at, zone);
         var local = TimeZoneInfo.ConvertTime(at, zone).DateTime.Date;
         for (var day = -1; day <= 8; day++)
         {
@@ -55,6 +60,15 @@ public static class MaintenanceWindows
     private static (DateTimeOffset Start, DateTimeOffset End)? OpenSpanAt(MaintenanceWindow w, DateTimeOffset at)
     {
         var zone = Zone(w);
+        if (CronOf(w) is { } cron)
+        {
+            // The latest start within one duration before now, if any: its window holds now.
+            var length = TimeSpan.FromMinutes(w.DurationMinutes ?? 0);
+            DateTimeOffset? latest = null;
+            foreach (var start in cron.GetOccurrences(at - length, at, zone, fromInclusive: false, toInclusive: true))
+                latest = start;
+            return latest is { } s ? (s, s + length) : null;
+        }
         var today = TimeZoneInfo.ConvertTime(at, zone).DateTime.Date;
         // The window that began today, or yesterday and runs past midnight.
         foreach (var date in new[] { today, today.AddDays(-1) })
@@ -69,6 +83,10 @@ public static class MaintenanceWindows
         }
         return null;
     }
+
+    /// <summary>The window's cron expression, or null for a days-and-times window (or one whose expression does not parse).</summary>
+    public static CronExpression? CronOf(MaintenanceWindow w) =>
+        w.Cron is { } text && CronExpression.TryParse(text, CronFormat.Standard, out var cron) ? cron : null;
 
     private static TimeZoneInfo Zone(MaintenanceWindow w) =>
         TimeZoneInfo.TryFindSystemTimeZoneById(w.TimeZone, out var zone) ? zone : TimeZoneInfo.Utc;

@@ -114,6 +114,8 @@ public sealed record BatchPreview
     /// <summary>Every device the range matched, each counted once: the tasks and the skipped.</summary>
     public int Matching => Tasks + Skipped.Values.Sum();
     public IReadOnlyList<string> UnknownDeviceNames { get; init; } = [];
+    /// <summary>The tasks in each wave, in order, when the batch has waves (a device busy with another update is in none).</summary>
+    public IReadOnlyList<int> WaveSizes { get; init; } = [];
     /// <summary>How long pushing takes at the batch's rate, for the devices online now; null when the batch does not push.</summary>
     public TimeSpan? PushDuration { get; init; }
 }

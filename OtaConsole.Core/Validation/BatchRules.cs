@@ -111,11 +111,22 @@ public static class BatchRules
         }
     }
 
-    /// <summary>A maintenance window (ours): a known time zone, at least one day, a start and an end that differ.</summary>
+    /// <summary>A cron window's longest duration: AWS IoT Jobs' 1430 minutes, under a day.</summary>
+    public const int MaxWindowMinutes = 1430;
+
+    /// <summary>A maintenance window (ours): a known time zone, and at least one day with a start and an end that differ, or a cron expression and a duration.</summary>
     public static void ValidateWindow(MaintenanceWindow w, List<FieldError> errors)
     {
         if (string.IsNullOrWhiteSpace(w.TimeZone) || !TimeZoneInfo.TryFindSystemTimeZoneById(w.TimeZone, out _))
             errors.Add(new("MaintenanceWindow.TimeZone", $"a time zone such as Europe/Berlin or UTC; got '{Shorten(w.TimeZone ?? "")}'."));
+        if (w.Cron is not null)
+        {
+            if (Rollout.MaintenanceWindows.CronOf(w) is null)
+                errors.Add(new("MaintenanceWindow.Cron", $"a cron expression of 5 fields (minute hour day-of-month month day-of-week), such as 0 22 * * MON-FRI; got '{Shorten(w.Cron)}'."));
+            if (w.DurationMinutes is not (>= 1 and <= MaxWindowMinutes))
+                errors.Add(new("MaintenanceWindow.DurationMinutes", $"a cron window lasts 1-{MaxWindowMinutes} minutes; got {w.DurationMinutes?.ToString() ?? "nothing"}.", w.DurationMinutes is null));
+            return;
+        }
         if (w.Days.Count == 0 || w.Days.Any(d => !Enum.IsDefined(d)))
             errors.Add(new("MaintenanceWindow.Days", "at least one day of the week, such as MON,TUE.", w.Days.Count == 0));
         if (w.Start == w.End)

@@ -86,6 +86,78 @@ public sealed class MaintenanceWindowTests : IDisposable
         Assert.True(preview.PushDuration > TimeSpan.FromHours(22), $"{preview.PushDuration}");
     }
 
+    [Fact]
+    public void A_cron_window_opens_at_each_time_its_expression_names_for_its_duration()
+    {
+        // Weekdays at 22:30 Berlin for 3 hours: Friday 2026-11-27 21:30 UTC to Saturday 00:30; none on the weekend.
+        var w = new MaintenanceWindow { TimeZone = "Europe/Berlin", Cron = "30 22 * * MON-FRI", DurationMinutes = 180 };
+
+        Assert.False(MaintenanceWindows.IsOpen(w, Utc(11, 27, 21, 29)));
+        Assert.True(MaintenanceWindows.IsOpen(w, Utc(11, 27, 21, 30)));
+        Assert.True(MaintenanceWindows.IsOpen(w, Utc(11, 28, 0, 29))); // past midnight, into Saturday
+        Assert.False(MaintenanceWindows.IsOpen(w, Utc(11, 28, 0, 30)));
+        Assert.False(MaintenanceWindows.IsOpen(w, Utc(11, 28, 22, 0)));
+        Assert.Equal(Utc(11, 30, 21, 30), MaintenanceWindows.NextOpen(w, Utc(11, 28, 0, 30))); // Monday
+        // Four hours of pushing: Friday's three, then one of Monday's.
+        Assert.Equal(Utc(11, 30, 22, 30) - Utc(11, 27, 21, 30), MaintenanceWindows.WallClock(w, Utc(11, 27, 21, 30), TimeSpan.FromHours(4)));
+    }
+
+    [Fact]
+    public void A_cron_window_follows_the_clocks_across_a_daylight_saving_change()
+    {
+        // Every day at 01:00 Berlin for an hour: 00:00 UTC in winter, 23:00 UTC the day before in summer (2026-03-29).
+        var w = new MaintenanceWindow { TimeZone = "Europe/Berlin", Cron = "0 1 * * *", DurationMinutes = 60 };
+
+        Assert.True(MaintenanceWindows.IsOpen(w, Utc(3, 28, 0, 30)));
+        Assert.True(MaintenanceWindows.IsOpen(w, Utc(3, 29, 0, 30))); // the morning of the change, still winter time at 01:00
+        Assert.False(MaintenanceWindows.IsOpen(w, Utc(3, 29, 22, 30)));
+        Assert.True(MaintenanceWindows.IsOpen(w, Utc(3, 29, 23, 30))); // 01:30 summer time on the 30th
+        Assert.False(MaintenanceWindows.IsOpen(w, Utc(3, 30, 0, 30)));
+        Assert.Equal(Utc(3, 29, 23, 0), MaintenanceWindows.NextOpen(w, Utc(3, 29, 1, 0)));
+    }
+
+    [Theory]
+    [InlineData("0 22 * *", 60, "MaintenanceWindow.Cron")]
+    [InlineData("not cron", 60, "MaintenanceWindow.Cron")]
+    [InlineData("0 22 * * *", 0, "MaintenanceWindow.DurationMinutes")]
+    [InlineData("0 22 * * *", 1431, "MaintenanceWindow.DurationMinutes")]
+    public void A_bad_cron_window_is_refused_by_its_field(string cron, int minutes, string field)
+    {
+        var errors = new List<OtaConsole.Core.FieldError>();
+        OtaConsole.Core.Validation.BatchRules.ValidateWindow(new MaintenanceWindow { Cron = cron, DurationMinutes = minutes }, errors);
+        Assert.Contains(errors, e => e.Field == field);
+    }
+
+    [Fact]
+    public async Task A_running_batch_s_window_is_changed_or_removed_and_holds_from_the_next_tick()
+    {
+        await _h.ProductAsync();
+        await _h.DevicesAsync(100);
+        var p = await _h.PackageAsync();
+        var operatorActor = new Actor(ActorKind.Operator, "op", "op", OperatorRole.Operator);
+        // 09:00-10:00 UTC every day; it is 08:00: nothing is pushed.
+        var window = new MaintenanceWindow { TimeZone = "UTC", Days = [.. Enum.GetValues<DayOfWeek>()], Start = new(9, 0), End = new(10, 0) };
+        var id = (await _h.BatchAsync(p.Id, r => r with { PushRate = PushRate.Constant(60), Window = window })).BatchId;
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, (await _h.GetBatchAsync(id)).PushedCount);
+
+        // A cron window open now: every hour at :00 for a minute, so until 08:01.
+        await _h.Engine.EditBatchAsync(operatorActor, id, new BatchEdit { Window = new MaintenanceWindow { TimeZone = "UTC", Cron = "0 * * * *", DurationMinutes = 1 } });
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(10));
+        Assert.InRange((await _h.GetBatchAsync(id)).PushedCount, 9, 11);
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(40)); // 08:01:00: closed until 09:00
+        var pushed = (await _h.GetBatchAsync(id)).PushedCount;
+        Assert.InRange(pushed, 49, 51);
+        await _h.AdvanceAsync(TimeSpan.FromMinutes(5));
+        Assert.Equal(pushed, (await _h.GetBatchAsync(id)).PushedCount);
+        var bad = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.EditBatchAsync(operatorActor, id, new BatchEdit { Window = new MaintenanceWindow { Cron = "nope", DurationMinutes = 5 } }));
+        Assert.Contains(bad.Errors, e => e.Field == "MaintenanceWindow.Cron");
+        Assert.Equal("0 * * * *", (await _h.GetBatchAsync(id)).Window!.Cron);
+
+        await _h.Engine.EditBatchAsync(operatorActor, id, new BatchEdit { ClearWindow = true });
+        Assert.Null((await _h.GetBatchAsync(id)).Window);
+    }
+
     [Theory]
     [InlineData("Mars/Olympus", "MaintenanceWindow.TimeZone")]
     [InlineData("UTC", "MaintenanceWindow.Days")]

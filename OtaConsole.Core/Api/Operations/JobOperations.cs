@@ -34,6 +34,8 @@ internal static class JobOperations
             "OtaConsole's own: up to 5 rules that pause the batch (Action PAUSE, the default) or cancel it (CANCEL) when ThresholdPercent (0-100) of its ended updates failed the Failures way (ALL, UPDATE_FAILED, UNEXPECTED_VERSION, TIMED_OUT), once MinEnded (1-1000000) have ended; over the whole BATCH (default) or each WAVE. None by default."),
         new("MaintenanceWindow.TimeZone, MaintenanceWindow.Days, MaintenanceWindow.Start, MaintenanceWindow.End",
             "OtaConsole's own: push only on these days (MON,TUE,… or ALL), from Start to End (HH:mm; an End before the Start runs past midnight) in TimeZone (IANA, e.g. Europe/Berlin; default UTC)."),
+        new("MaintenanceWindow.Cron, MaintenanceWindow.DurationMinutes",
+            "OtaConsole's own, instead of Days, Start and End: push for DurationMinutes (1-1430) from each time the 5-field cron expression names (e.g. 0 22 * * MON-FRI) in TimeZone."),
     ];
 
     private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
@@ -283,6 +285,13 @@ internal static class JobOperations
     /// <summary>MaintenanceWindow.* as given, or none; the core checks the zone, the days and the times' order.</summary>
     private static MaintenanceWindow? WindowOf(ApiCall c)
     {
+        if (c.P.Optional("MaintenanceWindow.Cron") is { } cron)
+            return new MaintenanceWindow
+            {
+                TimeZone = c.P.Optional("MaintenanceWindow.TimeZone") ?? "UTC",
+                Cron = cron,
+                DurationMinutes = c.P.Int("MaintenanceWindow.DurationMinutes", int.MinValue, int.MaxValue) ?? throw ApiException.Missing("MaintenanceWindow.DurationMinutes"),
+            };
         if (!c.P.Has("MaintenanceWindow.Start") && !c.P.Has("MaintenanceWindow.End") && !c.P.Has("MaintenanceWindow.Days"))
             return null;
         TimeOnly Time(string name) => TimeOnly.TryParseExact(c.P.Optional(name) ?? throw ApiException.Missing(name), "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t)
@@ -443,7 +452,8 @@ internal static class JobOperations
 
     private static string? PauseReasonOf(Batch b) => b.Status is BatchStatus.Paused or BatchStatus.Canceled ? b.PauseReason : null;
 
-    private static object? WindowOf(Batch b) => b.Window is { } w ? new
+    private static object? WindowOf(Batch b) => b.Window is { Cron: not null } cron ? new { cron.TimeZone, cron.Cron, cron.DurationMinutes }
+        : b.Window is { } w ? new
     {
         w.TimeZone,
         Days = string.Join(',', w.Days.Order().Select(d => DayNames[(int)d])),

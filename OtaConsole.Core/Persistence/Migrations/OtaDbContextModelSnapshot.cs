@@ -1136,8 +1136,12 @@ namespace OtaConsole.Core.Persistence.Migrations
                         {
                             b1.Property<string>("BatchId");
 
+                            b1.Property<string>("Cron");
+
                             b1.PrimitiveCollection<string>("Days")
                                 .IsRequired();
+
+                            b1.Property<int?>("DurationMinutes");
 
                             b1.Property<TimeOnly>("End");
 

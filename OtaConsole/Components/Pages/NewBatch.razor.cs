@@ -54,6 +54,7 @@ public sealed partial class NewBatch : IDisposable
     private string? _windowZone;
     private static readonly DayOfWeek[] WeekDays = [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday, DayOfWeek.Saturday, DayOfWeek.Sunday];
     private FailureRuleEditor? _rule;
+    private WaveEditor? _waves;
 
     private BatchPreview? _preview;
     /// <summary>The form as it was when the preview was asked for; a change starts the debounce again.</summary>
@@ -131,6 +132,7 @@ public sealed partial class NewBatch : IDisposable
             ? new MaintenanceWindow { TimeZone = string.IsNullOrWhiteSpace(_windowZone) ? Clock.Zone.Id : _windowZone.Trim(), Days = [.. _windowDays], Start = WindowTime(_windowStart)!.Value, End = WindowTime(_windowEnd)!.Value }
             : null,
         FailureRules = _rule?.Current is { } rule ? [rule] : [],
+        Waves = _selection == SelectionType.Static ? _waves?.Current ?? [] : [],
         Name = string.IsNullOrWhiteSpace(_name) ? null : _name.Trim(),
         Description = string.IsNullOrWhiteSpace(_description) ? null : _description,
     };
@@ -179,11 +181,13 @@ public sealed partial class NewBatch : IDisposable
     private void RateChanged(PushRate _) { }
     private void TagsChanged(IReadOnlyList<BatchTag> _) { }
     private void RuleChanged(FailureRule? _) { }
+    private void WavesChanged(IReadOnlyList<RolloutWave> _) { }
 
     public void Dispose() => _debounce?.Cancel();
 
     /// <summary>The push rate and tags fields each say what is wrong with them; until they are right there is nothing to preview or start.</summary>
     private bool EditorsValid => (_rate?.IsValid ?? true) && (_tags?.IsValid ?? true) && (_rule?.IsValid ?? true)
+        && (_selection != SelectionType.Static || (_waves?.IsValid ?? true))
         && (!_windowed || WindowTimesError is null);
 
     // The window's times and days, said in the form's words; its zone is checked by the core (beside its field).
@@ -274,6 +278,9 @@ public sealed partial class NewBatch : IDisposable
             text += $" {p.Overwrites:N0} older unfinished updates are cancelled.";
         if (p.UnknownDeviceNames.Count > 0)
             text += $" {p.UnknownDeviceNames.Count:N0} names in the list are not devices and get nothing.";
+        if (p.WaveSizes.Count > 0)
+            text += $" In {p.WaveSizes.Count} waves of {string.Join(", ", p.WaveSizes.Select(n => n.ToString("N0", CultureInfo.CurrentCulture)))} devices: each starts once the one before it passed"
+                + (r.Waves.Any(w => w.NeedsApproval) ? ", some only when you approve them." : ".");
         foreach (var rule in r.FailureRules)
             text += rule.Action == RuleAction.Cancel ? $" It is cancelled by itself when {rule.ToString().Replace(", then cancel", "", StringComparison.Ordinal)}." : $" It pauses by itself when {rule}.";
         return text;
