@@ -38,6 +38,8 @@ public sealed record TaskRow(long Id, string DeviceName, string ModuleName, OtaT
 {
     /// <summary>Until when its device is held from new pushes (quarantine), if it is.</summary>
     public DateTimeOffset? QuarantinedUntil { get; init; }
+    /// <summary>The batch's wave the task belongs to; 0 when it has none.</summary>
+    public int Wave { get; init; }
 }
 
 /// <summary>A task with its device's IotId, as the API lists tasks.</summary>
@@ -118,6 +120,7 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
                 t.FailureCode, t.FailureReason, t.RetryAttempts, t.RetryDueAt, t.CreatedAt, t.ModifiedAt)
             {
                 QuarantinedUntil = t.Status == OtaTaskStatus.Queued ? db.Devices.Where(d => d.Id == t.DeviceId).Select(d => d.QuarantinedUntil).FirstOrDefault() : null,
+                Wave = t.Wave,
             })
             .ToListAsync(ct);
         return new Page<TaskRow>(rows, await TotalAsync(db, actor, tasks, q, rows.Count, ct));

@@ -464,6 +464,66 @@ public sealed class NewBatchPageTests : ConsoleTestContext
     }
 
     [Fact]
+    public async Task Waves_are_set_in_the_form_the_preview_shows_their_sizes_and_a_bad_size_stops_the_start()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(200);
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement(".waves input").Change(true);
+
+        // 1 %, 10 % and the rest by default; the second wave waits for approval.
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll(".wave-row").Count));
+        page.FindAll(".wave-approval input")[0].Change(true);
+        page.FindAll(".wave-size input")[0].Input("0");
+        page.WaitForAssertion(() => Assert.Contains("more than 0 and at most 100 %", page.Find(".wave-size .mud-input-helper-text").TextContent));
+        Assert.True(page.Find("button.start-batch").HasAttribute("disabled"));
+        page.FindAll(".wave-size input")[0].Input("5");
+        page.Find("button.preview-button").Click();
+        page.WaitForAssertion(() => Assert.Equal("10 · 20 · 170", page.Find(".preview-waves").TextContent));
+        page.Find(".auto-pause input").Change(true);
+        page.WaitForElement(".rule-scope"); // with waves, a rule may be judged per wave
+        page.Find(".auto-pause input").Change(false);
+
+        page.Find("button.start-batch").Click();
+        page.WaitForElement(".mud-dialog");
+        Assert.Contains("In 3 waves of 10, 20, 170 devices", page.Find(".mud-dialog").TextContent);
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Start")).Click();
+        page.WaitForAssertion(() => Assert.Contains("/ota/batches/", Services.GetRequiredService<NavigationManager>().Uri));
+        await using var db = H.Database.CreateDbContext();
+        var waves = db.Batches.Single().Waves;
+        Assert.Equal([(WaveSize.Percent, 5m, false), (WaveSize.Percent, 10m, true), (WaveSize.Rest, (decimal?)null, false)],
+            waves.Select(w => (w.Size, w.Percent, w.NeedsApproval)));
+        Assert.Equal((95m, 30), (waves[0].SuccessPercent, waves[0].SoakMinutes));
+    }
+
+    [Fact]
+    public async Task A_cron_window_is_set_in_the_form_and_a_bad_expression_is_named_beside_its_field()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(3);
+        var p = await H.PackageAsync();
+        var page = RenderInHost<NewBatch>(x => x.Add(t => t.PackageId, p.Id));
+        page.WaitForElement(".windowed input").Change(true);
+        page.WaitForElement(".window-by-cron input").Click();
+
+        page.WaitForElement(".window-cron input").Input("0 22 * *");
+        page.WaitForAssertion(() => Assert.StartsWith("A cron expression of 5 fields", page.Find(".window-cron .mud-input-helper-text").TextContent.Trim()));
+        Assert.True(page.Find("button.start-batch").HasAttribute("disabled"));
+        page.Find(".window-cron input").Input("30 1 * * SAT,SUN");
+        page.Find(".window-duration input").Input("90");
+        page.WaitForAssertion(() => Assert.False(page.Find("button.start-batch").HasAttribute("disabled")));
+        page.Find("button.start-batch").Click();
+        page.WaitForElement(".mud-dialog");
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Contains("Start")).Click();
+
+        page.WaitForAssertion(() => Assert.Contains("/ota/batches/", Services.GetRequiredService<NavigationManager>().Uri));
+        await using var db = H.Database.CreateDbContext();
+        var window = db.Batches.Single().Window!;
+        Assert.Equal(("UTC", "30 1 * * SAT,SUN", 90), (window.TimeZone, window.Cron, window.DurationMinutes));
+    }
+
+    [Fact]
     public async Task Starting_creates_the_batch_with_the_options_and_opens_it()
     {
         await H.ProductAsync();
@@ -784,6 +844,39 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
         page.WaitForAssertion(() => Assert.Empty(page.FindAll(".pause-banner")));
         await H.AdvanceAsync(TimeSpan.FromSeconds(30));
         Assert.True((await H.GetBatchAsync(id)).PushedCount > pushed);
+    }
+
+    [Fact]
+    public async Task Waves_show_as_bars_and_Start_next_wave_appears_once_the_wave_passed_and_starts_it()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(10);
+        var p = await H.PackageAsync();
+        var id = (await H.BatchAsync(p.Id, r => r with
+        {
+            PushRate = PushRate.Constant(60),
+            Waves = [new() { Size = WaveSize.Count, Count = 2, SuccessPercent = 100 }, new() { Size = WaveSize.Rest, NeedsApproval = true }],
+        })).BatchId;
+        await H.AdvanceAsync(TimeSpan.FromSeconds(3));
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForAssertion(() => Assert.Equal(["Soaking", "Waiting"], page.FindAll(".wave .wave-state").Select(c => c.TextContent.Trim())));
+        Assert.Contains("0 updated (0 %) of 100 % needed", page.Find(".wave-1 .wave-numbers").TextContent);
+        Assert.Empty(page.FindAll("button.start-next-wave"));
+        Assert.Contains("To Be Pushed (Wave 2: after wave 1)", page.Markup);
+
+        await H.VersionAsync("dev-000", "2.0.0");
+        await H.VersionAsync("dev-001", "2.0.0");
+        await H.TickAsync();
+        page.WaitForAssertion(() => Assert.Equal(["Passed", "Awaiting approval"], page.FindAll(".wave .wave-state").Select(c => c.TextContent.Trim())));
+        page.Find("button.start-next-wave").Click();
+        page.WaitForElement(".mud-dialog");
+        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Start").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(2, H.GetBatchAsync(id).Result.CurrentWave));
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("button.start-next-wave")));
+        await H.AdvanceAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(10, (await H.GetBatchAsync(id)).PushedCount);
     }
 
     [Fact]

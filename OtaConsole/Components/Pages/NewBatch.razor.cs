@@ -47,12 +47,7 @@ public sealed partial class NewBatch : IDisposable
     private bool _needConfirm;
     private string? _name;
     private string? _description;
-    private bool _windowed;
-    private readonly HashSet<DayOfWeek> _windowDays = [.. Enum.GetValues<DayOfWeek>()];
-    private string? _windowStart = "22:00";
-    private string? _windowEnd = "04:00";
-    private string? _windowZone;
-    private static readonly DayOfWeek[] WeekDays = [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday, DayOfWeek.Saturday, DayOfWeek.Sunday];
+    private WindowEditor? _window;
     private FailureRuleEditor? _rule;
     private WaveEditor? _waves;
 
@@ -128,9 +123,7 @@ public sealed partial class NewBatch : IDisposable
         NeedConfirm = _needConfirm,
         DownloadProtocol = _protocol,
         Tags = _tags?.Current ?? [],
-        Window = _windowed && WindowTimesError is null
-            ? new MaintenanceWindow { TimeZone = string.IsNullOrWhiteSpace(_windowZone) ? Clock.Zone.Id : _windowZone.Trim(), Days = [.. _windowDays], Start = WindowTime(_windowStart)!.Value, End = WindowTime(_windowEnd)!.Value }
-            : null,
+        Window = _window?.Current,
         FailureRules = _rule?.Current is { } rule ? [rule] : [],
         Waves = _selection == SelectionType.Static ? _waves?.Current ?? [] : [],
         Name = string.IsNullOrWhiteSpace(_name) ? null : _name.Trim(),
@@ -182,28 +175,14 @@ public sealed partial class NewBatch : IDisposable
     private void TagsChanged(IReadOnlyList<BatchTag> _) { }
     private void RuleChanged(FailureRule? _) { }
     private void WavesChanged(IReadOnlyList<RolloutWave> _) { }
+    private void WindowChanged(MaintenanceWindow? _) { }
 
     public void Dispose() => _debounce?.Cancel();
 
     /// <summary>The push rate and tags fields each say what is wrong with them; until they are right there is nothing to preview or start.</summary>
     private bool EditorsValid => (_rate?.IsValid ?? true) && (_tags?.IsValid ?? true) && (_rule?.IsValid ?? true)
         && (_selection != SelectionType.Static || (_waves?.IsValid ?? true))
-        && (!_windowed || WindowTimesError is null);
-
-    // The window's times and days, said in the form's words; its zone is checked by the core (beside its field).
-    private string? WindowTimesError =>
-        WindowTime(_windowStart) is null || WindowTime(_windowEnd) is null ? "From and To are times such as 22:00 and 04:00."
-        : _windowDays.Count == 0 ? "Choose at least one day."
-        : WindowTime(_windowStart) == WindowTime(_windowEnd) ? "From and To differ (a To before From runs past midnight)." : null;
-
-    private static TimeOnly? WindowTime(string? text) =>
-        TimeOnly.TryParseExact(text?.Trim(), ["HH:mm", "H:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
-
-    private void ToggleDay(DayOfWeek day)
-    {
-        if (!_windowDays.Remove(day))
-            _windowDays.Add(day);
-    }
+        && (_window?.IsValid ?? true);
 
     private static string Fingerprint(CreateBatchRequest r) => System.Text.Json.JsonSerializer.Serialize(r);
 
