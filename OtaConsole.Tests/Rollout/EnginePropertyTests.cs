@@ -12,8 +12,10 @@ namespace OtaConsole.Tests.Rollout;
 /// <summary>
 /// Random sequences of device reports, operator actions and clock moves. After every step: no transition
 /// outside the state machine's table was ever recorded, every batch's counters equal its tasks' statuses,
-/// a device has at most one unfinished task, each task's fields agree with its status, and no device of a paused
-/// batch is pushed (batches pause by hand, resume, and pause by themselves on a failure rule).
+/// a device has at most one unfinished task, each task's fields agree with its status, no device of a paused
+/// batch is pushed (batches pause by hand, resume, and pause by themselves on a failure rule), no task of a wave that
+/// has not started is pushed and each wave's counters equal its tasks, and no task is pushed outside its batch's
+/// maintenance window.
 /// </summary>
 public sealed class EnginePropertyTests
 {
@@ -77,7 +79,18 @@ public sealed class EnginePropertyTests
             RetryCount = retry ? 2 : null,
             ScheduleTime = !dynamic && rng.Next(5) == 0 ? now.AddMinutes(6) : null,
             PushRate = PushRate.Constant(rng.Next(2) == 0 ? 10 : 10_000),
-            FailureRules = rng.Next(3) == 0 ? [new FailureRule { Failures = (FailureKind)rng.Next(4), ThresholdPercent = rng.Next(0, 60), MinEnded = rng.Next(1, 4), Action = (RuleAction)rng.Next(2) }] : [],
+            FailureRules = rng.Next(3) == 0 ? [new FailureRule { Failures = (FailureKind)rng.Next(4), ThresholdPercent = rng.Next(0, 60), MinEnded = rng.Next(1, 4), Action = (RuleAction)rng.Next(2), Scope = (RuleScope)rng.Next(2) }] : [],
+            Waves = !dynamic && rng.Next(2) == 0
+                ? [new RolloutWave { Size = WaveSize.Percent, Percent = 25, SuccessPercent = rng.Next(0, 101), SoakMinutes = rng.Next(3) },
+                   new RolloutWave { Size = WaveSize.Count, Count = 2, SuccessPercent = rng.Next(0, 101), NeedsApproval = rng.Next(2) == 0 },
+                   new RolloutWave { Size = WaveSize.Rest, NeedsApproval = rng.Next(2) == 0 }]
+                : [],
+            Window = rng.Next(3) switch
+            {
+                0 => new MaintenanceWindow { TimeZone = "Europe/Berlin", Cron = "*/3 * * * *", DurationMinutes = 1 },
+                1 => new MaintenanceWindow { TimeZone = "Asia/Tokyo", Days = [.. Enum.GetValues<DayOfWeek>()], Start = new(now.AddHours(9).Hour, 10), End = new(now.AddHours(9).Hour, 40) },
+                _ => null,
+            },
         } is var r && r.Target == TargetSelection.Specific
             ? r with { DeviceNames = devices.Where(_ => rng.Next(2) == 0).DefaultIfEmpty(devices[0]).ToList() }
             : r;
@@ -113,7 +126,12 @@ public sealed class EnginePropertyTests
                 break;
             case 7: await h.Engine.UpdatePushRateAsync(Actor.System, batchId, PushRate.Variable(10, 2, 2, RampCriterion.Pushed, 1000)); break;
             case 8: await h.Engine.PauseBatchAsync(Actor.System, batchId); break;
-            default: await h.Engine.ResumeBatchAsync(Actor.System, batchId); break;
+            default:
+                if (rng.Next(2) == 0)
+                    await h.Engine.ResumeBatchAsync(Actor.System, batchId);
+                else
+                    await h.Engine.StartNextWaveAsync(Actor.System, batchId);
+                break;
         }
     }
 
@@ -137,6 +155,18 @@ public sealed class EnginePropertyTests
             if (seen.TryGetValue(b.Id, out var before) && before.Status == BatchStatus.Paused && b.Status == BatchStatus.Paused)
                 Assert.True(b.PushedCount == before.Pushed, $"{where}: paused batch {b.Id} pushed {b.PushedCount - before.Pushed} devices");
             seen[b.Id] = (b.Status, b.PushedCount);
+            for (var w = 1; w <= b.Waves.Count; w++)
+            {
+                var wave = mine.Where(t => t.Wave == w).ToList();
+                foreach (var s in Enum.GetValues<OtaTaskStatus>())
+                    Assert.True(wave.Count(t => t.Status == s) == b.Waves[w - 1].Counts[s], $"{where}: batch {b.Id} wave {w} counts {s}={b.Waves[w - 1].Counts[s]}, tasks say {wave.Count(t => t.Status == s)}");
+            }
+            Assert.True(b.HasWaves == (b.CurrentWave > 0), $"{where}: batch {b.Id} has {b.Waves.Count} waves and is on wave {b.CurrentWave}");
+            foreach (var t in mine.Where(t => t.Wave > b.CurrentWave))
+                Assert.True(t.PushedAt is null, $"{where}: task {t.Id} of wave {t.Wave} pushed while batch {b.Id} is on wave {b.CurrentWave}");
+            if (b.Window is { } window)
+                foreach (var t in mine.Where(t => t.PushedAt is not null))
+                    Assert.True(MaintenanceWindows.IsOpen(window, t.PushedAt!.Value), $"{where}: task {t.Id} pushed at {t.PushedAt} outside batch {b.Id}'s window {window}");
         }
 
         foreach (var g in tasks.Where(t => TaskStateMachine.IsUnfinished(t.Status)).GroupBy(t => t.DeviceId))
