@@ -63,6 +63,9 @@ public sealed class Batch
     /// <summary>The batch this one rolls back (its devices return to the versions they came from), if it is a rollback.</summary>
     public string? RollbackOf { get; set; }
 
+    /// <summary>The ended and failed updates when the batch was last resumed: the failure rules count only what ended after it.</summary>
+    public RuleBaseline? RuleBaseline { get; set; }
+
     /// <summary>When the batch was last paused, and why (an operator's name, or the rule and the numbers that tripped it).</summary>
     public DateTimeOffset? PausedAt { get; set; }
     public string? PauseReason { get; set; }
@@ -228,6 +231,27 @@ public sealed class FailureRule
         $"{(Failures switch { FailureKind.UpdateFailed => "updates failed on the device", FailureKind.UnexpectedVersion => "unexpected versions", FailureKind.TimedOut => "timeouts", _ => "failures" })} " +
         $"≥ {ThresholdPercent.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} % of at least {MinEnded:N0} ended updates" +
         (Scope == RuleScope.Wave ? " in a wave" : "") + (Action == RuleAction.Cancel ? ", then cancel" : "");
+}
+
+/// <summary>
+/// What a resume leaves behind it: the batch's (and each wave's) ended updates and its failures by wave and code at that
+/// moment. An operator who resumes has seen those failures; the rules pause again only on what ends after.
+/// </summary>
+public sealed class RuleBaseline
+{
+    public List<BaselineCount> Ended { get; set; } = [];
+    public List<BaselineCount> Failed { get; set; } = [];
+
+    /// <summary>Ended updates at the resume, of one wave (0: the whole batch).</summary>
+    public int EndedIn(int wave) => Ended.Where(e => e.Wave == wave).Sum(e => e.Count);
+    public int FailedWith(int wave, string code) => Failed.Where(f => f.Wave == wave && f.Code == code).Sum(f => f.Count);
+}
+
+public sealed class BaselineCount
+{
+    public int Wave { get; set; }
+    public string Code { get; set; } = "";
+    public int Count { get; set; }
 }
 
 /// <summary>Which ended updates a failure rule is judged on.</summary>

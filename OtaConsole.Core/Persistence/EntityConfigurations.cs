@@ -103,6 +103,12 @@ internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
         b.OwnsMany(x => x.Tags, t => t.ToJson());
         b.OwnsMany(x => x.FailureRules, r => r.ToJson());
         b.OwnsOne(x => x.Window, w => w.ToJson());
+        b.OwnsOne(x => x.RuleBaseline, r =>
+        {
+            r.ToJson();
+            r.OwnsMany(x => x.Ended);
+            r.OwnsMany(x => x.Failed);
+        });
         b.OwnsMany(x => x.Waves, w =>
         {
             w.ToJson();

@@ -200,6 +200,7 @@ internal static class OperatorCommands
         if (!batch.CanResume)
             throw OtaException.Conflict("JobNotPaused", $"Batch {batch.Id} is {batch.Status}; only a paused batch can be resumed.");
         BatchLifecycle.Resume(scope, batch);
+        await SafetyRules.SetBaselineAsync(scope, batch, ct);
     }
 
     /// <summary>A running batch's push rate, constant or variable, changed; it holds from the next tick (a second).</summary>

@@ -8,7 +8,8 @@ namespace OtaConsole.Core.Rollout;
 /// <summary>
 /// A batch's automatic pause: after a step that ended some of its updates, each rule is judged on the batch's ended
 /// updates (succeeded or failed, a device busy with another batch not counted) and the first rule met pauses it,
-/// with the rule and the numbers kept on the batch and in the audit log. Costs nothing while nothing has failed;
+/// with the rule and the numbers kept on the batch and in the audit log. After a resume the rules count afresh, from
+/// the numbers the resume left (<see cref="RuleBaseline"/>). Costs nothing while nothing has failed;
 /// after that, one grouped count of the batch's failed tasks (by index) per step that ends some of its updates.
 /// </summary>
 internal static class SafetyRules
@@ -19,13 +20,18 @@ internal static class SafetyRules
             || batch.Counts.Succeeded + batch.Counts.Failed < batch.FailureRules.Min(r => Math.Max(1, r.MinEnded)))
             return;
         var failed = await FailedByWaveAndCodeAsync(scope, batch, ct);
+        // What ended before the last resume is not counted again: the operator saw it and chose to go on.
+        var baseline = batch.RuleBaseline;
+        if (baseline is not null)
+            foreach (var key in failed.Keys.ToList())
+                failed[key] = Math.Max(0, failed[key] - baseline.FailedWith(key.Wave, key.Code)); // a re-upgrade lowers them
         for (var i = 0; i < batch.FailureRules.Count; i++)
         {
             var rule = batch.FailureRules[i];
             // A wave rule is judged on each started wave's own numbers, a batch rule on the whole batch's.
             var judged = rule.Scope == RuleScope.Wave && batch.HasWaves
-                ? Enumerable.Range(1, batch.CurrentWave).Select(w => (Wave: (int?)w, Ended: batch.Waves[w - 1].Counts.Succeeded + batch.Waves[w - 1].Counts.Failed))
-                : [(Wave: (int?)null, Ended: batch.Counts.Succeeded + batch.Counts.Failed)];
+                ? Enumerable.Range(1, batch.CurrentWave).Select(w => (Wave: (int?)w, Ended: Math.Max(0, Ended(batch.Waves[w - 1].Counts) - (baseline?.EndedIn(w) ?? 0))))
+                : [(Wave: (int?)null, Ended: Math.Max(0, Ended(batch.Counts) - (baseline?.EndedIn(0) ?? 0)))];
             foreach (var (wave, allEnded) in judged)
             {
                 var codes = failed.Where(f => wave is null || f.Key.Wave == wave).ToList();
@@ -37,6 +43,24 @@ internal static class SafetyRules
                 return;
             }
         }
+    }
+
+    private static int Ended(TaskCounts c) => c.Succeeded + c.Failed;
+
+    /// <summary>On resume: the numbers the rules start from, so they judge only updates that end after it.</summary>
+    public static async Task SetBaselineAsync(WriteScope scope, Batch batch, CancellationToken ct)
+    {
+        if (batch.FailureRules.Count == 0 || batch.Counts.Succeeded + batch.Counts.Failed == 0)
+        {
+            batch.RuleBaseline = null;
+            return;
+        }
+        var failed = await FailedByWaveAndCodeAsync(scope, batch, ct);
+        batch.RuleBaseline = new RuleBaseline
+        {
+            Ended = [new BaselineCount { Wave = 0, Count = Ended(batch.Counts) }, .. batch.Waves.Select((w, i) => new BaselineCount { Wave = i + 1, Count = Ended(w.Counts) })],
+            Failed = failed.Where(f => f.Value > 0).Select(f => new BaselineCount { Wave = f.Key.Wave, Code = f.Key.Code, Count = f.Value }).ToList(),
+        };
     }
 
     private static async Task TripAsync(WriteScope scope, Batch batch, int index, FailureRule rule, int? wave, int failed, int ended, CancellationToken ct)

@@ -91,6 +91,40 @@ public sealed class SafetyPolicyTests : IDisposable
     }
 
     [Fact]
+    public async Task After_a_resume_the_rules_count_afresh_so_the_failures_the_operator_saw_do_not_pause_it_again()
+    {
+        var id = await BatchAsync(40, new FailureRule { Failures = FailureKind.All, ThresholdPercent = 50, MinEnded = 2 });
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(10));
+        var pushed = (await _h.TasksAsync(id)).Where(t => t.Status == OtaTaskStatus.Notified).Select(t => t.DeviceName).ToList();
+        await _h.ProgressAsync(pushed[0], -3);
+        await _h.ProgressAsync(pushed[1], -3);
+        Assert.Equal(BatchStatus.Paused, (await _h.GetBatchAsync(id)).Status);
+
+        await _h.Engine.ResumeBatchAsync(Operator, id);
+        await _h.VersionAsync(pushed[2], "2.0.0"); // 2 of 3 ended failed overall, but none since the resume
+        await _h.ProgressAsync(pushed[3], -1); // 1 of 2 since the resume: 50 %, at the minimum
+        var batch = await _h.GetBatchAsync(id);
+        Assert.Equal(BatchStatus.Paused, batch.Status);
+        Assert.Contains("1 of 2 ended updates failed (50 %)", batch.PauseReason);
+    }
+
+    [Fact]
+    public async Task After_a_resume_one_success_does_not_pause_it_again()
+    {
+        var id = await BatchAsync(40, new FailureRule { Failures = FailureKind.All, ThresholdPercent = 50, MinEnded = 2 });
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(10));
+        var pushed = (await _h.TasksAsync(id)).Where(t => t.Status == OtaTaskStatus.Notified).Select(t => t.DeviceName).ToList();
+        await _h.ProgressAsync(pushed[0], -3);
+        await _h.ProgressAsync(pushed[1], -3);
+        await _h.Engine.ResumeBatchAsync(Operator, id);
+
+        await _h.VersionAsync(pushed[2], "2.0.0");
+        await _h.VersionAsync(pushed[3], "2.0.0");
+
+        Assert.Equal(BatchStatus.InProgress, (await _h.GetBatchAsync(id)).Status);
+    }
+
+    [Fact]
     public async Task A_rule_counts_only_its_kind_of_failure()
     {
         var id = await BatchAsync(10, new FailureRule { Failures = FailureKind.UnexpectedVersion, ThresholdPercent = 10, MinEnded = 1 });

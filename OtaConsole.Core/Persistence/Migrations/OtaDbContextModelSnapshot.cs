@@ -1236,7 +1236,73 @@ namespace OtaConsole.Core.Persistence.Migrations
                                 .IsRequired();
                         });
 
+                    b.OwnsOne("OtaConsole.Core.Model.RuleBaseline", "RuleBaseline", b1 =>
+                        {
+                            b1.Property<string>("BatchId");
+
+                            b1.HasKey("BatchId");
+
+                            b1.ToTable("Batches");
+
+                            b1
+                                .ToJson("RuleBaseline")
+                                .HasColumnType("TEXT");
+
+                            b1.WithOwner()
+                                .HasForeignKey("BatchId");
+
+                            b1.OwnsMany("OtaConsole.Core.Model.BaselineCount", "Ended", b2 =>
+                                {
+                                    b2.Property<string>("RuleBaselineBatchId");
+
+                                    b2.Property<int>("__synthesizedOrdinal")
+                                        .ValueGeneratedOnAddOrUpdate();
+
+                                    b2.Property<string>("Code")
+                                        .IsRequired();
+
+                                    b2.Property<int>("Count");
+
+                                    b2.Property<int>("Wave");
+
+                                    b2.HasKey("RuleBaselineBatchId", "__synthesizedOrdinal");
+
+                                    b2.ToTable("Batches");
+
+                                    b2.WithOwner()
+                                        .HasForeignKey("RuleBaselineBatchId");
+                                });
+
+                            b1.OwnsMany("OtaConsole.Core.Model.BaselineCount", "Failed", b2 =>
+                                {
+                                    b2.Property<string>("RuleBaselineBatchId");
+
+                                    b2.Property<int>("__synthesizedOrdinal")
+                                        .ValueGeneratedOnAddOrUpdate();
+
+                                    b2.Property<string>("Code")
+                                        .IsRequired();
+
+                                    b2.Property<int>("Count");
+
+                                    b2.Property<int>("Wave");
+
+                                    b2.HasKey("RuleBaselineBatchId", "__synthesizedOrdinal");
+
+                                    b2.ToTable("Batches");
+
+                                    b2.WithOwner()
+                                        .HasForeignKey("RuleBaselineBatchId");
+                                });
+
+                            b1.Navigation("Ended");
+
+                            b1.Navigation("Failed");
+                        });
+
                     b.Navigation("FailureRules");
+
+                    b.Navigation("RuleBaseline");
 
                     b.Navigation("Tags");
 
