@@ -160,6 +160,66 @@ public sealed class OperatorJourneyTests(BrowserFixture browser) : IAsyncLifetim
         Assert.Equal(OtaTaskStatus.Canceled, (await _host.TaskAsync(batch.BatchId, specs[4].Key.DeviceName)).Status);
     }
 
+    [Fact]
+    public async Task An_operator_rolls_out_in_three_waves_approves_the_second_sees_the_pause_when_failures_come_and_resumes()
+    {
+        // Wave 1: two healthy devices; wave 2: four, on approval; wave 3: the rest, whose first three fail with -3.
+        var specs = await _host.RegisterAsync(16);
+        for (var i = 0; i < specs.Count; i++)
+        {
+            var spec = i is >= 6 and < 9 ? specs[i] with { Failure = OtaConsole.Core.Simulation.SimFailure.VerifyFailed } : specs[i];
+            Assert.True(await _host.Device(spec, downloadTime: TimeSpan.FromMilliseconds(200)).ConnectAsync());
+        }
+        await _host.WaitForAsync(async () => (await _host.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, specs[^1].Key.DeviceName))!.ModuleVersions.Count > 0, what: "the fleet's version reports");
+        var package = await _host.PackageAsync();
+        var page = _ui.Page;
+
+        await _ui.GoAsync($"/ota/packages/{package.Id}/batch");
+        await page.Locator(".rate-per-minute input").FillAsync("60");
+        await page.Locator(".waves input").CheckAsync();
+        for (var (row, size) = (0, "2"); row < 2; (row, size) = (row + 1, "4"))
+        {
+            await page.Locator(".wave-size-kind .mud-input-control-input-container").Nth(row).ClickAsync();
+            await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "Devices" }).First.ClickAsync();
+            await page.Locator(".wave-size input").Nth(row).FillAsync(size);
+            await page.Locator(".wave-success input").Nth(row).FillAsync("100");
+            await page.Locator(".wave-soak input").Nth(row).FillAsync("0");
+        }
+        await page.Locator(".wave-approval input").Nth(0).CheckAsync();
+        await page.Locator(".auto-pause input").CheckAsync();
+        await _ui.SelectAsync("rule-scope", "Each wave");
+        await page.Locator(".rule-threshold input").FillAsync("30");
+        await page.Locator(".rule-min-ended input").FillAsync("3");
+        await Expect(page.Locator(".preview-waves")).ToHaveTextAsync("2 · 4 · 10");
+        await _ui.ScreenshotAsync("new-batch-waves");
+        await page.Locator("button.start-batch").ClickAsync();
+        await Expect(page.Locator(".mud-dialog")).ToContainTextAsync("In 3 waves of 2, 4, 10 devices");
+        await page.Locator(".mud-dialog button").Filter(new() { HasText = "Start" }).ClickAsync();
+
+        // The first wave passes; the second waits for the operator.
+        await Expect(page.Locator(".wave-1 .wave-state")).ToHaveTextAsync("Passed", new() { Timeout = 60_000 });
+        await Expect(page.Locator(".wave-2 .wave-state")).ToHaveTextAsync("Awaiting approval");
+        await Expect(page.Locator(".wave-3 .wave-state")).ToHaveTextAsync("Waiting");
+        await _ui.ScreenshotAsync("batch-waves");
+        await page.Locator("button.start-next-wave").ClickAsync();
+        await page.Locator(".mud-dialog button").Filter(new() { HasText = "Start" }).ClickAsync();
+
+        // The second passes, the third starts by itself, and its failures pause the batch.
+        await Expect(page.Locator(".pause-banner")).ToContainTextAsync("met in wave 3: ", new() { Timeout = 60_000 });
+        await Expect(page.Locator(".batch-status")).ToHaveTextAsync("Paused");
+        await Expect(page.Locator(".wave-2 .wave-state")).ToHaveTextAsync("Passed");
+        await _ui.ScreenshotAsync("batch-paused");
+        var batchId = page.Url.Split('/')[^1].Split('?')[0];
+        var paused = (await _host.Services.GetRequiredService<BatchQueries>().FindAsync(Actor.System, batchId))!;
+        Assert.True(paused.Counts.Queued > 0, "the pause held devices back");
+
+        // The operator resumes: the rules count afresh and the healthy rest updates.
+        await page.Locator("button.resume-batch").ClickAsync();
+        await Expect(page.Locator(".filter-Succeeded")).ToHaveTextAsync("Updated: 13", new() { Timeout = 60_000 });
+        await Expect(page.Locator(".batch-status")).ToHaveTextAsync("Completed, 3 of 16 failed");
+        await Expect(page.Locator(".filter-Failed")).ToHaveTextAsync("Update Failed: 3");
+    }
+
     /// <summary>The "Total devices" cell of a version in the Data analysis table.</summary>
     private ILocator DevicesOn(string version) =>
         _ui.Page.Locator(".versions-table tbody tr")
