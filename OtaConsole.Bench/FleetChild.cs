@@ -72,16 +72,6 @@ internal static class FleetChild
                     Answer($"burst-done {sent} {sw.Elapsed.TotalSeconds:F3}");
                     break;
                 }
-                case "reset": // reset version: every device is back on that version (as after a reflash) and reports it
-                {
-                    await Parallel.ForEachAsync(devices, new ParallelOptions { MaxDegreeOfParallelism = 512 }, async (d, ct) =>
-                    {
-                        d.Versions[OtaModule.Default] = a[1];
-                        await d.ReportVersionAsync(OtaModule.Default, a[1], ct);
-                    });
-                    Answer("reset-done");
-                    break;
-                }
                 case "status":
                     Answer($"status {devices.Count(d => d.IsConnected)} {devices.Sum(d => d.UpdatesCompleted)} {devices.Sum(d => d.UpdatesFailed)}");
                     break;

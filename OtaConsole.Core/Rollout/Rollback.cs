@@ -5,8 +5,14 @@ using OtaConsole.Core.Security;
 
 namespace OtaConsole.Core.Rollout;
 
-/// <summary>One source version of a rollback: the devices the batch updated from it, and the package that returns them there (if any).</summary>
-public sealed record RollbackStep(string Version, IReadOnlyList<string> DeviceNames, UpdatePackage? Package);
+/// <summary>
+/// One source version of a rollback: the devices the batch updated from it, the ready packages that return them
+/// there (newest first), and the one taken when none is chosen (the newest).
+/// </summary>
+public sealed record RollbackStep(string Version, IReadOnlyList<string> DeviceNames, IReadOnlyList<UpdatePackage> Candidates)
+{
+    public UpdatePackage? Package => Candidates.Count > 0 ? Candidates[0] : null;
+}
 
 /// <summary>What a rollback did: a batch per source version that had a package, and the versions that had none.</summary>
 public sealed record RollbackResult(IReadOnlyList<(string Version, string BatchId)> Started, IReadOnlyList<string> VersionsWithoutPackage);
@@ -32,7 +38,7 @@ internal static class Rollback
             .ToListAsync(ct);
         return updated.GroupBy(u => u.SrcVersion!).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new RollbackStep(g.Key, g.Select(u => u.DeviceName).Order(StringComparer.Ordinal).ToList(),
-                packages.Where(p => p.DestVersion == g.Key).OrderByDescending(p => p.CreatedAt).FirstOrDefault()))
+                packages.Where(p => p.DestVersion == g.Key).OrderByDescending(p => p.CreatedAt).ToList()))
             .ToList();
     }
 }

@@ -63,19 +63,22 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
     /// <summary>
     /// Rolls a batch back (RollbackOTAJob, ours): a specified-devices batch per source version that has a package,
     /// each with the rate and safety rules given, linked to the batch. Versions without a package are answered.
+    /// <paramref name="chosen"/> names the package for a version (one of its candidates); the newest otherwise.
     /// </summary>
-    public async Task<RollbackResult> RollbackAsync(Actor actor, string batchId, PushRate rate, IReadOnlyList<FailureRule> rules, CancellationToken ct = default)
+    public async Task<RollbackResult> RollbackAsync(Actor actor, string batchId, PushRate rate, IReadOnlyList<FailureRule> rules,
+        IReadOnlyDictionary<string, string>? chosen = null, CancellationToken ct = default)
     {
         actor.Require(OperatorRole.Operator, "roll a batch back");
         var plan = await PlanRollbackAsync(actor, batchId, ct);
         if (plan.Count == 0)
             throw OtaException.Conflict("NothingToRollBack", $"Batch {batchId} updated no device from a known version: there is nothing to roll back.");
+        var packages = ChoosePackages(plan, chosen ?? new Dictionary<string, string>());
         var started = new List<(string, string)>();
-        foreach (var step in plan.Where(s => s.Package is not null))
+        foreach (var step in plan.Where(s => packages.ContainsKey(s.Version)))
         {
             var created = await CreateBatchAsync(actor, new CreateBatchRequest
             {
-                PackageId = step.Package!.Id,
+                PackageId = packages[step.Version],
                 Target = TargetSelection.Specific,
                 DeviceNames = step.DeviceNames,
                 PushRate = rate,
@@ -92,6 +95,23 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
             return Task.CompletedTask;
         }, ct);
         return new RollbackResult(started, missing);
+    }
+
+    /// <summary>The package for each version that has one: the chosen one, which must be among its candidates, or the newest.</summary>
+    private static Dictionary<string, string> ChoosePackages(List<RollbackStep> plan, IReadOnlyDictionary<string, string> chosen)
+    {
+        var errors = new List<FieldError>();
+        foreach (var (version, packageId) in chosen)
+        {
+            var step = plan.FirstOrDefault(s => s.Version == version);
+            if (step is null)
+                errors.Add(new("Firmware.N.SrcVersion", $"batch updated no device from version {version}; its source versions are {string.Join(", ", plan.Select(s => s.Version))}."));
+            else if (step.Candidates.All(p => p.Id != packageId))
+                errors.Add(new("Firmware.N.FirmwareId", $"package {packageId} is not a ready package to {version} of this module" +
+                    (step.Candidates.Count == 0 ? "; there is none." : $"; these are: {string.Join(", ", step.Candidates.Select(p => p.Id))}.")));
+        }
+        OtaValidationException.ThrowIfAny(errors);
+        return plan.Where(s => s.Package is not null).ToDictionary(s => s.Version, s => chosen.GetValueOrDefault(s.Version) ?? s.Package!.Id);
     }
 
     /// <summary>Stops pushing (PauseOTAJob, ours): tasks already pushed or in upgrade carry on.</summary>

@@ -911,8 +911,9 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
         var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
 
         page.WaitForElement("button.roll-back").Click();
-        page.WaitForAssertion(() => Assert.Contains("2 devices back to 1.0.0 with back-to-1.", page.Find(".mud-dialog").TextContent));
-        page.FindAll(".mud-dialog button").Single(b => b.TextContent.Trim() == "Roll back").Click();
+        page.WaitForAssertion(() => Assert.Contains("2 devices back to 1.0.0", page.Find(".mud-dialog .rollback-step").TextContent));
+        Assert.Equal("with back-to-1", page.Find(".rollback-package").TextContent.Trim());
+        page.Find("button.confirm-rollback").Click();
 
         var nav = Services.GetRequiredService<NavigationManager>();
         page.WaitForAssertion(() => Assert.DoesNotContain(id, nav.Uri));
@@ -920,6 +921,30 @@ public sealed class BatchDetailsPageTests : ConsoleTestContext
         Assert.Equal(id, (await H.GetBatchAsync(rollbackId)).RollbackOf);
         page.Render(h => h.AddChildContent<BatchDetails>(x => x.Add(t => t.BatchId, rollbackId)));
         page.WaitForAssertion(() => Assert.Contains(id, page.Find(".rollback-of").TextContent));
+    }
+
+    [Fact]
+    public async Task Roll_back_offers_a_choice_where_several_packages_fit_and_uses_the_one_chosen()
+    {
+        await H.ProductAsync();
+        await H.DevicesAsync(1, "1.0.0");
+        var older = await H.PackageAsync("1.0.0", name: "back-a");
+        H.Time.Advance(TimeSpan.FromSeconds(1));
+        await H.PackageAsync("1.0.0", name: "back-b");
+        var bad = await H.PackageAsync("2.0.0");
+        var id = (await H.BatchAsync(bad.Id)).BatchId;
+        await H.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await H.VersionAsync("dev-000", "2.0.0");
+        var page = RenderInHost<BatchDetails>(x => x.Add(t => t.BatchId, id));
+
+        page.WaitForElement("button.roll-back").Click();
+        page.WaitForElement(".mud-input-control.rollback-package-choice").MouseDown();
+        page.WaitForElements(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Contains("back-a")).Click();
+        page.Find("button.confirm-rollback").Click();
+
+        var nav = Services.GetRequiredService<NavigationManager>();
+        page.WaitForAssertion(() => Assert.DoesNotContain(id, nav.Uri));
+        Assert.Equal(older.Id, (await H.GetBatchAsync(nav.Uri[(nav.Uri.LastIndexOf('/') + 1)..])).PackageId);
     }
 
     [Fact]

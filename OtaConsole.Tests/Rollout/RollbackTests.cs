@@ -49,6 +49,29 @@ public sealed class RollbackTests : IDisposable
     }
 
     [Fact]
+    public async Task When_several_packages_fit_the_operator_chooses_one_and_a_package_that_does_not_fit_is_refused()
+    {
+        await _h.ProductAsync();
+        await _h.DevicesAsync(2, "1.0.0");
+        var older = await _h.PackageAsync("1.0.0", name: "back-a");
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        var newer = await _h.PackageAsync("1.0.0", name: "back-b");
+        var bad = await _h.PackageAsync("2.0.0");
+        var id = (await _h.BatchAsync(bad.Id)).BatchId;
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await _h.VersionAsync("dev-000", "2.0.0");
+
+        var step = Assert.Single(await _h.Engine.PlanRollbackAsync(Operator, id));
+        Assert.Equal([newer.Id, older.Id], step.Candidates.Select(p => p.Id)); // newest first, and taken by default
+        var wrong = await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.RollbackAsync(Operator, id, PushRate.Default, [], new Dictionary<string, string> { ["1.0.0"] = bad.Id }));
+        Assert.Contains(wrong.Errors, e => e.Field == "Firmware.N.FirmwareId");
+        await Assert.ThrowsAsync<OtaValidationException>(() => _h.Engine.RollbackAsync(Operator, id, PushRate.Default, [], new Dictionary<string, string> { ["0.1"] = older.Id }));
+
+        var result = await _h.Engine.RollbackAsync(Operator, id, PushRate.Default, [], new Dictionary<string, string> { ["1.0.0"] = older.Id });
+        Assert.Equal(older.Id, (await _h.GetBatchAsync(Assert.Single(result.Started).BatchId)).PackageId);
+    }
+
+    [Fact]
     public async Task A_batch_that_updated_nobody_has_nothing_to_roll_back_and_another_products_operator_finds_no_batch()
     {
         await _h.ProductAsync();

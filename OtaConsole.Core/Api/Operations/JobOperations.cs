@@ -127,6 +127,7 @@ internal static class JobOperations
             JobId,
             new("MaximumPerMinute", "The rollback batches' push rate; the batch's own when absent."),
             new("SafetyRule.N.Failures, SafetyRule.N.ThresholdPercent, SafetyRule.N.MinEnded, SafetyRule.N.Action", "The rollback batches' safety rules; none when absent."),
+            new("Firmware.N.SrcVersion, Firmware.N.FirmwareId", "The package to return a source version's devices with, when several fit; the newest ready one otherwise."),
         ], RollbackAsync),
         new("CancelOTAStrategyByJob", Group, Writes: true, "Ends a dynamic batch's policy: no more devices join; tasks already made go on.", [JobId],
             async c =>
@@ -370,7 +371,10 @@ internal static class JobOperations
     {
         var job = await Lookups.JobAsync(c);
         var rate = c.P.Int("MaximumPerMinute", int.MinValue, int.MaxValue) is int perMinute ? PushRate.Constant(perMinute) : job.PushRate;
-        var result = await c.S.Engine.RollbackAsync(c.Actor, job.Id, rate, Rules(c), c.Ct);
+        var chosen = new Dictionary<string, string>();
+        foreach (var i in c.P.Items("Firmware", "SrcVersion"))
+            chosen[c.P.Required($"Firmware.{i}.SrcVersion")] = c.P.Required($"Firmware.{i}.FirmwareId");
+        var result = await c.S.Engine.RollbackAsync(c.Actor, job.Id, rate, Rules(c), chosen, c.Ct);
         return new
         {
             Data = new
