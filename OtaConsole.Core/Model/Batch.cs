@@ -157,6 +157,20 @@ public sealed class RolloutWave
     /// <summary>When the soak after the last push is over (null before the wave pushed anything).</summary>
     public DateTimeOffset? SoakEndsAt => (LastPushAt ?? StartedAt)?.AddMinutes(SoakMinutes);
 
+    /// <summary>The wave's tasks its success is judged on: all but the cancelled.</summary>
+    public int Judged => Counts.Total - Counts.Canceled;
+    /// <summary>Succeeded, of <see cref="Judged"/>, to one decimal; 100 for a wave with nothing to judge.</summary>
+    public decimal SucceededPercent => Judged == 0 ? 100 : Math.Round(Counts.Succeeded * 100m / Judged, 1);
+
+    public WaveGate Gate => new(SuccessPercent, SoakMinutes, NeedsApproval);
+
+    /// <summary>This wave's size with another gate, and no progress.</summary>
+    public RolloutWave WithGate(WaveGate gate) => new()
+    {
+        Size = Size, Percent = Percent, Count = Count, GroupId = GroupId,
+        SuccessPercent = gate.SuccessPercent, SoakMinutes = gate.SoakMinutes, NeedsApproval = gate.NeedsApproval,
+    };
+
     public string Describe(IReadOnlyDictionary<string, string>? groupNames = null) => Size switch
     {
         WaveSize.Percent => $"{Percent?.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} %",
@@ -165,6 +179,9 @@ public sealed class RolloutWave
         _ => "the rest",
     };
 }
+
+/// <summary>What lets the next wave start after a wave, as it can be changed while the batch runs.</summary>
+public sealed record WaveGate(decimal SuccessPercent, int SoakMinutes, bool NeedsApproval);
 
 /// <summary>
 /// A recurring maintenance window (OtaConsole's own): pushes only on <see cref="Days"/>, from <see cref="Start"/>

@@ -118,6 +118,9 @@ internal sealed class BatchConfiguration : IEntityTypeConfiguration<Batch>
                 c.Ignore(x => x.Unfinished);
             });
             w.Ignore(x => x.SoakEndsAt);
+            w.Ignore(x => x.Judged);
+            w.Ignore(x => x.SucceededPercent);
+            w.Ignore(x => x.Gate);
         });
         b.Property(x => x.PauseReason).HasMaxLength(1000);
         b.Property(x => x.RollbackOf).HasMaxLength(32);

@@ -24,9 +24,9 @@ internal static class BatchCreator
         var unfinished = await UnfinishedByDeviceAsync(db, package.ProductKey, resolution.Candidates,
             q => q.AsNoTracking().ToListAsync(ct), ct);
         var draft = NewBatch(r, package, now);
-        var waves = await WavesOfAsync(db, draft, resolution.Candidates,
-            resolution.Candidates.Select(c => TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), draft)).ToList(), ct);
-        return Summarize(draft, resolution, unfinished) with { WaveSizes = SizesOf(draft, waves) };
+        var verdicts = Verdicts(draft, resolution, unfinished);
+        var waves = await WavesOfAsync(db, draft, resolution.Candidates, verdicts, ct);
+        return Summarize(draft, resolution, verdicts, waves);
     }
 
     public static async Task<BatchCreated> CreateAsync(WriteScope scope, CreateBatchRequest r, CancellationToken ct)
@@ -44,9 +44,9 @@ internal static class BatchCreator
             q => scope.LoadTasksAsync(q, ct), ct);
 
         var batch = NewBatch(r, package, scope.Now);
-        var verdicts = resolution.Candidates.Select(c => TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), batch)).ToList();
+        var verdicts = Verdicts(batch, resolution, unfinished);
         var waves = await WavesOfAsync(scope.Db, batch, resolution.Candidates, verdicts, ct);
-        var preview = Summarize(batch, resolution, unfinished) with { WaveSizes = SizesOf(batch, waves) };
+        var preview = Summarize(batch, resolution, verdicts, waves);
         scope.AddBatch(batch);
         // Kept with the batch, shown on it and downloadable; a name longer than any device name is kept cut short.
         scope.UnknownDevices.AddRange(resolution.UnknownDeviceNames.Select(n => new BatchUnknownDevice
@@ -77,6 +77,14 @@ internal static class BatchCreator
         return new BatchCreated(batch.Id, preview, batch.CreatedAt);
     }
 
+    /// <summary>The first wave starts with the batch (when it is not planned for later); the others wait.</summary>
+    private static RolloutWave FirstOrLater(RolloutWave wave, int index, bool planned, DateTimeOffset now)
+    {
+        if (index == 0)
+            (wave.StartedAt, wave.StartedBy) = (planned ? null : now, "batch start");
+        return wave;
+    }
+
     /// <summary>Each candidate's wave, when the batch has waves.</summary>
     private static async Task<int[]?> WavesOfAsync(OtaDbContext db, Batch batch, List<Candidate> candidates, List<TaskConflicts.Verdict> verdicts, CancellationToken ct)
     {
@@ -87,8 +95,9 @@ internal static class BatchCreator
         return Waves.Split(batch.Waves, candidates.Select(c => c.DeviceId).ToList(), busy, groupOf, trees);
     }
 
-    private static List<int> SizesOf(Batch batch, int[]? waves) =>
-        waves is null ? [] : Enumerable.Range(1, batch.Waves.Count).Select(w => waves.Count(x => x == w)).ToList();
+    /// <summary>Each candidate's conflict with the unfinished tasks of its device, in candidate order.</summary>
+    private static List<TaskConflicts.Verdict> Verdicts(Batch batch, Resolution resolution, Dictionary<long, List<UpdateTask>> unfinished) =>
+        resolution.Candidates.Select(c => TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), batch)).ToList();
 
     /// <summary>The new task for one device, carrying the batch's policy as it is now.</summary>
     public static UpdateTask NewTask(Batch batch, UpdatePackage package, long deviceId, string deviceName, string? version) => new()
@@ -160,13 +169,7 @@ internal static class BatchCreator
             RollbackOf = r.RollbackOf,
             Window = r.Window?.Copy(),
             FailureRules = r.FailureRules.Select(x => x.Copy()).ToList(),
-            Waves = r.Waves.Select((w, i) => new RolloutWave
-            {
-                Size = w.Size, Percent = w.Percent, Count = w.Count, GroupId = w.GroupId,
-                SuccessPercent = w.SuccessPercent, SoakMinutes = w.SoakMinutes, NeedsApproval = i > 0 && w.NeedsApproval,
-                StartedAt = i == 0 && !planned ? now : null,
-                StartedBy = i == 0 ? "batch start" : null,
-            }).ToList(),
+            Waves = r.Waves.Select((w, i) => FirstOrLater(w.WithGate(w.Gate with { NeedsApproval = i > 0 && w.NeedsApproval }), i, planned, now)).ToList(),
             CurrentWave = r.Waves.Count > 0 ? 1 : 0,
             Status = planned ? BatchStatus.Planned : BatchStatus.InProgress,
             CreatedAt = now,
@@ -201,12 +204,12 @@ internal static class BatchCreator
         return tasks.GroupBy(t => t.DeviceId).ToDictionary(g => g.Key, g => g.ToList());
     }
 
-    private static BatchPreview Summarize(Batch batch, Resolution resolution, Dictionary<long, List<UpdateTask>> unfinished)
+    private static BatchPreview Summarize(Batch batch, Resolution resolution, List<TaskConflicts.Verdict> verdicts, int[]? waves)
     {
         int busy = 0, overwrites = 0, offline = 0, pushable = 0;
-        foreach (var c in resolution.Candidates)
+        for (var i = 0; i < resolution.Candidates.Count; i++)
         {
-            var v = TaskConflicts.Judge(unfinished.GetValueOrDefault(c.DeviceId), batch);
+            var (c, v) = (resolution.Candidates[i], verdicts[i]);
             if (v.BusyWith is not null)
             {
                 busy++;
@@ -227,6 +230,7 @@ internal static class BatchCreator
             Overwrites = overwrites,
             Skipped = resolution.Skipped,
             UnknownDeviceNames = resolution.UnknownDeviceNames,
+            WaveSizes = waves is null ? [] : Enumerable.Range(1, batch.Waves.Count).Select(w => waves.Count(x => x == w)).ToList(),
             // A maintenance window stretches the push phase over the windows it needs.
             PushDuration = !batch.NeedPush ? null
                 : batch.Window is { } w ? MaintenanceWindows.WallClock(w, batch.ScheduleTime ?? batch.CreatedAt, PushPacing.Duration(batch.PushRate, pushable))

@@ -277,11 +277,7 @@ internal static class OperatorCommands
                 ? $"give the gate of each of the batch's {batch.Waves.Count} waves; their sizes are fixed once the devices are split."
                 : "this batch has no waves; they are set when a batch is created."));
         else
-            BatchRules.ValidateWaves(batch.Waves.Zip(gates, (w, g) => new RolloutWave
-            {
-                Size = w.Size, Percent = w.Percent, Count = w.Count, GroupId = w.GroupId,
-                SuccessPercent = g.SuccessPercent, SoakMinutes = g.SoakMinutes, NeedsApproval = g.NeedsApproval,
-            }).ToList(), true, errors);
+            BatchRules.ValidateWaves(batch.Waves.Zip(gates, (w, g) => w.WithGate(g)).ToList(), true, errors);
         OtaValidationException.ThrowIfAny(errors);
     }
 
@@ -293,7 +289,7 @@ internal static class OperatorCommands
             throw OtaException.Conflict("JobWaveNotReady", !batch.HasWaves ? $"Batch {batch.Id} has no waves."
                 : batch.Status != BatchStatus.InProgress ? $"Batch {batch.Id} is {batch.Status}; a wave starts only while it is In upgrade."
                 : batch.CurrentWave >= batch.Waves.Count ? $"Batch {batch.Id} is on its last wave."
-                : batch.Current!.PassedAt is null ? $"Wave {batch.CurrentWave} of batch {batch.Id} has not met its success condition yet ({Waves.SuccessPercent(batch.Current.Counts)} % succeeded of {batch.Current.SuccessPercent} % needed)."
+                : batch.Current!.PassedAt is null ? $"Wave {batch.CurrentWave} of batch {batch.Id} has not met its success condition yet ({batch.Current.SucceededPercent} % succeeded of {batch.Current.SuccessPercent} % needed)."
                 : $"Wave {batch.CurrentWave + 1} of batch {batch.Id} starts by itself.");
         Waves.Start(scope, batch, batch.CurrentWave + 1, by);
         return batch.CurrentWave;

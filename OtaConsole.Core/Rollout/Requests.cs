@@ -66,9 +66,6 @@ public sealed record BatchEdit
         && WaveGates is null && Window is null && !ClearWindow;
 }
 
-/// <summary>What lets the next wave start after a wave, as it can be changed while the batch runs.</summary>
-public sealed record WaveGate(decimal SuccessPercent, int SoakMinutes, bool NeedsApproval);
-
 /// <summary>Why a device a batch's scope reaches gets no task.</summary>
 public enum SkipReason
 {

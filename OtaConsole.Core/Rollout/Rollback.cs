@@ -41,4 +41,21 @@ internal static class Rollback
                 packages.Where(p => p.DestVersion == g.Key).OrderByDescending(p => p.CreatedAt).ToList()))
             .ToList();
     }
+
+    /// <summary>The package for each version that has one: the chosen one, which must be among its candidates, or the newest.</summary>
+    public static Dictionary<string, string> ChoosePackages(List<RollbackStep> plan, IReadOnlyDictionary<string, string> chosen)
+    {
+        var errors = new List<FieldError>();
+        foreach (var (version, packageId) in chosen)
+        {
+            var step = plan.FirstOrDefault(s => s.Version == version);
+            if (step is null)
+                errors.Add(new("Firmware.N.SrcVersion", $"batch updated no device from version {version}; its source versions are {string.Join(", ", plan.Select(s => s.Version))}."));
+            else if (step.Candidates.All(p => p.Id != packageId))
+                errors.Add(new("Firmware.N.FirmwareId", $"package {packageId} is not a ready package to {version} of this module" +
+                    (step.Candidates.Count == 0 ? "; there is none." : $"; these are: {string.Join(", ", step.Candidates.Select(p => p.Id))}.")));
+        }
+        OtaValidationException.ThrowIfAny(errors);
+        return plan.Where(s => s.Package is not null).ToDictionary(s => s.Version, s => chosen.GetValueOrDefault(s.Version) ?? s.Package!.Id);
+    }
 }

@@ -72,7 +72,7 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
         var plan = await PlanRollbackAsync(actor, batchId, ct);
         if (plan.Count == 0)
             throw OtaException.Conflict("NothingToRollBack", $"Batch {batchId} updated no device from a known version: there is nothing to roll back.");
-        var packages = ChoosePackages(plan, chosen ?? new Dictionary<string, string>());
+        var packages = Rollback.ChoosePackages(plan, chosen ?? new Dictionary<string, string>());
         var started = new List<(string, string)>();
         foreach (var step in plan.Where(s => packages.ContainsKey(s.Version)))
         {
@@ -95,23 +95,6 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
             return Task.CompletedTask;
         }, ct);
         return new RollbackResult(started, missing);
-    }
-
-    /// <summary>The package for each version that has one: the chosen one, which must be among its candidates, or the newest.</summary>
-    private static Dictionary<string, string> ChoosePackages(List<RollbackStep> plan, IReadOnlyDictionary<string, string> chosen)
-    {
-        var errors = new List<FieldError>();
-        foreach (var (version, packageId) in chosen)
-        {
-            var step = plan.FirstOrDefault(s => s.Version == version);
-            if (step is null)
-                errors.Add(new("Firmware.N.SrcVersion", $"batch updated no device from version {version}; its source versions are {string.Join(", ", plan.Select(s => s.Version))}."));
-            else if (step.Candidates.All(p => p.Id != packageId))
-                errors.Add(new("Firmware.N.FirmwareId", $"package {packageId} is not a ready package to {version} of this module" +
-                    (step.Candidates.Count == 0 ? "; there is none." : $"; these are: {string.Join(", ", step.Candidates.Select(p => p.Id))}.")));
-        }
-        OtaValidationException.ThrowIfAny(errors);
-        return plan.Where(s => s.Package is not null).ToDictionary(s => s.Version, s => chosen.GetValueOrDefault(s.Version) ?? s.Package!.Id);
     }
 
     /// <summary>Stops pushing (PauseOTAJob, ours): tasks already pushed or in upgrade carry on.</summary>

@@ -29,7 +29,7 @@ internal static class Waves
         for (var w = 0; w < waves.Count; w++)
         {
             var wave = waves[w];
-            if (wave.Size == WaveSize.Group || (w == waves.Count - 1))
+            if (wave.Size == WaveSize.Group || w == waves.Count - 1)
             {
                 var tree = wave.Size == WaveSize.Group ? groupTrees[wave.GroupId!] : null;
                 for (var i = 0; i < deviceIds.Count; i++)
@@ -97,8 +97,8 @@ internal static class Waves
                 {
                     wave = batch.CurrentWave,
                     succeeded = wave.Counts.Succeeded,
-                    judged = Judged(wave.Counts),
-                    successPercent = SuccessPercent(wave.Counts),
+                    judged = wave.Judged,
+                    successPercent = wave.SucceededPercent,
                     threshold = wave.SuccessPercent,
                     soakMinutes = wave.SoakMinutes,
                 });
@@ -112,17 +112,7 @@ internal static class Waves
     /// Succeeded, of the wave's tasks not cancelled, at least its threshold, and the soak after its last push over.
     /// A wave with no task left to judge passes at once.
     /// </summary>
-    public static bool Passed(RolloutWave wave, DateTimeOffset now)
-    {
-        var judged = Judged(wave.Counts);
-        if (judged == 0)
-            return true;
-        return wave.Counts.Succeeded * 100m >= wave.SuccessPercent * judged && wave.SoakEndsAt is { } soak && soak <= now;
-    }
-
-    /// <summary>The wave's tasks its success is judged on: all but the cancelled.</summary>
-    public static int Judged(TaskCounts c) => c.Total - c.Canceled;
-
-    public static decimal SuccessPercent(TaskCounts c) =>
-        Judged(c) == 0 ? 100 : Math.Round(c.Succeeded * 100m / Judged(c), 1);
+    public static bool Passed(RolloutWave wave, DateTimeOffset now) =>
+        wave.Judged == 0
+        || (wave.Counts.Succeeded * 100m >= wave.SuccessPercent * wave.Judged && wave.SoakEndsAt is { } soak && soak <= now);
 }

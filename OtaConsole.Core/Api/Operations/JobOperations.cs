@@ -225,11 +225,12 @@ internal static class JobOperations
     {
         if (!c.P.HasList("Wave"))
             return null;
+        if (!job.HasWaves)
+            throw ApiException.Invalid("Wave.N", $"batch {job.Id} has no waves; they are set when a batch is created.");
         return job.Waves.Select((w, n) => new WaveGate(
             (decimal)(c.P.Double($"Wave.{n + 1}.SuccessPercent", double.MinValue, double.MaxValue) ?? (double)w.SuccessPercent),
             c.P.Int($"Wave.{n + 1}.SoakMinutes", int.MinValue, int.MaxValue) ?? w.SoakMinutes,
-            c.P.Bool($"Wave.{n + 1}.Approval") ?? w.NeedsApproval)).ToList() is { Count: > 0 } gates ? gates
-            : throw ApiException.Invalid("Wave.N", $"batch {job.Id} has no waves; they are set when a batch is created.");
+            c.P.Bool($"Wave.{n + 1}.Approval") ?? w.NeedsApproval)).ToList();
     }
 
     private static async Task<object> CreateDynamicJobAsync(ApiCall c)
@@ -436,16 +437,16 @@ internal static class JobOperations
                 UtcEndTime = ApiNames.Utc(b.EndedAt),
                 UtcModified = ApiNames.Utc(b.ModifiedAt),
                 UtcStartTime = ApiNames.Utc(b.StartedAt),
-                SafetyRules = RulesOf(b),
-                PauseReason = PauseReasonOf(b),
-                MaintenanceWindow = WindowOf(b),
-                Waves = WavesOf(b),
+                SafetyRules = RulesReport(b),
+                PauseReason = PauseReasonReport(b),
+                MaintenanceWindow = WindowReport(b),
+                Waves = WavesReport(b),
                 CurrentWave = b.HasWaves ? b.CurrentWave : (int?)null,
             }).ToList(),
         });
 
     // The safety policy as QueryOTAJob and ListOTAJobByFirmware report it (OtaConsole's own; absent without one).
-    private static object? RulesOf(Batch b) => b.FailureRules.Count == 0 ? null : new
+    private static object? RulesReport(Batch b) => b.FailureRules.Count == 0 ? null : new
     {
         SafetyRule = b.FailureRules.Select(r => new
         {
@@ -454,9 +455,9 @@ internal static class JobOperations
         }).ToList(),
     };
 
-    private static string? PauseReasonOf(Batch b) => b.Status is BatchStatus.Paused or BatchStatus.Canceled ? b.PauseReason : null;
+    private static string? PauseReasonReport(Batch b) => b.Status is BatchStatus.Paused or BatchStatus.Canceled ? b.PauseReason : null;
 
-    private static object? WindowOf(Batch b) => b.Window is { Cron: not null } cron ? new { cron.TimeZone, cron.Cron, cron.DurationMinutes }
+    private static object? WindowReport(Batch b) => b.Window is { Cron: not null } cron ? new { cron.TimeZone, cron.Cron, cron.DurationMinutes }
         : b.Window is { } w ? new
     {
         w.TimeZone,
@@ -465,7 +466,7 @@ internal static class JobOperations
         End = w.End.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture),
     } : null;
 
-    private static object? WavesOf(Batch b) => !b.HasWaves ? null : new
+    private static object? WavesReport(Batch b) => !b.HasWaves ? null : new
     {
         Wave = b.Waves.Select((w, i) => new
         {
@@ -544,11 +545,11 @@ internal static class JobOperations
             UtcScheduleTime = ApiNames.Utc(b.ScheduleTime),
             UtcStartTime = ApiNames.Utc(b.StartedAt),
             // OtaConsole's own fields: absent for a batch without a safety policy or a pause.
-            SafetyRules = RulesOf(b),
+            SafetyRules = RulesReport(b),
             // Why it is paused, or why the safety policy cancelled it.
-            PauseReason = PauseReasonOf(b),
-            MaintenanceWindow = WindowOf(b),
-            Waves = WavesOf(b),
+            PauseReason = PauseReasonReport(b),
+            MaintenanceWindow = WindowReport(b),
+            Waves = WavesReport(b),
             CurrentWave = b.HasWaves ? b.CurrentWave : (int?)null,
             UtcPaused = b.Status == BatchStatus.Paused ? ApiNames.Utc(b.PausedAt) : null,
         };
