@@ -110,7 +110,7 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
         Files = [new PackageFileUpload("fw.bin", new MemoryStream(Encoding.UTF8.GetBytes("firmware " + version)))],
     });
 
-    /// <summary>Ticks once a second of fake time until <paramref name="done"/> or the limit.</summary>
+    /// <summary>Ticks as the scheduler does, every <see cref="RolloutScheduler.Interval"/> of fake time, until <paramref name="done"/> or the limit.</summary>
     public async Task TickUntilAsync(Func<bool> done, TimeSpan limit)
     {
         var end = Time.GetUtcNow() + limit;

@@ -356,11 +356,11 @@ internal static class CoreScenarios
     }
 
     /// <summary>
-    /// On the real clock, with the console's scheduler (a PeriodicTimer ticking once a second): 60 s at
-    /// 100,000 a minute, then 60 s of a ramp. Notices are counted as the gateway receives them, per second from
+    /// On the real clock, with the console's scheduler (a PeriodicTimer ticking four times a second): 60 s at
+    /// 100,000 a minute, then 60 s of a ramp. Notices are counted as the gateway receives them, per tick from
     /// the batch's first notice (the creation's time is reported beside it), against the configured rate recomputed here from its definition (README "Task
     /// states"): a ramp's rate is base × factor^⌊pushed ÷ step⌋, capped at the ceiling, at the pushes the gateway
-    /// has seen before that second.
+    /// has seen before that tick.
     /// </summary>
     public static async Task<object> PushRateAsync()
     {
@@ -377,8 +377,8 @@ internal static class CoreScenarios
             seconds_each = window,
             rates = new[] { constant.Json, rampResult.Json },
             worst_minute_error_pct = Math.Max(constant.MinuteErrorPct, rampResult.MinuteErrorPct),
-            reference = "the configured rate, recomputed in the bench from the README's definition (not by PushRate.RateAfter), per second at the pushes the gateway counted before it; " +
-                        "seconds count from half a second before the batch's first notice (one scheduler tick per second); the time to create the batch before it is create_seconds",
+            reference = "the configured rate, recomputed in the bench from the README's definition (not by PushRate.RateAfter), per tick at the pushes the gateway counted before it; " +
+                        "the scheduler runs before the batch is created, as in the console; time counts from half a tick before the batch's first notice (four scheduler ticks a second); the time to create the batch before it is create_seconds",
             target = "worst_minute_error_pct <= 1",
         };
     }
@@ -390,10 +390,12 @@ internal static class CoreScenarios
         var package = await w.PackageAsync("2.0.0");
         var scheduler = new RolloutScheduler(w.Engine, Microsoft.Extensions.Logging.Abstractions.NullLogger<RolloutScheduler>.Instance);
         w.Gateway.Record = true;
+        // The scheduler runs before the batch exists, as in the console (it starts with the process).
+        await scheduler.StartAsync(CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(2));
         var start = Stopwatch.GetTimestamp();
         await w.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, PushRate = rate });
         var created = (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency;
-        await scheduler.StartAsync(CancellationToken.None);
         // A whole window after the first push, which comes about a second after the batch exists.
         await Task.Delay(TimeSpan.FromSeconds(window + 3));
         await scheduler.StopAsync(CancellationToken.None);
@@ -403,22 +405,27 @@ internal static class CoreScenarios
         if (fromRequest.Count == 0)
             throw new InvalidOperationException("nothing was pushed");
 
-        // The push rate is the pacing of notices once the batch pushes: seconds count from its first notice, less
-        // half a second, so that each second holds one scheduler tick's notices (a tick's notices leave over a few
-        // hundred milliseconds, and ticks land a second apart give or take the machine's jitter). Creating the batch
+        // The push rate is the pacing of notices once the batch pushes: time counts from its first notice, less half a
+        // tick, so that each tick's slot holds one scheduler tick's notices (a tick's notices leave over tens of
+        // milliseconds, and ticks land a quarter second apart give or take the machine's jitter). Creating the batch
         // is measured on its own (create_seconds here, and the batch-create scenario).
         var firstPush = fromRequest.Min();
-        var origin = firstPush - 0.5;
+        var tick = RolloutScheduler.Interval.TotalSeconds;
+        var origin = firstPush - tick / 2;
         var at = fromRequest.Select(t => t - origin).ToList();
-        var perSecond = new int[window];
-        var expected = new double[window];
+        var slots = (int)Math.Round(window / tick);
+        var perSlot = new int[slots];
+        var expectedPerSlot = new double[slots];
         long before = 0;
-        for (var s = 0; s < window; s++)
+        for (var k = 0; k < slots; k++)
         {
-            perSecond[s] = at.Count(t => t >= s && t < s + 1);
-            expected[s] = perMinuteAfter(before) / 60.0;
-            before += perSecond[s];
+            perSlot[k] = at.Count(t => t >= k * tick && t < (k + 1) * tick);
+            expectedPerSlot[k] = perMinuteAfter(before) / 60.0 * tick;
+            before += perSlot[k];
         }
+        var perTickPerSecond = (int)Math.Round(1 / tick);
+        var perSecond = Enumerable.Range(0, window).Select(s => perSlot.Skip(s * perTickPerSecond).Take(perTickPerSecond).Sum()).ToArray();
+        var expected = Enumerable.Range(0, window).Select(s => expectedPerSlot.Skip(s * perTickPerSecond).Take(perTickPerSecond).Sum()).ToArray();
         var errors = perSecond.Select((n, s) => Math.Abs(n - expected[s]) / expected[s] * 100).ToList();
         var total = perSecond.Sum();
         var expectedTotal = expected.Sum();
@@ -440,7 +447,7 @@ internal static class CoreScenarios
     }
 
     /// <summary>
-    /// The same on fake time, ticking by hand once a virtual second: constant rates over two whole minutes each,
+    /// The same on fake time, ticking by hand as the scheduler does (every RolloutScheduler.Interval of virtual time): constant rates over two whole minutes each,
     /// and one ramp over four. It checks the pacing arithmetic, not the clock; the ramp's rate is recomputed here.
     /// </summary>
     public static async Task<object> PushRateVirtualAsync()
@@ -463,7 +470,7 @@ internal static class CoreScenarios
             clock = "fake",
             rates = results,
             worst_error_pct = Round(worst, 3),
-            reference = "the configured rate per minute, a ramp's recomputed in the bench from its definition at the pushes made before each virtual second",
+            reference = "the configured rate per minute, a ramp's recomputed in the bench from its definition at the pushes made before each virtual tick",
             target = "worst_error_pct <= 1",
         };
     }
@@ -475,10 +482,12 @@ internal static class CoreScenarios
         var package = await w.PackageAsync("2.0.0");
         var start = w.Time.GetUtcNow();
         var created = await w.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, PushRate = rate });
-        for (var s = 0; s < minutes * 60; s++)
+        var tick = RolloutScheduler.Interval;
+        var ticksPerMinute = (int)(TimeSpan.FromMinutes(1) / tick);
+        for (var k = 0; k < minutes * ticksPerMinute; k++)
         {
             await w.Engine.TickAsync();
-            w.Time.Advance(TimeSpan.FromSeconds(1));
+            w.Time.Advance(tick);
         }
         await using var db = w.CreateDbContext();
         var pushTimes = (await db.Tasks.Where(t => t.BatchId == created.BatchId && t.PushedAt != null).Select(t => t.PushedAt!.Value).ToListAsync())
@@ -492,8 +501,8 @@ internal static class CoreScenarios
         {
             var actual = pushTimes.Count(t => t >= m * 60 && t < (m + 1) * 60);
             double expected = 0;
-            for (var s = m * 60; s < (m + 1) * 60; s++)
-                expected += perMinuteAfter(pushTimes.Count(t => t < s)) / 60.0;
+            for (var k = m * ticksPerMinute; k < (m + 1) * ticksPerMinute; k++)
+                expected += perMinuteAfter(pushTimes.Count(t => t < k * tick.TotalSeconds)) / ticksPerMinute;
             perMinute.Add(actual);
             errors.Add(Math.Abs(actual - expected) / expected * 100);
         }

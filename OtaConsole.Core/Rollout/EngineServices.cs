@@ -202,10 +202,10 @@ internal static class Transient
     }
 }
 
-/// <summary>Ticks the engine once a second on <see cref="TimeProvider"/> time.</summary>
+/// <summary>Ticks the engine every <see cref="PushPacing.Tick"/> on <see cref="TimeProvider"/> time.</summary>
 public sealed class RolloutScheduler(RolloutEngine engine, ILogger<RolloutScheduler> log) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan Interval = PushPacing.Tick;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

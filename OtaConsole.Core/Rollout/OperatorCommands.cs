@@ -203,7 +203,7 @@ internal static class OperatorCommands
         await SafetyRules.SetBaselineAsync(scope, batch, ct);
     }
 
-    /// <summary>A running batch's push rate, constant or variable, changed; it holds from the next tick (a second).</summary>
+    /// <summary>A running batch's push rate, constant or variable, changed; it holds from the next tick (a quarter second).</summary>
     public static Task UpdatePushRateAsync(WriteScope scope, string batchId, PushRate rate, int? expectedEditVersion, CancellationToken ct) =>
         EditBatchAsync(scope, batchId, new BatchEdit { PushRate = rate }, expectedEditVersion, ct);
 

@@ -3,19 +3,22 @@ using OtaConsole.Core.Model;
 namespace OtaConsole.Core.Rollout;
 
 /// <summary>
-/// Pacing arithmetic. The scheduler ticks once a second; each tick releases the pushes of the second it
-/// starts. Within a stretch of constant rate r that started at s, the pushes allowed by time t are
-/// ceil(r × (t − s + 1 s) / 1 min): the first second's share at once, then evenly, and exactly r in every
-/// minute of the stretch.
+/// Pacing arithmetic. The scheduler ticks four times a second; each tick releases the pushes of the quarter
+/// second it starts. Within a stretch of constant rate r that started at s, the pushes allowed by time t are
+/// ceil(r × (t − s + 1 tick) / 1 min): the first tick's share at once, then evenly, and exactly r in every
+/// minute of the stretch. Short ticks keep a safety rule's overshoot small: what one tick releases is already
+/// on its way when a failure trips the rule.
 /// </summary>
 public static class PushPacing
 {
+    public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
+
     public static long AllowedSince(DateTimeOffset start, DateTimeOffset now, int perMinute)
     {
         var ms = (long)(now - start).TotalMilliseconds;
         if (ms < 0)
             return 0;
-        var numerator = perMinute * (ms + 1000);
+        var numerator = perMinute * (ms + (long)Tick.TotalMilliseconds);
         return (numerator + 59_999) / 60_000;
     }
 

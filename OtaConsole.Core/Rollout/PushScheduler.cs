@@ -5,12 +5,12 @@ using OtaConsole.Core.Tasks;
 namespace OtaConsole.Core.Rollout;
 
 /// <summary>
-/// One scheduler tick (once a second): start batches whose time has come, cancel what a schedule's end left
+/// One scheduler tick (four a second, <see cref="PushPacing.Tick"/>): start batches whose time has come, cancel what a schedule's end left
 /// unpushed, fire timeouts and due retries, and push waiting tasks at each batch's rate.
 /// </summary>
 internal static class PushScheduler
 {
-    /// <summary>Bounds one tick's timeout and retry work so a tick stays a short transaction; the rest waits a second.</summary>
+    /// <summary>Bounds one tick's timeout and retry work so a tick stays a short transaction; the rest waits a tick.</summary>
     private const int MaxDuePerTick = 5000;
 
     public static async Task TickAsync(WriteScope scope, CancellationToken ct)

@@ -41,11 +41,11 @@ internal static class Quarantine
         }
     }
 
-    /// <summary>Each tick: the devices whose cooling time is over go back to normal (by the partial index).</summary>
+    /// <summary>Each tick: the devices whose cooling time is over go back to normal, longest due first and at most 1,000 a tick (by the partial index).</summary>
     public static async Task ReleaseDueAsync(WriteScope scope, CancellationToken ct)
     {
         var now = scope.Now;
-        var due = await scope.Db.Devices.Where(d => d.QuarantinedUntil <= now).Take(1000).ToListAsync(ct);
+        var due = await scope.Db.Devices.Where(d => d.QuarantinedUntil <= now).OrderBy(d => d.QuarantinedUntil).Take(1000).ToListAsync(ct);
         foreach (var d in due)
             Release(d);
         if (due.Count > 0)

@@ -13,15 +13,15 @@ public sealed class PushPacingTests
     [InlineData(1000)]
     [InlineData(9999)]
     [InlineData(100_000)]
-    public void Ticks_once_a_second_release_exactly_the_rate_in_every_minute(int rate)
+    public void Ticks_four_times_a_second_release_exactly_the_rate_in_every_minute(int rate)
     {
-        long Allowed(int second) => PushPacing.AllowedSince(S, S.AddSeconds(second), rate);
+        long Allowed(int tick) => PushPacing.AllowedSince(S, S + tick * PushPacing.Tick, rate);
         for (var minute = 0; minute < 3; minute++)
         {
-            var before = minute == 0 ? 0 : Allowed(minute * 60 - 1);
-            Assert.Equal(rate, Allowed(minute * 60 + 59) - before);
+            var before = minute == 0 ? 0 : Allowed(minute * 240 - 1);
+            Assert.Equal(rate, Allowed(minute * 240 + 239) - before);
         }
-        Assert.Equal((rate + 59) / 60, Allowed(0));
+        Assert.Equal((rate + 239) / 240, Allowed(0));
     }
 
     [Fact]

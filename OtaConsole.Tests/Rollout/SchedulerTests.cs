@@ -151,11 +151,11 @@ public sealed class SchedulerTests : IDisposable
 
         await _h.Engine.UpdatePushRateAsync(Actor.System, created.BatchId, PushRate.Constant(6000));
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
-        // 6000/min is 100 a second, paced from the first tick after the edit: the second between the edit and that
-        // tick is no allowance, or the stretch's first minute would carry 6,100.
-        Assert.Equal(6 + 100, _h.Gateway.Notices.Count);
+        // 6000/min is 100 a second, paced from the first tick after the edit: that tick releases its quarter second
+        // (25), and the second between the edit and it is no allowance, or the stretch's first minute would carry 6,100.
+        Assert.Equal(6 + 25, _h.Gateway.Notices.Count);
         await _h.AdvanceAsync(TimeSpan.FromSeconds(1));
-        Assert.Equal(6 + 200, _h.Gateway.Notices.Count);
+        Assert.Equal(6 + 125, _h.Gateway.Notices.Count);
     }
 
     [Fact]
@@ -200,9 +200,10 @@ public sealed class SchedulerTests : IDisposable
         // Creating a 100,000-task batch takes seconds: the first tick comes late, and those seconds are no allowance.
         _h.Time.Advance(TimeSpan.FromSeconds(3));
         await _h.TickAsync();
-        Assert.Equal(10, _h.Gateway.Notices.Count);
+        // 600/min: the first tick's quarter second is 2.5, rounded up; five seconds on, 52.5 of them.
+        Assert.Equal(3, _h.Gateway.Notices.Count);
         await _h.AdvanceAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal(60, _h.Gateway.Notices.Count);
+        Assert.Equal(53, _h.Gateway.Notices.Count);
     }
 
     [Fact]

@@ -108,13 +108,19 @@ public sealed class EngineHarness : IDisposable
 
     public Task TickAsync() => Engine.TickAsync();
 
-    /// <summary>Moves fake time forward one tick (a second) at a time, ticking after each step.</summary>
+    /// <summary>
+    /// The harness ticks once a virtual second, not at the scheduler's quarter second: pacing is a function of time,
+    /// so a minute holds the same pushes either way, and long spans of fake time cost a quarter of the ticks.
+    /// </summary>
+    public static readonly TimeSpan Step = TimeSpan.FromSeconds(1);
+
+    /// <summary>Moves fake time forward <see cref="Step"/> at a time, ticking after each step.</summary>
     public async Task AdvanceAsync(TimeSpan span)
     {
         var end = Now + span;
         while (Now < end)
         {
-            var step = end - Now < RolloutScheduler.Interval ? end - Now : RolloutScheduler.Interval;
+            var step = end - Now < Step ? end - Now : Step;
             Time.Advance(step);
             await Engine.TickAsync();
         }
