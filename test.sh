@@ -10,9 +10,11 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Debian packages the tests use: mosquitto (external-broker tests start their own, on their own port),
 # chromium (browser tests drive it through Playwright; Playwright never downloads a browser here), and
 # node with npm (the API test that runs Alibaba's own Node.js client, @alicloud/pop-core, and the OpenID Connect
-# provider the single sign-on tests sign in with).
+# provider the single sign-on tests sign in with), and postgresql (the engine's tests run a second time on a private
+# PostgreSQL server the tests start themselves, as the postgres user, on a port of their own).
 need=()
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
@@ -34,17 +36,32 @@ oidc=OtaConsole.Tests/Security/OidcProvider
 [ -d "$oidc/node_modules/oidc-provider" ] || (cd "$oidc" && npm ci --no-audit --no-fund --silent) \
   || echo "test.sh: npm ci in $oidc failed; the single sign-on tests will fail" >&2
 
-log=$(mktemp)
-dotnet test --project OtaConsole.Tests -c Release 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+logs=()
+run() { # run LABEL [env...] -- dotnet test arguments
+  local log; log=$(mktemp); logs+=("$log")
+  echo "== $1"; shift
+  env "$@" 2>&1 | tee "$log"
+  return "${PIPESTATUS[0]}"
+}
+rc=0
+run "every test, on SQLite" dotnet test --project OtaConsole.Tests -c Release || rc=$?
+# The engine's rules, the property and restart tests, the store round trip and the API end to end, on PostgreSQL.
+pg=(OTA_TEST_DATABASE=postgres dotnet test --project OtaConsole.Tests -c Release --no-build --)
+run "the engine's tests, on PostgreSQL" "${pg[@]}" --filter-namespace OtaConsole.Tests.Rollout --filter-namespace OtaConsole.Tests.Persistence || rc=$?
+run "the API end to end, on PostgreSQL" "${pg[@]}" --filter-class OtaConsole.Tests.Api.ApiEndToEndTests || rc=$?
 
-count() { grep -E "^\s+$1:" "$log" | tail -1 | awk '{print $2}'; }
-passed=$(count succeeded); failed=$(count failed); skipped=$(count skipped)
-if [ -z "$passed" ]; then
-  # No summary: the build or the runner failed before any test ran.
-  echo "0 passed, 1 failed, 0 skipped"
-  exit $(( rc == 0 ? 1 : rc ))
-fi
-rm -f "$log"
-echo "${passed} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+passed=0; failed=0; skipped=0
+for log in "${logs[@]}"; do
+  count() { grep -E "^\s+$1:" "$log" | tail -1 | awk '{print $2}'; }
+  p=$(count succeeded)
+  if [ -z "$p" ]; then
+    # No summary: the build or the runner failed before any test ran.
+    failed=$((failed + 1)); continue
+  fi
+  f=$(count failed); k=$(count skipped)
+  passed=$((passed + p)); failed=$((failed + ${f:-0})); skipped=$((skipped + ${k:-0}))
+  rm -f "$log"
+done
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$failed" -gt 0 ] && [ "$rc" = 0 ]; then rc=1; fi
 exit "$rc"

@@ -12,7 +12,7 @@ namespace OtaConsole.Core;
 
 public static class OtaCoreServices
 {
-    /// <summary>The core: options from the "Ota" section, SQLite, the engine and its loops, the catalog and packages.</summary>
+    /// <summary>The core: options from the "Ota" section, the database (SQLite or PostgreSQL), the engine and its loops, the catalog and packages.</summary>
     public static IServiceCollection AddOtaCore(this IServiceCollection services)
     {
         services.AddOptions<OtaOptions>().BindConfiguration(OtaOptions.Section);
@@ -22,7 +22,7 @@ public static class OtaCoreServices
         services.AddDbContextFactory<OtaDbContext>((sp, o) =>
         {
             var options = sp.GetRequiredService<IOptions<OtaOptions>>().Value;
-            OtaDatabase.Configure(o, OtaDatabase.ConnectionString(options.DatabasePath), options.Database.Synchronous);
+            OtaDatabase.Configure(o, options);
         });
 
         services.AddSingleton<OtaChangeFeed>();

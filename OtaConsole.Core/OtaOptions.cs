@@ -32,8 +32,20 @@ public sealed class OtaOptions
 /// <summary>The "Ota:Database" section.</summary>
 public sealed class DatabaseOptions
 {
+    /// <summary>Sqlite (one machine, the default: a file in <see cref="OtaOptions.DataDirectory"/>) or Postgres (one or several nodes).</summary>
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>Postgres: an Npgsql connection string (required). Sqlite: empty for the data folder's ota.db, or a connection string of its own.</summary>
+    public string ConnectionString { get; set; } = "";
+
     /// <summary>How hard SQLite makes each commit survive a power cut (its <c>PRAGMA synchronous</c>).</summary>
     public DatabaseSynchronous Synchronous { get; set; } = DatabaseSynchronous.Full;
+}
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
 }
 
 /// <summary>SQLite's <c>synchronous</c> settings the console offers, under WAL.</summary>

@@ -79,7 +79,7 @@ public sealed class AnalyticsService(IDbContextFactory<OtaDbContext> dbs)
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = Paging.Contains(search.Trim());
-            q = q.Where(d => EF.Functions.Like(d.DeviceName, pattern, "\\"));
+            q = q.WhereLike(db, d => d.DeviceName, pattern);
         }
         var total = await q.CountAsync(ct);
         var rows = await q.OrderBy(d => d.DeviceName).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize))

@@ -102,7 +102,7 @@ public sealed class ApiKeyStore(IDbContextFactory<OtaDbContext> dbs, IDataProtec
                 await using var db = await dbs.CreateDbContextAsync();
                 await db.ApiKeys.Where(k => k.Id == id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now));
             }
-            catch (Exception e) when (e is DbUpdateException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+            catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException or InvalidOperationException)
             {
                 // "Last used" is a hint for Admins; a busy database may skip one.
             }

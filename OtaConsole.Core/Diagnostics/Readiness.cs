@@ -18,7 +18,7 @@ public sealed class DatabaseReadiness(IDbContextFactory<OtaDbContext> dbs) : IHe
             await db.Products.AnyAsync(cancellationToken);
             return HealthCheckResult.Healthy();
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or IOException)
         {
             return HealthCheckResult.Unhealthy($"the database cannot be read: {e.Message}");
         }

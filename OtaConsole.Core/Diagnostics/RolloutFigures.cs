@@ -42,7 +42,7 @@ public sealed class RolloutFigures(IDbContextFactory<OtaDbContext> dbs, TimeProv
                 {
                     _last = Read(now);
                 }
-                catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException)
+                catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or IOException)
                 {
                     // Keep the last figures.
                 }

@@ -208,3 +208,16 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKeyRecor
         b.Property(k => k.CreatedBy).HasMaxLength(256);
     }
 }
+
+internal sealed class SchedulerLeaseConfiguration : IEntityTypeConfiguration<SchedulerLease>
+{
+    public void Configure(EntityTypeBuilder<SchedulerLease> b)
+    {
+        b.ToTable("SchedulerLeases");
+        b.HasKey(l => l.Name);
+        b.Property(l => l.Name).HasMaxLength(64);
+        b.Property(l => l.Holder).HasMaxLength(256);
+        // The row exists from the start, so taking the lease is one conditional UPDATE (no insert race between nodes).
+        b.HasData(new SchedulerLease { Name = SchedulerLease.SchedulerName, Holder = "", ExpiresAt = DateTimeOffset.UnixEpoch });
+    }
+}

@@ -3,15 +3,34 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace OtaConsole.Core.Persistence;
 
-/// <summary>SQLite setup: the file, WAL, and the schema from migrations at start-up.</summary>
+/// <summary>The database setup: SQLite (a file, WAL) or PostgreSQL, and the schema from each one's migrations at start-up.</summary>
 public static class OtaDatabase
 {
+    /// <summary>The provider and connection the "Ota:Database" section names.</summary>
+    public static void Configure(DbContextOptionsBuilder options, OtaOptions ota)
+    {
+        var d = ota.Database;
+        if (d.Provider == DatabaseProvider.Postgres)
+        {
+            if (string.IsNullOrWhiteSpace(d.ConnectionString))
+                throw new InvalidOperationException("Ota:Database:Provider is Postgres but Ota:Database:ConnectionString is empty (e.g. \"Host=db;Database=ota;Username=ota;Password=...\").");
+            ConfigurePostgres(options, d.ConnectionString);
+        }
+        else
+        {
+            Configure(options, string.IsNullOrWhiteSpace(d.ConnectionString) ? ConnectionString(ota.DatabasePath) : d.ConnectionString, d.Synchronous);
+        }
+    }
+
+    public static void ConfigurePostgres(DbContextOptionsBuilder options, string connectionString) => options.UseNpgsql(connectionString);
+
     public static string ConnectionString(string databasePath) => new SqliteConnectionStringBuilder
     {
         DataSource = databasePath,
@@ -22,9 +41,20 @@ public static class OtaDatabase
     public static void Configure(DbContextOptionsBuilder options, string connectionString, DatabaseSynchronous synchronous = DatabaseSynchronous.Full) =>
         options.UseSqlite(connectionString).AddInterceptors(SqlitePragmas.For(synchronous));
 
-    /// <summary>Creates the folder, applies migrations, and turns on WAL so pages read while the engine writes.</summary>
+    /// <summary>
+    /// Applies the provider's migrations; on SQLite also turns on WAL so pages read while the engine writes. On
+    /// PostgreSQL EF Core holds a lock on the migrations history while it migrates, so when several nodes start
+    /// together one applies them and the others wait, then find nothing to do.
+    /// </summary>
     public static async Task MigrateAsync(OtaDbContext db, CancellationToken ct = default)
     {
+        if (db.Database.IsNpgsql())
+        {
+            // PostgreSQL's migrations belong to their own context type (EF Core keeps one migration set per type).
+            await using var pg = new PostgresOtaDbContext((DbContextOptions)db.GetService<IDbContextOptions>());
+            await pg.Database.MigrateAsync(ct);
+            return;
+        }
         await db.Database.MigrateAsync(ct);
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
     }
@@ -78,7 +108,7 @@ public sealed class DatabaseInitializer(IDbContextFactory<OtaDbContext> dbs, IOp
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-/// <summary>For `dotnet ef migrations add`: a context on a throw-away file.</summary>
+/// <summary>For `dotnet ef migrations add --context OtaDbContext`: SQLite's migrations, on a throw-away file.</summary>
 internal sealed class DesignTimeFactory : IDesignTimeDbContextFactory<OtaDbContext>
 {
     public OtaDbContext CreateDbContext(string[] args)
@@ -86,5 +116,16 @@ internal sealed class DesignTimeFactory : IDesignTimeDbContextFactory<OtaDbConte
         var builder = new DbContextOptionsBuilder<OtaDbContext>();
         OtaDatabase.Configure(builder, OtaDatabase.ConnectionString("design-time.db"));
         return new OtaDbContext(builder.Options);
+    }
+}
+
+/// <summary>For `dotnet ef migrations add --context PostgresOtaDbContext`: adding a migration reads no server.</summary>
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresOtaDbContext>
+{
+    public PostgresOtaDbContext CreateDbContext(string[] args)
+    {
+        var builder = new DbContextOptionsBuilder<OtaDbContext>();
+        OtaDatabase.ConfigurePostgres(builder, "Host=localhost;Database=ota_design_time");
+        return new PostgresOtaDbContext(builder.Options);
     }
 }

@@ -6,9 +6,20 @@ using OtaConsole.Core.Security;
 
 namespace OtaConsole.Core.Persistence;
 
-/// <summary>The console's one database: the fleet, rollouts, the audit log, and operators' accounts (Identity's tables).</summary>
-public sealed class OtaDbContext(DbContextOptions<OtaDbContext> options) : IdentityDbContext<OperatorAccount>(options)
+/// <summary>
+/// The console's one database: the fleet, rollouts, the audit log, and operators' accounts (Identity's tables).
+/// The same type serves SQLite and PostgreSQL; only PostgreSQL's migrations use <see cref="PostgresOtaDbContext"/>.
+/// </summary>
+public class OtaDbContext : IdentityDbContext<OperatorAccount>
 {
+    public OtaDbContext(DbContextOptions<OtaDbContext> options) : base(options)
+    {
+    }
+
+    protected OtaDbContext(DbContextOptions options) : base(options)
+    {
+    }
+
     public DbSet<Product> Products => Set<Product>();
     public DbSet<OtaModule> Modules => Set<OtaModule>();
     public DbSet<DeviceGroup> Groups => Set<DeviceGroup>();
@@ -22,6 +33,7 @@ public sealed class OtaDbContext(DbContextOptions<OtaDbContext> options) : Ident
     public DbSet<BatchUnknownDevice> BatchUnknownDevices => Set<BatchUnknownDevice>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
+    public DbSet<SchedulerLease> SchedulerLeases => Set<SchedulerLease>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {
@@ -43,3 +55,9 @@ public sealed class OtaDbContext(DbContextOptions<OtaDbContext> options) : Ident
 public sealed class UtcMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
     v => v.ToUnixTimeMilliseconds(),
     v => DateTimeOffset.FromUnixTimeMilliseconds(v));
+
+/// <summary>
+/// The context PostgreSQL's migrations are kept for (Persistence/Postgres/Migrations): EF Core files migrations
+/// by context type, and SQLite's belong to <see cref="OtaDbContext"/>. The model is the same.
+/// </summary>
+public sealed class PostgresOtaDbContext(DbContextOptions options) : OtaDbContext(options);

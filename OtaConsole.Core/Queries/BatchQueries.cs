@@ -173,7 +173,7 @@ public sealed class BatchQueries(IDbContextFactory<OtaDbContext> dbs)
         if (!string.IsNullOrWhiteSpace(q.Search))
         {
             var pattern = Paging.Contains(q.Search.Trim());
-            tasks = tasks.Where(t => EF.Functions.Like(t.DeviceName, pattern, "\\"));
+            tasks = tasks.WhereLike(db, t => t.DeviceName, pattern);
         }
         if (q.DeviceNames is { } names)
             tasks = tasks.Where(t => names.Contains(t.DeviceName));

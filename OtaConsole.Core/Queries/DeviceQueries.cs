@@ -27,7 +27,7 @@ public sealed class DeviceQueries(IDbContextFactory<OtaDbContext> dbs)
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = Paging.Contains(search.Trim());
-            q = q.Where(d => EF.Functions.Like(d.DeviceName, pattern, "\\"));
+            q = q.WhereLike(db, d => d.DeviceName, pattern);
         }
         if (online is bool o)
             q = q.Where(d => d.IsOnline == o);
@@ -70,7 +70,7 @@ public sealed class DeviceQueries(IDbContextFactory<OtaDbContext> dbs)
         if (!string.IsNullOrWhiteSpace(prefix))
         {
             var pattern = Paging.Contains(prefix.Trim());
-            q = q.Where(d => EF.Functions.Like(d.DeviceName, pattern, "\\"));
+            q = q.WhereLike(db, d => d.DeviceName, pattern);
         }
         return await q.OrderBy(d => d.DeviceName).Select(d => d.DeviceName).Take(Math.Clamp(max, 1, 200)).ToListAsync(ct);
     }

@@ -38,7 +38,7 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
         if (!string.IsNullOrWhiteSpace(f.Search))
         {
             var pattern = Paging.Contains(f.Search.Trim());
-            q = q.Where(p => EF.Functions.Like(p.Name, pattern, "\\"));
+            q = q.WhereLike(db, p => p.Name, pattern);
         }
         if (!string.IsNullOrEmpty(f.DestVersion))
             q = q.Where(p => p.DestVersion == f.DestVersion);
@@ -83,7 +83,7 @@ public sealed class PackageQueries(IDbContextFactory<OtaDbContext> dbs)
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = Paging.Contains(search.Trim());
-            latest = latest.Where(t => EF.Functions.Like(t.DeviceName, pattern, "\\"));
+            latest = latest.WhereLike(db, t => t.DeviceName, pattern);
         }
         var total = await latest.CountAsync(ct);
         var rows = await latest.OrderBy(t => t.DeviceName).Skip(Paging.Skip(page, pageSize)).Take(Paging.Size(pageSize))

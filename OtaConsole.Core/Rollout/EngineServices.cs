@@ -195,6 +195,9 @@ internal static class Transient
         {
             if (e is Microsoft.Data.Sqlite.SqliteException s && SqliteCodes.Contains(s.SqliteErrorCode & 0xFF))
                 return true;
+            // PostgreSQL: a lost connection, a failover, a serialization failure or a deadlock victim.
+            if (e is Npgsql.NpgsqlException { IsTransient: true })
+                return true;
             if (e is IOException or TimeoutException)
                 return true;
         }
@@ -220,6 +223,20 @@ public sealed class RolloutScheduler(RolloutEngine engine, ILogger<RolloutSchedu
             {
                 log.LogError(e, "Scheduler tick failed; the next tick tries again");
             }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await engine.ReleaseSchedulerAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The lease then simply expires; another node waits out its few seconds.
+            log.LogWarning(e, "Could not release the scheduler lease on stop");
         }
     }
 }

@@ -42,11 +42,11 @@ public sealed class EngineWriter(
 
             var store = scope.Store;
             await store.InsertTasksAsync(scope.Changes.Created, ct);
-            store.InsertUnknownDevices(scope.UnknownDevices);
-            store.UpdateTasks(scope.Changes.Updated);
-            store.InsertEvents(scope.Changes.Events);
-            store.SetPresence(scope.Presence.Select(p => (p.Key, p.Value)).ToList(), scope.Now);
-            store.UpsertVersions(scope.Versions.Select(v => (v.Key.DeviceId, v.Key.Module, v.Value)).ToList(), scope.Now);
+            await store.InsertUnknownDevicesAsync(scope.UnknownDevices, ct);
+            await store.UpdateTasksAsync(scope.Changes.Updated, ct);
+            await store.InsertEventsAsync(scope.Changes.Events, ct);
+            await store.SetPresenceAsync(scope.Presence.Select(p => (p.Key, p.Value)).ToList(), scope.Now, ct);
+            await store.UpsertVersionsAsync(scope.Versions.Select(v => (v.Key.DeviceId, v.Key.Module, v.Value)).ToList(), scope.Now, ct);
             await db.SaveChangesAsync(ct);
 
             var notices = new List<UpdateNotice>(scope.Changes.Notices.Count);

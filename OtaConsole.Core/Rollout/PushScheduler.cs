@@ -15,6 +15,9 @@ internal static class PushScheduler
 
     public static async Task TickAsync(WriteScope scope, CancellationToken ct)
     {
+        // Another node holds the scheduler: its ticks do this work, and this node only applies events and commands.
+        if (!await SchedulerLeases.TryHoldAsync(scope, ct))
+            return;
         await StartScheduledAsync(scope, ct);
         await FinishSchedulesAsync(scope, ct);
         await EndVerificationsAsync(scope, ct);

@@ -211,4 +211,7 @@ public sealed class RolloutEngine(EngineWriter writer, IDbContextFactory<OtaDbCo
 
     /// <summary>One scheduler tick: scheduled starts and ends, timeouts, retries, paced pushes.</summary>
     public Task TickAsync(CancellationToken ct = default) => writer.RunAsync(PushScheduler.TickAsync, ct);
+
+    /// <summary>Gives up the scheduler lease if this node holds it (a clean stop).</summary>
+    public Task ReleaseSchedulerAsync(CancellationToken ct = default) => writer.RunAsync(SchedulerLeases.ReleaseAsync, ct);
 }

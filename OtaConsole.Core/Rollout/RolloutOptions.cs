@@ -28,6 +28,15 @@ public sealed class RolloutOptions
     public TimeSpan QuarantineWindow { get; set; } = TimeSpan.FromDays(1);
     public TimeSpan QuarantineCooling { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// This console node's name for the scheduler lease. A node restarted under the same name takes its lease back
+    /// at once; several nodes need names of their own (the default, the machine's name, is one per machine).
+    /// </summary>
+    public string NodeId { get; set; } = Environment.MachineName;
+
+    /// <summary>How long the scheduler lease lasts unrenewed: a dead holder's work moves to another node after this, plus a tick.</summary>
+    public TimeSpan SchedulerLease { get; set; } = TimeSpan.FromSeconds(10);
+
     public NoticeTiming Timing => new(ReconnectGrace, ResendInterval, RenoticeAfter, MaxRenotices);
 
     /// <summary>Why the section is unusable, or null.</summary>
@@ -40,6 +49,8 @@ public sealed class RolloutOptions
         : QuarantineFailures is < 0 or > 100 ? $"{Section}:QuarantineFailures must be from 0 (off) to 100; got {QuarantineFailures}."
         : QuarantineWindow < TimeSpan.FromMinutes(1) || QuarantineWindow > TimeSpan.FromDays(90) ? $"{Section}:QuarantineWindow must be from 1 minute to 90 days; got {QuarantineWindow}."
         : QuarantineCooling < TimeSpan.FromMinutes(1) || QuarantineCooling > TimeSpan.FromDays(90) ? $"{Section}:QuarantineCooling must be from 1 minute to 90 days; got {QuarantineCooling}."
+        : string.IsNullOrWhiteSpace(NodeId) || NodeId.Length > 256 ? $"{Section}:NodeId must be 1 to 256 characters."
+        : SchedulerLease < TimeSpan.FromSeconds(2) || SchedulerLease > TimeSpan.FromMinutes(5) ? $"{Section}:SchedulerLease must be from 2 seconds to 5 minutes; got {SchedulerLease}."
         : null;
 }
 

@@ -36,7 +36,7 @@ internal static class TargetResolver
             groups = await GroupWithDescendantsAsync(db, r.GroupId!, ct);
         }
 
-        var rows = (await new EngineStore(db).TargetRowsAsync(package.ProductKey, package.ModuleName, valid, groups, ct))
+        var rows = (await EngineStore.For(db).TargetRowsAsync(package.ProductKey, package.ModuleName, valid, groups, ct))
             .Select(x => new { Id = x.Id, DeviceName = x.Name, IsOnline = x.Online, x.Version })
             .OrderBy(x => x.Id)
             .ToList();

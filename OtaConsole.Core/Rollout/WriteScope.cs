@@ -19,7 +19,7 @@ public sealed class WriteScope
     internal WriteScope(OtaDbContext db, DateTimeOffset now, RolloutOptions options)
     {
         Db = db;
-        Store = new EngineStore(db);
+        Store = EngineStore.For(db);
         Options = options;
         Changes = new TaskChangeSet(now, options.Timing);
     }

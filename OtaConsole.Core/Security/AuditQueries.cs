@@ -92,7 +92,7 @@ public sealed class AuditQueries(IDbContextFactory<OtaDbContext> dbs)
         if (!string.IsNullOrWhiteSpace(f.Actor))
         {
             var pattern = Paging.Contains(f.Actor.Trim());
-            q = q.Where(a => EF.Functions.Like(a.ActorName, pattern, "\\"));
+            q = q.WhereLike(db, a => a.ActorName, pattern);
         }
         if (!string.IsNullOrWhiteSpace(f.Action))
         {

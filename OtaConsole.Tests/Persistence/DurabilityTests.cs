@@ -9,9 +9,12 @@ namespace OtaConsole.Tests.Persistence;
 /// </summary>
 public sealed class DurabilityTests
 {
+    private const string SqliteOnly = "SQLite's PRAGMA synchronous; PostgreSQL's durability is the server's synchronous_commit";
+
     [Fact]
     public async Task By_default_the_console_database_fsyncs_every_commit()
     {
+        Assert.SkipWhen(TestDatabase.IsPostgres, SqliteOnly);
         await using var host = await ConsoleHost.StartAsync();
         Assert.Equal(2, await SynchronousAsync(host));
     }
@@ -19,6 +22,7 @@ public sealed class DurabilityTests
     [Fact]
     public async Task Synchronous_Full_in_the_settings_reaches_the_connection()
     {
+        Assert.SkipWhen(TestDatabase.IsPostgres, SqliteOnly);
         await using var host = await ConsoleHost.StartAsync(new Dictionary<string, string?> { ["Ota:Database:Synchronous"] = "Full" });
         Assert.Equal(2, await SynchronousAsync(host));
     }
@@ -26,6 +30,7 @@ public sealed class DurabilityTests
     [Fact]
     public async Task Synchronous_Normal_in_the_settings_reaches_the_connection()
     {
+        Assert.SkipWhen(TestDatabase.IsPostgres, SqliteOnly);
         await using var host = await ConsoleHost.StartAsync(new Dictionary<string, string?> { ["Ota:Database:Synchronous"] = "Normal" });
         Assert.Equal(1, await SynchronousAsync(host));
     }

@@ -32,16 +32,16 @@ public sealed class EngineStoreTests
         await using (var db = database.CreateDbContext())
         {
             await using var tx = await db.Database.BeginTransactionAsync();
-            var store = new EngineStore(db);
+            var store = EngineStore.For(db);
             await store.InsertTasksAsync([task], default);
             ev.TaskId = task.Id;
-            store.InsertEvents([ev]);
+            await store.InsertEventsAsync([ev], default);
             await tx.CommitAsync();
         }
         Assert.NotEqual(0, task.Id);
         await AssertSameAsync(database, task);
         await using (var db = database.CreateDbContext())
-            AssertSame(task, Assert.Single(await new EngineStore(db).UnfinishedOfDevicesAsync([42, 7], default)));
+            AssertSame(task, Assert.Single(await EngineStore.For(db).UnfinishedOfDevicesAsync([42, 7], default)));
         await using (var db = database.CreateDbContext())
         {
             var read = await db.TaskEvents.SingleAsync();
@@ -52,12 +52,12 @@ public sealed class EngineStoreTests
         await using (var db = database.CreateDbContext())
         {
             await using var tx = await db.Database.BeginTransactionAsync();
-            new EngineStore(db).UpdateTasks([task]);
+            await EngineStore.For(db).UpdateTasksAsync([task], default);
             await tx.CommitAsync();
         }
         await AssertSameAsync(database, task);
         await using (var db = database.CreateDbContext())
-            Assert.Empty(await new EngineStore(db).UnfinishedOfDevicesAsync([42], default)); // a failed task is finished
+            Assert.Empty(await EngineStore.For(db).UnfinishedOfDevicesAsync([42], default)); // a failed task is finished
     }
 
     private static void SetState(UpdateTask t, string? src, OtaTaskStatus status, QueueReason reason, int progress, string? code, string? why, int attempts,

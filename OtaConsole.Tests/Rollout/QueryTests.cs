@@ -62,6 +62,17 @@ public sealed class QueryTests : IDisposable
         Assert.Equal(0, (await Batches.DeviceListAsync(Actor.System, new DeviceListQuery(batchId) { Search = "dev_0" })).Total);
     }
 
+    [Fact]
+    public async Task Name_search_ignores_case_on_every_database()
+    {
+        var (_, batchId) = await MixedAsync(); // dev-000 … dev-011
+
+        var found = await Batches.DeviceListAsync(Actor.System, new DeviceListQuery(batchId) { Search = "DEV-01" });
+        Assert.Equal(["dev-010", "dev-011"], found.Items.Select(r => r.DeviceName));
+        var listed = await new Core.Queries.DeviceQueries(_h.Database).ListAsync(Actor.System, EngineHarness.ProductKey, "Dev-00", null, 0, 50);
+        Assert.Equal(10, listed.Total);
+    }
+
     [Theory]
     [InlineData(TaskSort.Progress, SortDirection.Descending, "dev-003")] // 100 %, newest first among equals
     [InlineData(TaskSort.DeviceName, SortDirection.Descending, "dev-011")]

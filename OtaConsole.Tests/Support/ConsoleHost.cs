@@ -105,6 +105,15 @@ public sealed class ConsoleHost : IAsyncDisposable
             ["Ota:Limits:ApiPerMinute"] = "1000000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        if (TestDatabase.IsPostgres)
+        {
+            // A database of its own on the test server, found again by a restart on the same folder.
+            var marker = Path.Combine(folder, TestDatabase.PostgresMarker);
+            if (!File.Exists(marker))
+                await File.WriteAllTextAsync(marker, PostgresServer.Instance.CreateDatabase());
+            all["Ota:Database:Provider"] = "Postgres";
+            all["Ota:Database:ConnectionString"] = PostgresServer.Instance.ConnectionString(await File.ReadAllTextAsync(marker));
+        }
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
             all[k] = v;
         var logs = new LogCapture();
@@ -312,6 +321,9 @@ public sealed class ConsoleHost : IAsyncDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (!_ownsFolder)
             return;
+        var marker = Path.Combine(Folder, TestDatabase.PostgresMarker);
+        if (File.Exists(marker))
+            PostgresServer.Instance.DropDatabase(await File.ReadAllTextAsync(marker));
         try
         {
             Directory.Delete(Folder, true);

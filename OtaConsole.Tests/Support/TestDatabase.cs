@@ -4,24 +4,52 @@ using OtaConsole.Core.Persistence;
 namespace OtaConsole.Tests.Support;
 
 /// <summary>
-/// A real SQLite file per test, in its own folder. The schema comes from the real migrations, applied once
-/// to a template that each test copies (migrating per test would cost a tenth of a second each).
+/// A real database per test: a SQLite file in its own folder, or, when the tests run with
+/// OTA_TEST_DATABASE=postgres (test.sh runs the engine's tests a second time so), a database of its own on the
+/// private <see cref="PostgresServer"/>. The schema comes from the real migrations, applied once to a template
+/// that each test copies (migrating per test would cost a tenth of a second each).
 /// </summary>
 public sealed class TestDatabase : IDbContextFactory<OtaDbContext>, IDisposable
 {
     private static readonly Lazy<string> Template = new(CreateTemplate);
 
+    /// <summary>On PostgreSQL, the file in a test's folder that names its database (<see cref="ConsoleHost"/> reads it).</summary>
+    public const string PostgresMarker = "postgres-database";
+
+    /// <summary>True when this test run's databases are PostgreSQL.</summary>
+    public static bool IsPostgres { get; } = string.Equals(Environment.GetEnvironmentVariable("OTA_TEST_DATABASE"), "postgres", StringComparison.OrdinalIgnoreCase);
+
     public TestDatabase()
     {
         Folder = Directory.CreateTempSubdirectory("ota-test-").FullName;
         Path = System.IO.Path.Combine(Folder, "ota.db");
+        if (IsPostgres)
+        {
+            PostgresName = PostgresServer.Instance.CreateDatabase();
+            // A console started on this folder (a restart after a crash) opens the same database.
+            File.WriteAllText(System.IO.Path.Combine(Folder, PostgresMarker), PostgresName);
+            ConnectionString = PostgresServer.Instance.ConnectionString(PostgresName);
+            var b = new DbContextOptionsBuilder<OtaDbContext>();
+            OtaDatabase.ConfigurePostgres(b, ConnectionString);
+            Options = b.Options;
+            return;
+        }
         File.Copy(Template.Value, Path);
+        ConnectionString = OtaDatabase.ConnectionString(Path);
         Options = Build(Path);
     }
 
     public string Folder { get; }
+    /// <summary>The SQLite file (unused on PostgreSQL).</summary>
     public string Path { get; }
+    public string ConnectionString { get; }
+    private string? PostgresName { get; }
     public DbContextOptions<OtaDbContext> Options { get; }
+
+    /// <summary>The console's settings that open this database.</summary>
+    public Dictionary<string, string?> Settings() => IsPostgres
+        ? new() { ["Ota:Database:Provider"] = "Postgres", ["Ota:Database:ConnectionString"] = ConnectionString }
+        : new() { ["Ota:Database:ConnectionString"] = ConnectionString };
 
     public OtaDbContext CreateDbContext() => new(Options);
 
@@ -52,6 +80,8 @@ public sealed class TestDatabase : IDbContextFactory<OtaDbContext>, IDisposable
 
     public void Dispose()
     {
+        if (PostgresName is not null)
+            PostgresServer.Instance.DropDatabase(PostgresName);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

@@ -701,6 +701,33 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.ToTable("Products", (string)null);
                 });
 
+            modelBuilder.Entity("OtaConsole.Core.Model.SchedulerLease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("SchedulerLeases", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Name = "scheduler",
+                            ExpiresAt = 0L,
+                            Holder = ""
+                        });
+                });
+
             modelBuilder.Entity("OtaConsole.Core.Model.TaskEvent", b =>
                 {
                     b.Property<long>("Id")

@@ -1,0 +1,15 @@
+namespace OtaConsole.Core.Model;
+
+/// <summary>
+/// Which console node runs the scheduler's work (pushes, timeouts, retries, waves, windows): the holder renews it
+/// on every tick, in the tick's own transaction; another node takes it over once it has expired.
+/// </summary>
+public sealed class SchedulerLease
+{
+    public const string SchedulerName = "scheduler";
+
+    public string Name { get; set; } = SchedulerName;
+    /// <summary>The holder's node id (<c>Ota:Rollout:NodeId</c>); empty when nobody holds it.</summary>
+    public string Holder { get; set; } = "";
+    public DateTimeOffset ExpiresAt { get; set; }
+}

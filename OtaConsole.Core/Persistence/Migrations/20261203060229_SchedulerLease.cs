@@ -1,0 +1,39 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace OtaConsole.Core.Persistence.Migrations
+{
+    /// <inheritdoc />
+    public partial class SchedulerLease : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "SchedulerLeases",
+                columns: table => new
+                {
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Holder = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SchedulerLeases", x => x.Name);
+                });
+
+            migrationBuilder.InsertData(
+                table: "SchedulerLeases",
+                columns: new[] { "Name", "ExpiresAt", "Holder" },
+                values: new object[] { "scheduler", 0L, "" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "SchedulerLeases");
+        }
+    }
+}
