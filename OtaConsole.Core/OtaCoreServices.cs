@@ -49,6 +49,7 @@ public static class OtaCoreServices
         services.AddHostedService<PresenceReset>();
         services.AddHostedService<DeviceEventPump>();
         services.AddHostedService<RolloutScheduler>();
+        services.AddHostedService<Persistence.Postgres.PostgresChangeRelay>();
         return services;
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -12,12 +11,12 @@ namespace OtaConsole.Core.Api;
 /// Every refusal is an <see cref="ApiException"/> with Alibaba's code and status.
 /// </summary>
 /// <param name="store">The keys Admins made in the console, besides those in settings.</param>
-public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider time, ApiKeyStore? store = null)
+/// <param name="nonces">Where used nonces are kept: in memory on one node, in the database for several.</param>
+public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider time, ApiKeyStore? store = null, IApiNonces? nonces = null)
 {
     public const string Version = "2018-01-20";
     private const int MaxNonceLength = 128;
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _nonces = new(StringComparer.Ordinal);
-    private int _sincePurge;
+    private readonly IApiNonces _nonces = nonces ?? new MemoryApiNonces();
 
     public bool HasKeys => Keys().Any();
 
@@ -25,7 +24,7 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
     public IReadOnlyList<(string Id, ApiRole Role)> KeyRoles() => Keys().Select(k => (k.Id, k.Role)).ToList();
 
     /// <summary>The key that signed the request, or a refusal.</summary>
-    public ApiAccessKey Authenticate(string httpMethod, IReadOnlyDictionary<string, string> p)
+    public async Task<ApiAccessKey> AuthenticateAsync(string httpMethod, IReadOnlyDictionary<string, string> p, CancellationToken ct = default)
     {
         if (!HasKeys)
             throw new ApiException(403, "Forbidden.NoAccessKey",
@@ -63,9 +62,8 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
         if (nonce.Length > MaxNonceLength)
             throw ApiException.Invalid("SignatureNonce", $"at most {MaxNonceLength} characters.");
         // A nonce is remembered for twice the tolerance: a request older than that fails on its Timestamp anyway.
-        if (!_nonces.TryAdd(key.Id + "\n" + nonce, now + 2 * tolerance))
+        if (!await _nonces.TryUseAsync(key.Id + "\n" + nonce, now + 2 * tolerance, now, ct))
             throw new ApiException(400, "SignatureNonceUsed", "Specified signature nonce was used already.");
-        PurgeNow(now);
         store?.Touch(key.Id);
         return key;
     }
@@ -87,14 +85,4 @@ public sealed class ApiAccess(IOptionsMonitor<ApiOptions> options, TimeProvider 
 
     private IEnumerable<ApiAccessKey> Keys() =>
         options.CurrentValue.AccessKeys.Where(k => !string.IsNullOrEmpty(k.Id) && !string.IsNullOrEmpty(k.Secret)).Concat(store?.Active() ?? []);
-
-    private void PurgeNow(DateTimeOffset now)
-    {
-        if (Interlocked.Increment(ref _sincePurge) < 4096)
-            return;
-        Interlocked.Exchange(ref _sincePurge, 0);
-        foreach (var (k, until) in _nonces)
-            if (until < now)
-                _nonces.TryRemove(k, out _);
-    }
 }

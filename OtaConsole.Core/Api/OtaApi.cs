@@ -54,7 +54,7 @@ public sealed class OtaApi(ApiAccess access, ApiServices services, Security.Audi
             foreach (var (name, value) in request)
                 if (!parameters.TryAdd(name, value))
                     throw new ApiException(400, "InvalidParameter", $"{ApiException.Echo(name)} is given more than once; a list is flattened as Name.1, Name.2, ….");
-            var key = access.Authenticate(httpMethod, parameters);
+            var key = await access.AuthenticateAsync(httpMethod, parameters, ct);
             var p = new ApiParameters(parameters);
             var action = p.Action;
             if (!ByAction.TryGetValue(action, out var operation))

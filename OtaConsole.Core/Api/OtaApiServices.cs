@@ -10,6 +10,10 @@ public static class OtaApiServices
     {
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<IApiNonces>(sp =>
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<OtaOptions>>().Value.Database.Provider == DatabaseProvider.Postgres
+                ? ActivatorUtilities.CreateInstance<DatabaseApiNonces>(sp)
+                : new MemoryApiNonces());
         services.AddSingleton<ApiAccess>();
         services.AddSingleton<UploadStore>();
         services.AddSingleton<ApiServices>();

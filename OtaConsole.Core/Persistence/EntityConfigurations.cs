@@ -221,3 +221,14 @@ internal sealed class SchedulerLeaseConfiguration : IEntityTypeConfiguration<Sch
         b.HasData(new SchedulerLease { Name = SchedulerLease.SchedulerName, Holder = "", ExpiresAt = DateTimeOffset.UnixEpoch });
     }
 }
+
+internal sealed class ApiNonceConfiguration : IEntityTypeConfiguration<ApiNonce>
+{
+    public void Configure(EntityTypeBuilder<ApiNonce> b)
+    {
+        b.ToTable("ApiNonces");
+        b.HasKey(n => n.Key);
+        b.Property(n => n.Key).HasMaxLength(200);
+        b.HasIndex(n => n.ExpiresAt);
+    }
+}

@@ -34,6 +34,7 @@ public class OtaDbContext : IdentityDbContext<OperatorAccount>
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
     public DbSet<SchedulerLease> SchedulerLeases => Set<SchedulerLease>();
+    public DbSet<ApiNonce> ApiNonces => Set<ApiNonce>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {

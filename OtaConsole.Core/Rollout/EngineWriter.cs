@@ -8,7 +8,7 @@ namespace OtaConsole.Core.Rollout;
 /// <summary>
 /// The one writer of rollout state. Every change to tasks, batches, presence and versions runs here, one step
 /// at a time, each step one transaction: operator commands, batches of device events, and scheduler ticks.
-/// SQLite is never contended and the order of a device's events is the order they are applied.
+/// One step at a time, also across console nodes on PostgreSQL (<see cref="StepLockSql"/>): the order of a device's events is the order they are applied.
 /// Messages to devices go out only after their step is committed.
 /// </summary>
 public sealed class EngineWriter(
@@ -21,6 +21,13 @@ public sealed class EngineWriter(
     Diagnostics.OtaMetrics? metrics = null)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>
+    /// On PostgreSQL, several console nodes may write at once; each step first takes this transaction-scoped lock,
+    /// so steps run one at a time across nodes as they do within one (SQLite gets the same from BEGIN IMMEDIATE).
+    /// A step's reads then see every earlier step, and the counters it writes back are never stale.
+    /// </summary>
+    private const string StepLockSql = "SELECT pg_advisory_xact_lock(7956001)";
     private readonly RolloutOptions _options = options?.Value ?? new RolloutOptions();
 
     public TimeProvider Time => time;
@@ -35,6 +42,8 @@ public sealed class EngineWriter(
         {
             await using var db = await dbs.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
+            if (db.Database.IsNpgsql())
+                await db.Database.ExecuteSqlRawAsync(StepLockSql, ct);
             var scope = new WriteScope(db, time.GetUtcNow(), _options);
 
             result = await work(scope, ct);

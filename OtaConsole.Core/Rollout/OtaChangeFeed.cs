@@ -61,7 +61,22 @@ public sealed class OtaChangeFeed
         return s;
     }
 
+    /// <summary>
+    /// Receives every change made on this node, for the other nodes (PostgreSQL's change relay); null on a
+    /// single node. Called on the publisher's thread: it must only hand the change on.
+    /// </summary>
+    public Action<OtaChange>? Outgoing { get; set; }
+
     public void Publish(OtaChange change)
+    {
+        PublishHere(change);
+        Outgoing?.Invoke(change);
+    }
+
+    /// <summary>A change another node committed: for this node's pages, not sent on again.</summary>
+    public void PublishFromOtherNode(OtaChange change) => PublishHere(change);
+
+    private void PublishHere(OtaChange change)
     {
         if (change.CatalogChanged)
             Interlocked.Increment(ref _catalogVersion);

@@ -118,7 +118,9 @@ public sealed class DeviceUpdateEndToEndTests : IAsyncLifetime
         var spec = (await _c.RegisterAsync(1))[0] with { Failure = SimFailure.DownloadFailed, FailAttempts = 1 };
         var (device, batchId) = await UpdateOneAsync(spec, r => r with { RetryIntervalMinutes = 10, RetryCount = 2, TimeoutMinutes = 60 });
 
-        var task = await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+        // Ten minutes of fake time pass a second per check: 600 checks, each with its scheduler ticks, which on a
+        // loaded machine (the whole suite running) takes longer than the default 30 s of real time.
+        var task = await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded, within: TimeSpan.FromMinutes(2));
 
         Assert.Equal(1, task.RetryAttempts);
         Assert.Equal(1, device.UpdatesFailed);

@@ -188,6 +188,22 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.ToTable("ApiKeys", (string)null);
                 });
 
+            modelBuilder.Entity("OtaConsole.Core.Model.ApiNonce", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("ApiNonces", (string)null);
+                });
+
             modelBuilder.Entity("OtaConsole.Core.Model.AuditEntry", b =>
                 {
                     b.Property<long>("Id")

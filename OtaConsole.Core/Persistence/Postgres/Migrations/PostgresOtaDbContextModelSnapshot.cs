@@ -197,6 +197,22 @@ namespace OtaConsole.Core.Persistence.Postgres.Migrations
                     b.ToTable("ApiKeys", (string)null);
                 });
 
+            modelBuilder.Entity("OtaConsole.Core.Model.ApiNonce", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("ApiNonces", (string)null);
+                });
+
             modelBuilder.Entity("OtaConsole.Core.Model.AuditEntry", b =>
                 {
                     b.Property<long>("Id")

@@ -32,6 +32,18 @@ namespace OtaConsole.Core.Persistence.Postgres.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "ApiNonces",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ApiNonces", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoles",
                 columns: table => new
                 {
@@ -517,6 +529,11 @@ namespace OtaConsole.Core.Persistence.Postgres.Migrations
                 values: new object[] { "scheduler", 0L, "" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_ApiNonces_ExpiresAt",
+                table: "ApiNonces",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AspNetRoleClaims_RoleId",
                 table: "AspNetRoleClaims",
                 column: "RoleId");
@@ -711,6 +728,9 @@ namespace OtaConsole.Core.Persistence.Postgres.Migrations
         {
             migrationBuilder.DropTable(
                 name: "ApiKeys");
+
+            migrationBuilder.DropTable(
+                name: "ApiNonces");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoleClaims");

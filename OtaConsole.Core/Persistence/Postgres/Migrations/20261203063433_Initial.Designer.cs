@@ -13,7 +13,7 @@ using OtaConsole.Core.Persistence;
 namespace OtaConsole.Core.Persistence.Postgres.Migrations
 {
     [DbContext(typeof(PostgresOtaDbContext))]
-    [Migration("20261203060305_Initial")]
+    [Migration("20261203063433_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -198,6 +198,22 @@ namespace OtaConsole.Core.Persistence.Postgres.Migrations
                     b.HasKey("Id");
 
                     b.ToTable("ApiKeys", (string)null);
+                });
+
+            modelBuilder.Entity("OtaConsole.Core.Model.ApiNonce", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("ApiNonces", (string)null);
                 });
 
             modelBuilder.Entity("OtaConsole.Core.Model.AuditEntry", b =>

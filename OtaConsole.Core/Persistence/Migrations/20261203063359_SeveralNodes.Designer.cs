@@ -12,8 +12,8 @@ using OtaConsole.Core.Persistence;
 namespace OtaConsole.Core.Persistence.Migrations
 {
     [DbContext(typeof(OtaDbContext))]
-    [Migration("20261203060229_SchedulerLease")]
-    partial class SchedulerLease
+    [Migration("20261203063359_SeveralNodes")]
+    partial class SeveralNodes
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -189,6 +189,22 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.HasKey("Id");
 
                     b.ToTable("ApiKeys", (string)null);
+                });
+
+            modelBuilder.Entity("OtaConsole.Core.Model.ApiNonce", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("ApiNonces", (string)null);
                 });
 
             modelBuilder.Entity("OtaConsole.Core.Model.AuditEntry", b =>

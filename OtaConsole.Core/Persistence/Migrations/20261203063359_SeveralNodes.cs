@@ -5,11 +5,23 @@
 namespace OtaConsole.Core.Persistence.Migrations
 {
     /// <inheritdoc />
-    public partial class SchedulerLease : Migration
+    public partial class SeveralNodes : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.CreateTable(
+                name: "ApiNonces",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ApiNonces", x => x.Key);
+                });
+
             migrationBuilder.CreateTable(
                 name: "SchedulerLeases",
                 columns: table => new
@@ -27,11 +39,19 @@ namespace OtaConsole.Core.Persistence.Migrations
                 table: "SchedulerLeases",
                 columns: new[] { "Name", "ExpiresAt", "Holder" },
                 values: new object[] { "scheduler", 0L, "" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ApiNonces_ExpiresAt",
+                table: "ApiNonces",
+                column: "ExpiresAt");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "ApiNonces");
+
             migrationBuilder.DropTable(
                 name: "SchedulerLeases");
         }
