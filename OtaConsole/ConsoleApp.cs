@@ -5,6 +5,7 @@ using OtaConsole.Components.Shared;
 using OtaConsole.Core;
 using OtaConsole.Core.Api;
 using OtaConsole.Core.Mqtt;
+using OtaConsole.Core.Persistence;
 using OtaConsole.Demo;
 using OtaConsole.Endpoints;
 using OtaConsole.Security;
@@ -28,10 +29,16 @@ public static class ConsoleApp
         builder.Services.AddSingleton<LiveUpdates>();
         builder.Services.AddScoped<Operator>();
         var ota = builder.Configuration.GetSection(OtaOptions.Section).Get<OtaOptions>() ?? new OtaOptions();
-        // The keys that encrypt API key secrets (and sign cookies) live outside the database file: a copy of ota.db
-        // alone reveals no secret. Ota:DataProtection:KeysPath puts them elsewhere (another disk, a mounted secret).
-        var protectionKeys = builder.Configuration["Ota:DataProtection:KeysPath"] is { Length: > 0 } configured ? configured : Path.Combine(ota.DataPath, "keys");
-        builder.Services.AddDataProtection().SetApplicationName("OtaConsole").PersistKeysToFileSystem(new DirectoryInfo(protectionKeys));
+        // The keys that encrypt device and API key secrets (and sign cookies) live outside the database file: a copy
+        // of ota.db alone reveals no secret. Ota:DataProtection:KeysPath puts them elsewhere (another disk, a mounted
+        // secret, a folder every node shares). On PostgreSQL without one, several nodes must share the keys, so they
+        // are kept in the database (see the README on what that means for a copy of it).
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("OtaConsole");
+        var keysPath = builder.Configuration["Ota:DataProtection:KeysPath"];
+        if (string.IsNullOrEmpty(keysPath) && ota.Database.Provider == DatabaseProvider.Postgres)
+            dataProtection.PersistKeysToDbContext<OtaDbContext>();
+        else
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(string.IsNullOrEmpty(keysPath) ? Path.Combine(ota.DataPath, "keys") : keysPath));
         builder.Services.AddOtaCore();
         builder.Services.AddOtaMqtt(builder.Configuration);
         builder.Services.AddOtaApi();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -10,7 +11,7 @@ namespace OtaConsole.Core.Persistence;
 /// The console's one database: the fleet, rollouts, the audit log, and operators' accounts (Identity's tables).
 /// The same type serves SQLite and PostgreSQL; only PostgreSQL's migrations use <see cref="PostgresOtaDbContext"/>.
 /// </summary>
-public class OtaDbContext : IdentityDbContext<OperatorAccount>
+public class OtaDbContext : IdentityDbContext<OperatorAccount>, IDataProtectionKeyContext
 {
     public OtaDbContext(DbContextOptions<OtaDbContext> options) : base(options)
     {
@@ -35,6 +36,8 @@ public class OtaDbContext : IdentityDbContext<OperatorAccount>
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
     public DbSet<SchedulerLease> SchedulerLeases => Set<SchedulerLease>();
     public DbSet<ApiNonce> ApiNonces => Set<ApiNonce>();
+    /// <summary>Data Protection's keys when several nodes share them (PostgreSQL); one node keeps them in a folder outside the database.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {

@@ -13,7 +13,7 @@ using OtaConsole.Core.Persistence;
 namespace OtaConsole.Core.Persistence.Postgres.Migrations
 {
     [DbContext(typeof(PostgresOtaDbContext))]
-    [Migration("20261203063433_Initial")]
+    [Migration("20261203064249_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -25,6 +25,25 @@ namespace OtaConsole.Core.Persistence.Postgres.Migrations
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
                 {
