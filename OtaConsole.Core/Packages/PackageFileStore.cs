@@ -16,6 +16,25 @@ public sealed class PackageFileStore(IOptions<OtaOptions> options)
 
     public long MaxFileBytes => _options.MaxPackageFileBytes;
 
+    /// <summary>
+    /// At start: the packages folder exists and takes a file. With several nodes it must be one folder they all
+    /// share (NFS or similar), so a node that cannot write there stops at once instead of failing an upload later.
+    /// </summary>
+    public static void EnsureWritable(OtaOptions options)
+    {
+        var probe = Path.Combine(options.PackagesPath, $".write-check-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(options.PackagesPath);
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"The packages folder {options.PackagesPath} cannot be written ({e.Message}); set Ota:DataDirectory to a folder this node can write (with several nodes, one they all share).", e);
+        }
+    }
+
     public async Task<StoredFile> SaveAsync(string packageId, int index, Stream content, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.Combine(_options.PackagesPath, packageId));

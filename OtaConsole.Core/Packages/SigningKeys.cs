@@ -11,16 +11,40 @@ internal static class SigningKeys
     {
         if (!string.IsNullOrEmpty(configured))
             return Encoding.UTF8.GetBytes(configured);
-        // Kept beside the data so links handed out before a restart still work after it.
+        // Kept beside the data so links handed out before a restart still work after it. With several nodes the
+        // data folder is shared: the first node to create the file wins (CreateNew is atomic), the others read it.
         var file = Path.Combine(dataPath, fileName);
         if (File.Exists(file))
-            return Convert.FromBase64String(File.ReadAllText(file).Trim());
+            return Read(file);
         Directory.CreateDirectory(dataPath);
         var key = RandomNumberGenerator.GetBytes(32);
-        File.WriteAllText(file, Convert.ToBase64String(key));
+        var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try
+        {
+            using var stream = new FileStream(file, create);
+            stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(key)));
+        }
+        catch (IOException) when (File.Exists(file))
+        {
+            return Read(file);
+        }
         return key;
+    }
+
+    /// <summary>A key file another node (or thread) may still be writing: read it once it is whole.</summary>
+    private static byte[] Read(string file)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var text = File.ReadAllText(file).Trim();
+            if (text.Length >= 44) // 32 bytes in base64
+                return Convert.FromBase64String(text);
+            if (attempt == 100)
+                throw new InvalidOperationException($"The signing key file {file} is empty or cut short; delete it to make a new key (links signed with the old one stop working).");
+            Thread.Sleep(10);
+        }
     }
 }
 

@@ -94,12 +94,12 @@ internal sealed class SqlitePragmas : DbConnectionInterceptor
     }
 }
 
-/// <summary>Applies migrations before the engine's loops start (hosted services start in registration order).</summary>
+/// <summary>Checks the packages folder and applies migrations before the engine's loops start (hosted services start in registration order).</summary>
 public sealed class DatabaseInitializer(IDbContextFactory<OtaDbContext> dbs, IOptions<OtaOptions> options, Devices.SecretProtector secrets) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(options.Value.DataPath);
+        Packages.PackageFileStore.EnsureWritable(options.Value); // creates the data folder too
         await using (var db = await dbs.CreateDbContextAsync(cancellationToken))
             await OtaDatabase.MigrateAsync(db, cancellationToken);
         await secrets.ProtectPlainSecretsAsync(dbs, cancellationToken);

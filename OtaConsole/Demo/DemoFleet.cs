@@ -39,6 +39,7 @@ public static class DemoServices
 /// </summary>
 public sealed class DemoFleet(
     IOptions<DemoOptions> options,
+    IOptions<OtaOptions> ota,
     IOptions<MqttOptions> mqtt,
     IServiceProvider services,
     CatalogService catalog,
@@ -58,6 +59,13 @@ public sealed class DemoFleet(
         var size = options.Value.Devices;
         if (size <= 0)
             return;
+        // The demo is for one machine: with PostgreSQL several nodes may start, and each would seed and simulate
+        // the same devices.
+        if (ota.Value.Database.Provider == DatabaseProvider.Postgres)
+        {
+            log.LogInformation("No demo fleet on PostgreSQL (the demo runs on one machine, with SQLite)");
+            return;
+        }
         // The broker and the web address are ready once the host has started.
         var started = new TaskCompletionSource();
         using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
