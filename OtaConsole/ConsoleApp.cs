@@ -66,6 +66,7 @@ public static class ConsoleApp
         app.MapOtaExports();
         app.MapOtaAuditExport();
         app.MapOtaApi();
+        app.MapOtaEmqxHooks();
         app.MapOtaOps();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         PublicAddress.FillInAtStart(app);

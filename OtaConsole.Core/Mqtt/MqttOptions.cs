@@ -36,6 +36,12 @@ public sealed class MqttOptions
     /// <summary>Embedded: the address to listen on ("*" for all). External: the broker's host name.</summary>
     public string Host { get; set; } = "*";
 
+    /// <summary>
+    /// External with EMQX: the bearer token EMQX sends to the console's sign-in and topic hooks
+    /// (/mqtt/emqx/authenticate, /mqtt/emqx/authorize). Empty: the hooks are off (404).
+    /// </summary>
+    public string? EmqxHookToken { get; set; }
+
     /// <summary>External: credentials of the console's own connection.</summary>
     public string? Username { get; set; }
     public string? Password { get; set; }

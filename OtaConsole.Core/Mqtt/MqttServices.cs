@@ -16,6 +16,7 @@ public static class MqttServices
         services.AddOptions<DownloadOptions>().BindConfiguration(DownloadOptions.Section);
         services.AddSingleton<DownloadLinks>();
         services.AddSingleton<DeviceSecrets>();
+        services.AddSingleton<EmqxHooks>();
         services.AddSingleton<BridgeStats>();
         services.AddSingleton<LogThrottle>();
         services.AddSingleton<UplinkHandler>();
