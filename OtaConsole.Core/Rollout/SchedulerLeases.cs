@@ -4,11 +4,11 @@ using OtaConsole.Core.Model;
 namespace OtaConsole.Core.Rollout;
 
 /// <summary>
-/// One node at a time does the scheduler's work. Each tick first renews (or, once expired, takes) the lease with
-/// one conditional UPDATE in the tick's own transaction: the lease and the pushes it allows commit together, so a
-/// node whose lease ran out mid-tick cannot commit pushes after another node has taken over. On PostgreSQL the
-/// UPDATE holds the row until the tick commits; a second node's UPDATE waits for it, then sees the renewed expiry
-/// and does nothing.
+/// One node at a time does the scheduler's work. Each tick first checks the lease and, when half of it has run
+/// out (or it has expired and another node's tick finds it so), renews or takes it with one conditional UPDATE in
+/// the tick's own transaction: the lease and the pushes it allows commit together. Ticks of different nodes never
+/// overlap (on PostgreSQL every step holds the writer's advisory lock), so a node that reads its lease as valid
+/// commits its pushes before any other node can see the lease expire.
 /// </summary>
 internal static class SchedulerLeases
 {
@@ -16,6 +16,12 @@ internal static class SchedulerLeases
     {
         var me = scope.Options.NodeId;
         var now = scope.Now;
+        // Renewed only once half of it has run out: an idle tick then writes nothing (on SQLite, no fsync four
+        // times a second). Reading is enough in between: steps never overlap (one writer per process, and across
+        // nodes the step lock), so no takeover can come between this check and this tick's commit.
+        var lease = await scope.Db.SchedulerLeases.AsNoTracking().SingleAsync(l => l.Name == SchedulerLease.SchedulerName, ct);
+        if (lease.Holder == me && lease.ExpiresAt - now > scope.Options.SchedulerLease / 2)
+            return true;
         var until = now + scope.Options.SchedulerLease;
         var updated = await scope.Db.SchedulerLeases
             .Where(l => l.Name == SchedulerLease.SchedulerName && (l.Holder == me || l.ExpiresAt < now))

@@ -22,6 +22,7 @@ public sealed class RouteAccessTests
         "/account/sso", "/account/sso-done",           // single sign-on: off (404) without a provider, its own proof with one
         "/api", "/api/uploads",                        // signed with an access key or an upload ticket
         "/ota/download/{packageId}/{index:int}/{name}", // signed, expiring download links
+        "/mqtt/emqx/authenticate", "/mqtt/emqx/authorize", // EMQX's hooks: off (404) without a token, its bearer token with one
         "/healthz", "/readyz",                         // probes: ok or the reason, nothing else
     ];
 
