@@ -2,7 +2,7 @@ namespace OtaConsole.Core.Model;
 
 /// <summary>
 /// Which console node runs the scheduler's work (pushes, timeouts, retries, waves, windows): the holder renews it
-/// on every tick, in the tick's own transaction; another node takes it over once it has expired.
+/// in a tick's own transaction once half of it has run out; another node takes it over once it has expired.
 /// </summary>
 public sealed class SchedulerLease
 {

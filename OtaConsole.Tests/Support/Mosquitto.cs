@@ -24,7 +24,7 @@ public sealed class Mosquitto : IAsyncDisposable
         var binary = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto" }.FirstOrDefault(File.Exists)
                      ?? throw new InvalidOperationException("mosquitto is not installed; ./test.sh installs it (apt-get install mosquitto).");
         var folder = Directory.CreateTempSubdirectory("ota-mosquitto-").FullName;
-        var port = FreePort();
+        var port = FreePorts.Next();
         var config = Path.Combine(folder, "mosquitto.conf");
         await File.WriteAllTextAsync(config, $"""
             listener {port} 127.0.0.1
@@ -52,13 +52,6 @@ public sealed class Mosquitto : IAsyncDisposable
             }
         }
         return new Mosquitto(process, folder, port);
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

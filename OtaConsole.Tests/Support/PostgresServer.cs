@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using OtaConsole.Core.Persistence;
@@ -78,7 +76,7 @@ public sealed class PostgresServer
         var data = Path.Combine(folder, "data");
         if (asPostgresUser)
             Run("chown", $"postgres {folder}", null);
-        var port = FreePort();
+        var port = FreePorts.Next();
         var server = new PostgresServer(bin, data, asPostgresUser, port);
         server.Pg("initdb", $"-D {data} -U postgres -A trust -E UTF8 --no-locale --no-sync");
         // Durability settings off: these databases are thrown away, and the tests check behaviour, not fsync.
@@ -121,12 +119,5 @@ public sealed class PostgresServer
         p.WaitForExit();
         if (p.ExitCode != 0)
             throw new InvalidOperationException($"{file} {args} failed ({p.ExitCode}): {stderr} {stdout.Result}");
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

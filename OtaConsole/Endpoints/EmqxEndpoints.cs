@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using OtaConsole.Core.Mqtt;
 
@@ -60,18 +61,11 @@ public static class EmqxEndpoints
     {
         if (context.Request.ContentLength > MaxBodyBytes)
             return null;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxBodyBytes;
         try
         {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[4096];
-            int n;
-            while ((n = await context.Request.Body.ReadAsync(chunk, ct)) > 0)
-            {
-                if (buffer.Length + n > MaxBodyBytes)
-                    return null;
-                buffer.Write(chunk, 0, n);
-            }
-            using var doc = JsonDocument.Parse(buffer.ToArray());
+            using var doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: ct);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 return null;
             var fields = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
@@ -79,7 +73,7 @@ public static class EmqxEndpoints
                 fields[p.Name] = p.Value.Clone();
             return fields;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or IOException) // IOException: Kestrel's refusal of a body past the limit
         {
             return null;
         }

@@ -99,7 +99,8 @@ public sealed class PostgresChangeRelay(OtaChangeFeed feed, IOptions<OtaOptions>
         var messages = new List<string>();
         var current = new Message(origin, change.DevicesChanged, change.CatalogChanged);
         var size = Size(current);
-        foreach (var (list, ids) in new[] { (0, change.BatchIds), (1, change.PackageIds), (2, change.TaskBatchIds) })
+        var lists = new (Func<Message, List<string>> List, IReadOnlySet<string> Ids)[] { (m => m.B, change.BatchIds), (m => m.P, change.PackageIds), (m => m.T, change.TaskBatchIds) };
+        foreach (var (list, ids) in lists)
             foreach (var id in ids)
             {
                 var more = JsonEncodedText.Encode(id).EncodedUtf8Bytes.Length + 3; // quotes and a comma
@@ -109,7 +110,7 @@ public sealed class PostgresChangeRelay(OtaChangeFeed feed, IOptions<OtaOptions>
                     current = new Message(origin, false, false);
                     size = Size(current);
                 }
-                current.Add(list, id);
+                list(current).Add(id);
                 size += more;
             }
         messages.Add(JsonSerializer.Serialize(current));
@@ -142,7 +143,5 @@ public sealed class PostgresChangeRelay(OtaChangeFeed feed, IOptions<OtaOptions>
         public List<string> B { get; set; } = [];
         public List<string> P { get; set; } = [];
         public List<string> T { get; set; } = [];
-
-        public void Add(int list, string id) => (list == 0 ? B : list == 1 ? P : T).Add(id);
     }
 }
