@@ -1,18 +1,23 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using OtaConsole.Core.Model;
+using OtaConsole.Core.Mqtt;
 
 namespace OtaConsole.Core.Rollout;
 
 /// <summary>
-/// At start no device is connected to this console: presence left from before a crash would make counts lie and
-/// push tasks into the void. Every device is marked offline and its waiting tasks wait for it again, until it
-/// connects (embedded broker) or the broker or its messages say it is there (external broker).
-/// Runs after the schema is migrated and before the broker accepts devices (hosted services start in order).
+/// With the embedded broker, at start no device is connected to this console: presence left from before a crash
+/// would make counts lie and push tasks into the void. Every device is marked offline and its waiting tasks wait
+/// for it again, until it connects. Runs after the schema is migrated and before the broker accepts devices
+/// (hosted services start in order).
+/// An external broker kept its devices while this console was away (and other nodes may be serving them), and an
+/// idle connected device sends nothing that would mark it online again: there presence is left as it is.
 /// </summary>
-public sealed class PresenceReset(RolloutEngine engine) : IHostedService
+public sealed class PresenceReset(RolloutEngine engine, IOptions<MqttOptions> mqtt) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => engine.ForgetPresenceAsync(cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        mqtt.Value.Mode == MqttMode.External ? Task.CompletedTask : engine.ForgetPresenceAsync(cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

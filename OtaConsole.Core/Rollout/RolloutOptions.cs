@@ -11,7 +11,7 @@ public sealed class RolloutOptions
     /// <summary>A task's notice is sent again at most once per interval, however often its device reconnects.</summary>
     public TimeSpan ResendInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>A Pushed task with no progress gets its notice again after this long ...</summary>
+    /// <summary>A Pushed or In upgrade task with no progress gets its notice again after this long ...</summary>
     public TimeSpan RenoticeAfter { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>... at most this many times (then it waits for a reconnect, the device's request, or an operator).</summary>

@@ -177,8 +177,8 @@ public static class TaskStateMachine
 
     /// <summary>
     /// A notice is due by itself (<see cref="UpdateTask.NoticeDueAt"/>): after a reconnect, after a notice that
-    /// could not be delivered, or because a Pushed task has shown no progress for <see cref="NoticeTiming.RenoticeAfter"/>
-    /// (at most <see cref="NoticeTiming.MaxRenotices"/> times). Each re-send is one timeline line.
+    /// could not be delivered, or because a Pushed or In upgrade task has shown no progress for
+    /// <see cref="NoticeTiming.RenoticeAfter"/> (at most <see cref="NoticeTiming.MaxRenotices"/> times in all). Each re-send is one timeline line.
     /// </summary>
     public static Outcome NoticeDue(UpdateTask t, TaskChangeSet c)
     {
@@ -201,14 +201,15 @@ public static class TaskStateMachine
         {
             cause = NoticeCause.Redeliver; // the failure itself is in the timeline
         }
-        else if (t.Status == OtaTaskStatus.Notified && t.Renotices < c.Timing.MaxRenotices)
+        else if (t.Renotices < c.Timing.MaxRenotices)
         {
             // No failure was reported since the last send: it reached the broker, and failures start over.
             t.UndeliveredNotices = 0;
             cause = NoticeCause.Renotice;
             t.Renotices++;
-            c.Record(t, TaskEventKind.NoticeResent, null, null,
-                $"no progress since the notice: notice re-sent ({t.Renotices} of {c.Timing.MaxRenotices})");
+            c.Record(t, TaskEventKind.NoticeResent, null, null, t.Status == OtaTaskStatus.Notified
+                ? $"no progress since the notice: notice re-sent ({t.Renotices} of {c.Timing.MaxRenotices})"
+                : $"no progress for {c.Timing.RenoticeAfter.TotalMinutes:0.#} min: notice re-sent ({t.Renotices} of {c.Timing.MaxRenotices})");
         }
         else
         {
@@ -280,9 +281,12 @@ public static class TaskStateMachine
             c.Record(t, TaskEventKind.Progress, null, null, $"progress {step}");
         }
         t.Progress = step;
-        // The device is working on its own: a pending retry or re-send would only interrupt it.
+        // The device is working on its own: a pending retry or re-send would only interrupt it. Only if it then
+        // falls silent for RenoticeAfter is its notice sent again: its last report may have been lost on the way
+        // (a QoS 0 message, a console node that died holding it), and a device that has finished or given up
+        // waits for nothing else.
         t.RetryDueAt = null;
-        t.NoticeDueAt = null;
+        t.NoticeDueAt = SilenceDue(t, c);
         t.ReconnectsSinceNotice = 0;
         t.UndeliveredNotices = 0;
         t.RedeliveryDue = false;
@@ -442,11 +446,15 @@ public static class TaskStateMachine
         t.LastResentAt = c.Now;
         t.ReconnectsSinceNotice = 0;
         t.RedeliveryDue = false;
-        t.NoticeDueAt = t.Status == OtaTaskStatus.Notified && t.RetryDueAt is null && t.Renotices < c.Timing.MaxRenotices
-            ? c.Now + c.Timing.RenoticeAfter
-            : null;
+        t.NoticeDueAt = t.RetryDueAt is null ? SilenceDue(t, c) : null;
         c.MarkUpdated(t);
     }
+
+    /// <summary>When a pushed or updating task that stays silent gets its notice again, while re-notices are left.</summary>
+    private static DateTimeOffset? SilenceDue(UpdateTask t, TaskChangeSet c) =>
+        t.Status is OtaTaskStatus.Notified or OtaTaskStatus.InProgress && t.Renotices < c.Timing.MaxRenotices
+            ? c.Now + c.Timing.RenoticeAfter
+            : null;
 
     private static void ResetNotice(UpdateTask t)
     {

@@ -13,25 +13,54 @@ public sealed class ExternalBrokerTests : IAsyncLifetime
 {
     private Mosquitto _broker = null!;
     private ConsoleHost _c = null!;
+    private readonly string _folder = Directory.CreateTempSubdirectory("ota-external-").FullName;
 
     public async ValueTask InitializeAsync()
     {
         _broker = await Mosquitto.StartAsync();
-        _c = await ConsoleHost.StartAsync(new Dictionary<string, string?>
+        _c = await StartConsoleAsync();
+        await _c.ProductAsync();
+    }
+
+    private async Task<ConsoleHost> StartConsoleAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider? time = null)
+    {
+        var c = await ConsoleHost.StartAsync(new Dictionary<string, string?>
         {
             ["Ota:Mqtt:Mode"] = "External",
             ["Ota:Mqtt:Host"] = "127.0.0.1",
             ["Ota:Mqtt:Port"] = _broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        await _c.ProductAsync();
-        var external = _c.Services.GetRequiredService<ExternalBroker>();
-        await _c.UntilAsync(() => Task.FromResult(external.IsConnected), connected => connected, "the console to connect to mosquitto", advanceClock: true);
+        }, folder: _folder, time: time);
+        var external = c.Services.GetRequiredService<ExternalBroker>();
+        await c.UntilAsync(() => Task.FromResult(external.IsConnected), connected => connected, "the console to connect to mosquitto", advanceClock: true);
+        return c;
     }
 
     public async ValueTask DisposeAsync()
     {
         await _c.DisposeAsync();
         await _broker.DisposeAsync();
+        Directory.Delete(_folder, true);
+    }
+
+    [Fact]
+    public async Task A_console_restarted_in_external_mode_still_updates_the_devices_that_stayed_connected()
+    {
+        // The broker kept the device while the console was away; the idle device sends nothing to say it is there.
+        var spec = (await _c.RegisterAsync(1, style: SimSdkStyle.CSdk3))[0];
+        using var http = new HttpClient(); // outlives the first console
+        var device = new SimulatedDevice(spec, SimulatedDevice.MqttLink(spec, "127.0.0.1", _broker.Port), http, TimeSpan.Zero);
+        await using var _ = device;
+        Assert.True(await device.ConnectAsync());
+        await _c.UntilAsync(async () => await _c.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"),
+            d => d!.IsOnline, "the device to be seen through mosquitto");
+        var time = _c.Time;
+        await _c.DisposeAsync();
+
+        _c = await StartConsoleAsync(time);
+        Assert.True((await _c.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"))!.IsOnline);
+        var package = await _c.PackageAsync();
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
     }
 
     [Fact]

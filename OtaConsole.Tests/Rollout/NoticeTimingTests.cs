@@ -100,9 +100,11 @@ public sealed class NoticeTimingTests : IDisposable
     public async Task A_notice_lost_on_the_way_is_sent_again_and_the_task_ends()
     {
         var batchId = await PushedAsync(2);
-        // dev-000 never saw its notice; dev-001 got it and is updating.
+        // dev-000 never saw its notice; dev-001 got it and is updating, reporting as it goes.
         await _h.ProgressAsync("dev-001", 10);
-        await _h.AdvanceAsync(Timing.RenoticeAfter);
+        await _h.AdvanceAsync(Timing.RenoticeAfter / 2);
+        await _h.ProgressAsync("dev-001", 50);
+        await _h.AdvanceAsync(Timing.RenoticeAfter / 2);
 
         Assert.Equal([NoticeCause.Push, NoticeCause.Renotice], Causes(0));
         Assert.Equal([NoticeCause.Push], Causes(1));
@@ -142,8 +144,27 @@ public sealed class NoticeTimingTests : IDisposable
         await _h.ProgressAsync("dev-000", 20);
         await _h.ReportAsync(new DeviceConnected(Dev()));
         await _h.ProgressAsync("dev-000", 30); // it was only a network blip: the device goes on downloading
-        await _h.AdvanceAsync(TimeSpan.FromMinutes(10));
+        await _h.AdvanceAsync(Timing.RenoticeAfter - TimeSpan.FromSeconds(1));
 
         Assert.Equal([NoticeCause.Push], Causes());
+    }
+
+    [Fact]
+    public async Task An_updating_device_that_falls_silent_gets_its_notice_again_a_bounded_number_of_times()
+    {
+        // Its last report was lost on the way (QoS 0, or a console node that died holding it): without a re-send
+        // the task would stay In upgrade for ever, since the device waits for nothing more.
+        var batchId = await PushedAsync();
+        await _h.ProgressAsync("dev-000", 100);
+        for (var i = 0; i < Timing.MaxRenotices + 2; i++)
+            await _h.AdvanceAsync(Timing.RenoticeAfter);
+
+        Assert.Equal([NoticeCause.Push, .. Enumerable.Repeat(NoticeCause.Renotice, Timing.MaxRenotices)], Causes());
+        var task = await _h.TaskAsync(batchId, "dev-000");
+        Assert.Equal(OtaTaskStatus.InProgress, task.Status);
+        Assert.Null(task.NoticeDueAt);
+        Assert.Contains((await _h.EventsAsync(task.Id)).Select(e => e.Detail), d => d!.StartsWith("no progress for ", StringComparison.Ordinal));
+        await _h.VersionAsync("dev-000", "2.0.0");
+        Assert.Equal(OtaTaskStatus.Succeeded, (await _h.TaskAsync(batchId, "dev-000")).Status);
     }
 }
