@@ -9,9 +9,11 @@ public abstract record DeviceEvent(DeviceKey Device)
     public static string ModuleOrDefault(string? module) => string.IsNullOrEmpty(module) ? OtaModule.Default : module;
 }
 
-public sealed record DeviceConnected(DeviceKey Device) : DeviceEvent(Device);
+/// <summary>The device connected; <paramref name="At"/> is the broker's stamp of it, where the broker gives one.</summary>
+public sealed record DeviceConnected(DeviceKey Device, DateTimeOffset? At = null) : DeviceEvent(Device);
 
-public sealed record DeviceDisconnected(DeviceKey Device) : DeviceEvent(Device);
+/// <summary>The device went away; <paramref name="At"/> is the broker's stamp of it, where the broker gives one.</summary>
+public sealed record DeviceDisconnected(DeviceKey Device, DateTimeOffset? At = null) : DeviceEvent(Device);
 
 /// <summary>/ota/device/inform: the device's version of one module.</summary>
 public sealed record VersionReported(DeviceKey Device, string Module, string Version) : DeviceEvent(Device);

@@ -12,6 +12,12 @@ public sealed class Device
     public string? Nickname { get; set; }
     public bool IsOnline { get; set; }
     public DateTimeOffset? LastSeenAt { get; set; }
+    /// <summary>
+    /// The broker's own time of the last connect or disconnect applied (EMQX's connected_at / disconnected_at);
+    /// null where the broker gives none. A presence event stamped earlier arrived late (through another console
+    /// node) and is ignored. Only presence events are compared with it: a message's time is a console's clock.
+    /// </summary>
+    public DateTimeOffset? PresenceAt { get; set; }
     /// <summary>Held from new pushes until then (its updates kept failing; Ota:Rollout:Quarantine*), and why.</summary>
     public DateTimeOffset? QuarantinedUntil { get; set; }
     public string? QuarantineReason { get; set; }

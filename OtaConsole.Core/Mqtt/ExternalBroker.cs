@@ -121,23 +121,46 @@ public sealed class ExternalBroker(
     /// <summary>EMQX's $SYS/brokers/{node}/clients/{clientid}/connected|disconnected, whose JSON names the username "dn&amp;pk".</summary>
     private async Task PresenceAsync(string topic, ReadOnlySequence<byte> payload)
     {
-        if (ReadPresence(topic, payload) is { } p)
-            await events.EnqueueAsync(p.Online ? new DeviceConnected(p.Device) : new DeviceDisconnected(p.Device));
+        if (ReadPresence(topic, payload) is { } e)
+            await events.EnqueueAsync(e);
     }
 
-    /// <summary>The device a presence event names and whether it came or went; null when it is not one we understand.</summary>
-    internal static (DeviceKey Device, bool Online)? ReadPresence(string topic, ReadOnlySequence<byte> payload)
+    /// <summary>
+    /// The connect or disconnect a presence event tells of, stamped with the broker's time of it (EMQX's
+    /// connected_at / disconnected_at, else its ts; milliseconds since 1970); null when it is not one we understand.
+    /// </summary>
+    internal static DeviceEvent? ReadPresence(string topic, ReadOnlySequence<byte> payload)
     {
         var online = topic.EndsWith("/connected", StringComparison.Ordinal);
         if (!online && !topic.EndsWith("/disconnected", StringComparison.Ordinal))
             return null;
-        return AlinkCodec.TryRead(payload, PresenceOptions, Username, out var device) && device is { } d ? (d, online) : null;
+        if (!AlinkCodec.TryRead(payload, PresenceOptions, root => (Device: Username(root), At: Stamp(root, online ? "connected_at" : "disconnected_at")), out var p)
+            || p.Device is not { } device)
+            return null;
+        return online ? new DeviceConnected(device, p.At) : new DeviceDisconnected(device, p.At);
     }
 
     private static DeviceKey? Username(JsonElement root) =>
         root.ValueKind == JsonValueKind.Object && root.TryGetProperty("username", out var u) && u.ValueKind == JsonValueKind.String
             ? AlibabaSignIn.ParseUsername(u.GetString())
             : null;
+
+    /// <summary>A stamp from 2000 to 2200 or none: a broker's odd value must not make a device's later events look stale.</summary>
+    private static DateTimeOffset? Stamp(JsonElement root, string name)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            return null;
+        foreach (var key in new[] { name, "ts" })
+        {
+            if (root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var ms)
+                && ms >= MinStamp && ms <= MaxStamp)
+                return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        }
+        return null;
+    }
+
+    private static readonly long MinStamp = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+    private static readonly long MaxStamp = new DateTimeOffset(2200, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
     private static readonly JsonDocumentOptions PresenceOptions = new() { AllowDuplicateProperties = false };
 

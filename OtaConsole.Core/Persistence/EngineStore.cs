@@ -34,7 +34,7 @@ internal abstract class EngineStore(OtaDbContext db)
     public abstract Task<List<UpdateTask>> UnfinishedOfDevicesAsync(IReadOnlyCollection<long> deviceIds, CancellationToken ct);
 
     /// <summary>Online flag and group of the given devices.</summary>
-    public abstract Task<Dictionary<long, (bool Online, string? GroupId)>> DeviceStatesAsync(IReadOnlyCollection<long> deviceIds, CancellationToken ct);
+    public abstract Task<Dictionary<long, DevicePresence>> DeviceStatesAsync(IReadOnlyCollection<long> deviceIds, CancellationToken ct);
 
     /// <summary>
     /// The devices a batch scope reaches, with their version of <paramref name="module"/>: all devices of the
@@ -58,7 +58,8 @@ internal abstract class EngineStore(OtaDbContext db)
 
     public abstract Task UpsertVersionsAsync(IReadOnlyCollection<(long DeviceId, string Module, string Version)> versions, DateTimeOffset at, CancellationToken ct);
 
-    public abstract Task SetPresenceAsync(IReadOnlyCollection<(long DeviceId, bool Online)> presence, DateTimeOffset at, CancellationToken ct);
+    /// <summary>Sets each device's presence and LastSeenAt; a null stamp leaves its PresenceAt as it was.</summary>
+    public abstract Task SetPresenceAsync(IReadOnlyCollection<(long DeviceId, bool Online, DateTimeOffset? Stamp)> presence, DateTimeOffset at, CancellationToken ct);
 
     protected static UpdateTask ReadTask(DbDataReader r) => new()
     {
@@ -129,12 +130,14 @@ internal abstract class EngineStore(OtaDbContext db)
         return list;
     }
 
-    protected static async Task<Dictionary<long, (bool Online, string? GroupId)>> ReadStatesAsync(DbCommand cmd, int capacity, CancellationToken ct)
+    /// <summary>Reads rows of Id, IsOnline, GroupId, PresenceAt.</summary>
+    protected static async Task<Dictionary<long, DevicePresence>> ReadStatesAsync(DbCommand cmd, int capacity, CancellationToken ct)
     {
-        var result = new Dictionary<long, (bool, string?)>(capacity);
+        var result = new Dictionary<long, DevicePresence>(capacity);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
-            result[r.GetInt64(0)] = (r.GetBoolean(1), Str(r, 2));
+            result[r.GetInt64(0)] = new DevicePresence(r.GetBoolean(1), Str(r, 2),
+                r.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)));
         return result;
     }
 
@@ -147,3 +150,6 @@ internal abstract class EngineStore(OtaDbContext db)
         return rows;
     }
 }
+
+/// <summary>What the engine needs of a device to apply its events: presence (and the broker's stamp of it) and group.</summary>
+public readonly record struct DevicePresence(bool Online, string? GroupId, DateTimeOffset? PresenceAt);

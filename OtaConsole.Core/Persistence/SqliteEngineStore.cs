@@ -25,7 +25,7 @@ internal sealed class SqliteEngineStore(OtaDbContext db) : EngineStore(db)
         "INSERT INTO \"DeviceVersions\" (\"DeviceId\",\"ModuleName\",\"Version\",\"ReportedAt\") VALUES (?1,?2,?3,?4) " +
         "ON CONFLICT (\"DeviceId\",\"ModuleName\") DO UPDATE SET \"Version\"=excluded.\"Version\",\"ReportedAt\"=excluded.\"ReportedAt\"";
 
-    private const string PresenceSql = "UPDATE \"Devices\" SET \"IsOnline\"=?1,\"LastSeenAt\"=?2 WHERE \"Id\"=?3";
+    private const string PresenceSql = "UPDATE \"Devices\" SET \"IsOnline\"=?1,\"LastSeenAt\"=?2,\"PresenceAt\"=COALESCE(?4,\"PresenceAt\") WHERE \"Id\"=?3";
 
     public override async Task<List<UpdateTask>> UnfinishedOfDevicesAsync(IReadOnlyCollection<long> deviceIds, CancellationToken ct)
     {
@@ -37,11 +37,11 @@ internal sealed class SqliteEngineStore(OtaDbContext db) : EngineStore(db)
         return await ReadTasksAsync(cmd, ct);
     }
 
-    public override async Task<Dictionary<long, (bool Online, string? GroupId)>> DeviceStatesAsync(IReadOnlyCollection<long> deviceIds, CancellationToken ct)
+    public override async Task<Dictionary<long, DevicePresence>> DeviceStatesAsync(IReadOnlyCollection<long> deviceIds, CancellationToken ct)
     {
         if (deviceIds.Count == 0)
             return [];
-        await using var cmd = await CommandAsync("SELECT d.\"Id\",d.\"IsOnline\",d.\"GroupId\" FROM json_each(@ids) j CROSS JOIN \"Devices\" d ON d.\"Id\" = j.value",
+        await using var cmd = await CommandAsync("SELECT d.\"Id\",d.\"IsOnline\",d.\"GroupId\",d.\"PresenceAt\" FROM json_each(@ids) j CROSS JOIN \"Devices\" d ON d.\"Id\" = j.value",
             ct, ("@ids", JsonSerializer.Serialize(deviceIds)));
         return await ReadStatesAsync(cmd, deviceIds.Count, ct);
     }
@@ -181,16 +181,17 @@ internal sealed class SqliteEngineStore(OtaDbContext db) : EngineStore(db)
         return Task.CompletedTask;
     }
 
-    public override Task SetPresenceAsync(IReadOnlyCollection<(long DeviceId, bool Online)> presence, DateTimeOffset at, CancellationToken ct)
+    public override Task SetPresenceAsync(IReadOnlyCollection<(long DeviceId, bool Online, DateTimeOffset? Stamp)> presence, DateTimeOffset at, CancellationToken ct)
     {
         if (presence.Count == 0)
             return Task.CompletedTask;
         using var cmd = Native(PresenceSql);
-        foreach (var (deviceId, online) in presence)
+        foreach (var (deviceId, online, stamp) in presence)
         {
             cmd.Bind(1, online);
             cmd.Bind(2, at);
             cmd.Bind(3, deviceId);
+            cmd.Bind(4, stamp);
             cmd.Execute();
         }
         return Task.CompletedTask;

@@ -14,11 +14,12 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
     /// <summary>A dynamic batch matches the same device at most this many times (reference §3.4).</summary>
     public const int MaxDynamicMatches = 10;
 
-    private sealed class DeviceState(long id, bool online, string? groupId)
+    private sealed class DeviceState(long id, bool online, string? groupId, DateTimeOffset? presenceAt)
     {
         public long Id { get; } = id;
         public bool Online { get; set; } = online;
         public string? GroupId { get; } = groupId;
+        public DateTimeOffset? PresenceAt { get; set; } = presenceAt;
         public List<UpdateTask> Tasks { get; } = [];
     }
 
@@ -30,7 +31,7 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
 
         var idList = ids.Values.Distinct().ToList();
         var devices = (await scope.Store.DeviceStatesAsync(idList, ct))
-            .ToDictionary(d => d.Key, d => new DeviceState(d.Key, d.Value.Online, d.Value.GroupId));
+            .ToDictionary(d => d.Key, d => new DeviceState(d.Key, d.Value.Online, d.Value.GroupId, d.Value.PresenceAt));
         foreach (var t in await scope.UnfinishedTasksOfAsync(idList, ct))
             devices[t.DeviceId].Tasks.Add(t);
         var unknown = 0;
@@ -43,11 +44,13 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
             }
             switch (e)
             {
-                case DeviceConnected:
-                    await SetOnlineAsync(scope, device, true, resend: true, ct);
+                case DeviceConnected c:
+                    if (IsCurrent(device, c.At))
+                        await SetOnlineAsync(scope, device, true, resend: true, ct, c.At);
                     break;
-                case DeviceDisconnected:
-                    await SetOnlineAsync(scope, device, false, resend: false, ct);
+                case DeviceDisconnected d:
+                    if (IsCurrent(device, d.At))
+                        await SetOnlineAsync(scope, device, false, resend: false, ct, d.At);
                     break;
                 case VersionReported v:
                     await SetOnlineAsync(scope, device, true, resend: false, ct);
@@ -72,15 +75,30 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
     }
 
     /// <summary>
-    /// Presence. Any message proves the device online (an external broker may not tell us of connects);
-    /// only a real connect re-sends pending notices.
+    /// Whether a presence event is newer than the last one applied, by the broker's stamps: with a shared
+    /// subscription a disconnect can reach one node after the later connect reached another. Unstamped events
+    /// (the embedded broker, which sees them in order) always are.
     /// </summary>
-    private static async Task SetOnlineAsync(WriteScope scope, DeviceState device, bool online, bool resend, CancellationToken ct)
+    private static bool IsCurrent(DeviceState device, DateTimeOffset? at)
     {
-        if (device.Online == online && !resend)
+        if (at is not { } stamp)
+            return true;
+        if (device.PresenceAt is { } last && stamp < last)
+            return false;
+        device.PresenceAt = stamp;
+        return true;
+    }
+
+    /// <summary>
+    /// Presence. Any message proves the device online (an external broker may not tell us of connects);
+    /// only a real connect re-sends pending notices. A connect or disconnect carries the broker's stamp, if any.
+    /// </summary>
+    private static async Task SetOnlineAsync(WriteScope scope, DeviceState device, bool online, bool resend, CancellationToken ct, DateTimeOffset? stamp = null)
+    {
+        if (device.Online == online && !resend && stamp is null)
             return;
         device.Online = online;
-        scope.SetPresence(device.Id, online);
+        scope.SetPresence(device.Id, online, stamp);
         foreach (var t in device.Tasks.Where(t => TaskStateMachine.IsUnfinished(t.Status)))
         {
             var batch = await scope.BatchAsync(t.BatchId, ct);

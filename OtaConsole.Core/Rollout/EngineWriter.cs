@@ -54,7 +54,7 @@ public sealed class EngineWriter(
             await store.InsertUnknownDevicesAsync(scope.UnknownDevices, ct);
             await store.UpdateTasksAsync(scope.Changes.Updated, ct);
             await store.InsertEventsAsync(scope.Changes.Events, ct);
-            await store.SetPresenceAsync(scope.Presence.Select(p => (p.Key, p.Value)).ToList(), scope.Now, ct);
+            await store.SetPresenceAsync(scope.Presence.Select(p => (p.Key, p.Value.Online, p.Value.Stamp)).ToList(), scope.Now, ct);
             await store.UpsertVersionsAsync(scope.Versions.Select(v => (v.Key.DeviceId, v.Key.Module, v.Value)).ToList(), scope.Now, ct);
             await db.SaveChangesAsync(ct);
 

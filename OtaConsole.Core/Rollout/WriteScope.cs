@@ -45,7 +45,7 @@ public sealed class WriteScope
     public bool DevicesChanged { get; set; }
     /// <summary>Per-step memo for lookups several events share (dynamic policies of a product, a group's sub-groups).</summary>
     internal Dictionary<string, object> Memo { get; } = [];
-    internal Dictionary<long, bool> Presence { get; } = [];
+    internal Dictionary<long, (bool Online, DateTimeOffset? Stamp)> Presence { get; } = [];
     internal Dictionary<(long DeviceId, string Module), string> Versions { get; } = [];
 
     public IEnumerable<Batch> LoadedBatches => _batches.Values.OfType<Batch>();
@@ -112,9 +112,12 @@ public sealed class WriteScope
         return list;
     }
 
-    public void SetPresence(long deviceId, bool online)
+    /// <summary>A device's presence to write; <paramref name="stamp"/> is the broker's time of it (kept if a later change in the step has none).</summary>
+    public void SetPresence(long deviceId, bool online, DateTimeOffset? stamp = null)
     {
-        Presence[deviceId] = online;
+        if (stamp is null && Presence.TryGetValue(deviceId, out var earlier))
+            stamp = earlier.Stamp;
+        Presence[deviceId] = (online, stamp);
         DevicesChanged = true;
     }
 

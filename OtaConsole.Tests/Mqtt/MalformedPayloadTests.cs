@@ -72,10 +72,29 @@ public sealed class MalformedPayloadTests
     [Fact]
     public void A_presence_event_names_the_device_and_whether_it_came_or_went()
     {
+        // A stamp out of any sane range (here 1 ms after 1970) is no stamp.
         var json = Bytes(Encoding.UTF8.GetBytes("{\"username\":\"dev-m1&a1PKtest001\",\"ts\":1}"));
-        Assert.Equal<(DeviceKey, bool)?>((Dev, true), ExternalBroker.ReadPresence("$SYS/brokers/n1/clients/c1/connected", json));
-        Assert.Equal<(DeviceKey, bool)?>((Dev, false), ExternalBroker.ReadPresence("$SYS/brokers/n1/clients/c1/disconnected", json));
+        Assert.Equal(new DeviceConnected(Dev), ExternalBroker.ReadPresence("$SYS/brokers/n1/clients/c1/connected", json));
+        Assert.Equal(new DeviceDisconnected(Dev), ExternalBroker.ReadPresence("$SYS/brokers/n1/clients/c1/disconnected", json));
         Assert.Null(ExternalBroker.ReadPresence("$SYS/brokers/n1/clients/c1/subscribed", json));
+    }
+
+    [Fact]
+    public void EMQX_presence_events_carry_the_brokers_own_time_of_the_connect_and_the_disconnect()
+    {
+        // EMQX 5's payloads, as its $SYS event messages document them.
+        var connected = Bytes(Encoding.UTF8.GetBytes("""
+            {"username":"dev-m1&a1PKtest001","ts":1764748800123,"sockport":1883,"proto_ver":4,"proto_name":"MQTT","keepalive":120,
+             "ipaddress":"10.0.0.7","expiry_interval":0,"connected_at":1764748800100,"connack":0,"clientid":"a1PKtest001.dev-m1|securemode=3|","clean_start":false}
+            """));
+        var disconnected = Bytes(Encoding.UTF8.GetBytes("""
+            {"username":"dev-m1&a1PKtest001","ts":1764748900456,"reason":"keepalive_timeout","protocol":"mqtt","proto_ver":4,"proto_name":"MQTT",
+             "ipaddress":"10.0.0.7","disconnected_at":1764748900400,"clientid":"a1PKtest001.dev-m1|securemode=3|"}
+            """));
+        Assert.Equal(new DeviceConnected(Dev, DateTimeOffset.FromUnixTimeMilliseconds(1764748800100)),
+            ExternalBroker.ReadPresence("$SYS/brokers/emqx@10.0.0.2/clients/a1PKtest001.dev-m1|securemode=3|/connected", connected));
+        Assert.Equal(new DeviceDisconnected(Dev, DateTimeOffset.FromUnixTimeMilliseconds(1764748900400)),
+            ExternalBroker.ReadPresence("$SYS/brokers/emqx@10.0.0.2/clients/a1PKtest001.dev-m1|securemode=3|/disconnected", disconnected));
     }
 
     [Fact]

@@ -66,6 +66,33 @@ public sealed class DeviceEventTests : IDisposable
     }
 
     [Fact]
+    public async Task A_disconnect_that_arrives_after_the_later_connect_is_ignored_by_the_brokers_stamps()
+    {
+        // A round-robin shared subscription: the device left at t1 and came back at t2; node B applies the
+        // connect of t2 before node A gets to the disconnect of t1. In one step or in two, it stays online.
+        await _h.ProductAsync();
+        await _h.DevicesAsync(2, online: false);
+        var t1 = _h.Now.AddSeconds(-10);
+        var t2 = _h.Now.AddSeconds(-5);
+        var dev0 = EngineHarness.Key("dev-000");
+        var dev1 = EngineHarness.Key("dev-001");
+        await _h.ReportAsync(new DeviceConnected(dev0, t2));
+        await _h.ReportAsync(new DeviceDisconnected(dev0, t1));
+        await _h.ReportAsync(new DeviceConnected(dev1, t2), new DeviceDisconnected(dev1, t1));
+
+        foreach (var name in new[] { "dev-000", "dev-001" })
+            Assert.True((await _h.Catalog.FindDeviceAsync(Actor.System, EngineHarness.ProductKey, name))!.IsOnline, name);
+
+        // A later disconnect counts, and then an older connect does not.
+        await _h.ReportAsync(new DeviceDisconnected(dev0, t2.AddSeconds(1)));
+        await _h.ReportAsync(new DeviceConnected(dev0, t2));
+        Assert.False((await _h.Catalog.FindDeviceAsync(Actor.System, EngineHarness.ProductKey, "dev-000"))!.IsOnline);
+        // A message still proves it there (it is compared with no stamp: its time would be a console's clock).
+        await _h.ReportAsync(new VersionReported(dev0, OtaModule.Default, "1.0.0"));
+        Assert.True((await _h.Catalog.FindDeviceAsync(Actor.System, EngineHarness.ProductKey, "dev-000"))!.IsOnline);
+    }
+
+    [Fact]
     public async Task Presence_is_kept_on_the_device()
     {
         await _h.ProductAsync();

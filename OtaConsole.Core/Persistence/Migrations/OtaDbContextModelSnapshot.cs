@@ -543,6 +543,9 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.Property<string>("Nickname")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("PresenceAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ProductKey")
                         .IsRequired()
                         .HasColumnType("TEXT");

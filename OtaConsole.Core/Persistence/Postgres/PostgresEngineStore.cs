@@ -32,11 +32,11 @@ internal sealed class PostgresEngineStore(OtaDbContext db) : EngineStore(db)
         return await ReadTasksAsync(cmd, ct);
     }
 
-    public override async Task<Dictionary<long, (bool Online, string? GroupId)>> DeviceStatesAsync(IReadOnlyCollection<long> deviceIds, CancellationToken ct)
+    public override async Task<Dictionary<long, DevicePresence>> DeviceStatesAsync(IReadOnlyCollection<long> deviceIds, CancellationToken ct)
     {
         if (deviceIds.Count == 0)
             return [];
-        await using var cmd = await CommandAsync("SELECT \"Id\",\"IsOnline\",\"GroupId\" FROM \"Devices\" WHERE \"Id\" = ANY(@ids)", ct, ("@ids", deviceIds.ToArray()));
+        await using var cmd = await CommandAsync("SELECT \"Id\",\"IsOnline\",\"GroupId\",\"PresenceAt\" FROM \"Devices\" WHERE \"Id\" = ANY(@ids)", ct, ("@ids", deviceIds.ToArray()));
         return await ReadStatesAsync(cmd, deviceIds.Count, ct);
     }
 
@@ -186,14 +186,16 @@ internal sealed class PostgresEngineStore(OtaDbContext db) : EngineStore(db)
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public override async Task SetPresenceAsync(IReadOnlyCollection<(long DeviceId, bool Online)> presence, DateTimeOffset at, CancellationToken ct)
+    public override async Task SetPresenceAsync(IReadOnlyCollection<(long DeviceId, bool Online, DateTimeOffset? Stamp)> presence, DateTimeOffset at, CancellationToken ct)
     {
         if (presence.Count == 0)
             return;
-        var list = presence as IReadOnlyList<(long DeviceId, bool Online)> ?? presence.ToList();
+        var list = presence as IReadOnlyList<(long DeviceId, bool Online, DateTimeOffset? Stamp)> ?? presence.ToList();
         await using var cmd = await CommandAsync(
-            "UPDATE \"Devices\" AS d SET \"IsOnline\"=u.o,\"LastSeenAt\"=@at FROM unnest(@id,@o) AS u(id,o) WHERE d.\"Id\" = u.id", ct,
-            ("@id", Column(list, p => p.DeviceId)), ("@o", Column(list, p => p.Online)), ("@at", at.ToUnixTimeMilliseconds()));
+            "UPDATE \"Devices\" AS d SET \"IsOnline\"=u.o,\"LastSeenAt\"=@at,\"PresenceAt\"=COALESCE(u.s,d.\"PresenceAt\") " +
+            "FROM unnest(@id,@o,@s) AS u(id,o,s) WHERE d.\"Id\" = u.id", ct,
+            ("@id", Column(list, p => p.DeviceId)), ("@o", Column(list, p => p.Online)),
+            ("@s", Column(list, p => p.Stamp?.ToUnixTimeMilliseconds())), ("@at", at.ToUnixTimeMilliseconds()));
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

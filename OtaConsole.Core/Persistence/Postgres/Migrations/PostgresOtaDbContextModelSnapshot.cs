@@ -560,6 +560,9 @@ namespace OtaConsole.Core.Persistence.Postgres.Migrations
                     b.Property<string>("Nickname")
                         .HasColumnType("text");
 
+                    b.Property<long?>("PresenceAt")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("ProductKey")
                         .IsRequired()
                         .HasColumnType("text");
