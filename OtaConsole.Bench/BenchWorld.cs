@@ -15,21 +15,38 @@ using OtaConsole.Core.Security;
 
 namespace OtaConsole.Bench;
 
+/// <summary>The database a benchmark runs on (<c>--db sqlite|postgres</c>).</summary>
+internal enum BenchDb { Sqlite, Postgres }
+
+internal static class BenchArgs
+{
+    /// <summary>From <c>--db</c>; SQLite unless told otherwise.</summary>
+    public static BenchDb Db { get; set; } = BenchDb.Sqlite;
+}
+
 /// <summary>
-/// A core on a fresh SQLite file under a temp folder, with a gateway that counts; on fake time unless given a
-/// clock. The database runs the console's default <c>Ota:Database:Synchronous</c> unless told otherwise.
+/// A core on a fresh SQLite file under a temp folder (or a fresh database on the harness's own durable
+/// PostgreSQL server), with a gateway that counts; on fake time unless given a clock. SQLite runs the console's
+/// default <c>Ota:Database:Synchronous</c> unless told otherwise.
 /// </summary>
 internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
 {
     public const string ProductKey = "a1BenchProd";
 
-    private BenchWorld(string folder, DateTimeOffset start, DatabaseSynchronous synchronous, TimeProvider? clock)
+    private BenchWorld(string folder, DateTimeOffset start, DatabaseSynchronous synchronous, TimeProvider? clock, string? postgresDatabase = null,
+        Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor? interceptor = null)
     {
         Folder = folder;
         Path = System.IO.Path.Combine(folder, "ota.db");
         Synchronous = synchronous;
+        PostgresDatabase = postgresDatabase;
         var b = new DbContextOptionsBuilder<OtaDbContext>();
-        OtaDatabase.Configure(b, OtaDatabase.ConnectionString(Path), synchronous);
+        if (postgresDatabase is null)
+            OtaDatabase.Configure(b, OtaDatabase.ConnectionString(Path), synchronous);
+        else
+            OtaDatabase.ConfigurePostgres(b, Tests.Support.PostgresServer.Durable.ConnectionString(postgresDatabase));
+        if (interceptor is not null)
+            b.AddInterceptors(interceptor);
         Options = b.Options;
         Time = new FakeTimeProvider(start);
         Clock = clock ?? Time;
@@ -42,6 +59,9 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
 
     public string Folder { get; }
     public string Path { get; }
+    /// <summary>The database's name on the PostgreSQL server; null on SQLite.</summary>
+    public string? PostgresDatabase { get; }
+    public BenchDb Db => PostgresDatabase is null ? BenchDb.Sqlite : BenchDb.Postgres;
     public DatabaseSynchronous Synchronous { get; }
     public DbContextOptions<OtaDbContext> Options { get; }
     /// <summary>The fake clock (the engine's, unless the world was made with a real one).</summary>
@@ -54,11 +74,14 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
 
     public OtaDbContext CreateDbContext() => new(Options);
 
-    public static async Task<BenchWorld> CreateAsync(DatabaseSynchronous synchronous = DatabaseSynchronous.Full, TimeProvider? clock = null)
+    /// <param name="interceptor">Sees the commands EF Core sends (the explain scenario catches the console's SQL).</param>
+    public static async Task<BenchWorld> CreateAsync(DatabaseSynchronous synchronous = DatabaseSynchronous.Full, TimeProvider? clock = null, BenchDb db = BenchDb.Sqlite,
+        Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor? interceptor = null)
     {
-        var w = new BenchWorld(Directory.CreateTempSubdirectory("ota-bench-").FullName, new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero), synchronous, clock);
-        await using var db = w.CreateDbContext();
-        await OtaDatabase.MigrateAsync(db);
+        var pg = db == BenchDb.Postgres ? Tests.Support.PostgresServer.Durable.CreateDatabase() : null;
+        var w = new BenchWorld(Directory.CreateTempSubdirectory("ota-bench-").FullName, new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero), synchronous, clock, pg, interceptor);
+        await using var context = w.CreateDbContext();
+        await OtaDatabase.MigrateAsync(context);
         await w.Catalog.CreateProductAsync(Actor.System, "Bench", ProductKey);
         return w;
     }
@@ -66,6 +89,13 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
     /// <summary>A copy of this world's database in a new folder, so each run starts from the same state.</summary>
     public BenchWorld CopyTo(DatabaseSynchronous? synchronous = null)
     {
+        if (PostgresDatabase is not null)
+        {
+            var copy = Tests.Support.PostgresServer.Durable.CopyDatabase(PostgresDatabase);
+            var to = Directory.CreateTempSubdirectory("ota-bench-").FullName;
+            CopyDirectory(System.IO.Path.Combine(Folder, "packages"), System.IO.Path.Combine(to, "packages"));
+            return new BenchWorld(to, Time.GetUtcNow(), Synchronous, null, copy);
+        }
         SqliteConnection.ClearAllPools();
         Checkpoint(Path);
         var folder = Directory.CreateTempSubdirectory("ota-bench-").FullName;
@@ -77,6 +107,11 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
     /// <summary>Registers devices dev-000000.. online, on a version, with plain inserts (setup, not measured).</summary>
     public async Task SeedDevicesAsync(int count, string version)
     {
+        if (PostgresDatabase is not null)
+        {
+            await SeedPostgresDevicesAsync(count, version);
+            return;
+        }
         await using var c = new SqliteConnection(OtaDatabase.ConnectionString(Path));
         await c.OpenAsync();
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync();
@@ -97,6 +132,40 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
             await ver.ExecuteNonQueryAsync();
         }
         await tx.CommitAsync();
+    }
+
+    private async Task SeedPostgresDevicesAsync(int count, string version)
+    {
+        await using var c = await OpenPostgresAsync();
+        var now = Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using (var copy = await c.BeginBinaryImportAsync(
+                         "COPY \"Devices\" (\"IotId\",\"ProductKey\",\"DeviceName\",\"DeviceSecret\",\"IsOnline\",\"CreatedAt\") FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await copy.StartRowAsync();
+                await copy.WriteAsync($"iot{i:D20}", NpgsqlTypes.NpgsqlDbType.Text);
+                await copy.WriteAsync(ProductKey, NpgsqlTypes.NpgsqlDbType.Text);
+                await copy.WriteAsync(DeviceName(i), NpgsqlTypes.NpgsqlDbType.Text);
+                await copy.WriteAsync("secret", NpgsqlTypes.NpgsqlDbType.Text);
+                await copy.WriteAsync(true, NpgsqlTypes.NpgsqlDbType.Boolean);
+                await copy.WriteAsync(now, NpgsqlTypes.NpgsqlDbType.Bigint);
+            }
+            await copy.CompleteAsync();
+        }
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "INSERT INTO \"DeviceVersions\" (\"DeviceId\",\"ModuleName\",\"Version\",\"ReportedAt\") SELECT \"Id\",'default',@v,@t FROM \"Devices\"; ANALYZE;";
+        cmd.Parameters.AddWithValue("v", version);
+        cmd.Parameters.AddWithValue("t", now);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A plain Npgsql connection to this world's PostgreSQL database, for the references.</summary>
+    public async Task<Npgsql.NpgsqlConnection> OpenPostgresAsync()
+    {
+        var c = new Npgsql.NpgsqlConnection(Tests.Support.PostgresServer.Durable.ConnectionString(PostgresDatabase!));
+        await c.OpenAsync();
+        return c;
     }
 
     public static string DeviceName(int i) => $"dev-{i:D6}";
@@ -170,6 +239,8 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
 
     public void Dispose()
     {
+        if (PostgresDatabase is not null)
+            Tests.Support.PostgresServer.Durable.DropDatabase(PostgresDatabase);
         SqliteConnection.ClearAllPools();
         try
         {

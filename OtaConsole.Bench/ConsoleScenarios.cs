@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -23,11 +24,12 @@ internal static class ConsoleScenarios
 
     public static async Task<object> DeviceListAsync(int runs)
     {
-        using var w = await BenchWorld.CreateAsync();
+        using var w = await BenchWorld.CreateAsync(db: BenchArgs.Db);
         await w.SeedDevicesAsync(Tasks, "1.0.0");
         var package = await w.PackageAsync("2.0.0");
         var batchId = (await w.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
         await MixStatesAsync(w, batchId);
+        var postgres = w.Db == BenchDb.Postgres;
 
         var queries = new BatchQueries(w);
         const string columns = "\"Id\",\"DeviceName\",\"ModuleName\",\"Status\",\"QueueReason\",\"Progress\",\"SrcVersion\",\"DestVersion\",\"FailureCode\",\"FailureReason\",\"RetryAttempts\",\"RetryDueAt\",\"CreatedAt\",\"ModifiedAt\"";
@@ -51,12 +53,14 @@ internal static class ConsoleScenarios
         var iterations = 20 * Math.Max(1, runs);
         var console = new Dictionary<string, List<double>>();
         var raw = new Dictionary<string, List<double>>();
-        await using var conn = await w.OpenRawAsync();
+        await using DbConnection conn = postgres ? await w.OpenPostgresAsync() : await w.OpenRawAsync();
         foreach (var c in cases)
         {
             console[c.Name] = [];
             raw[c.Name] = [];
-            await using var cmd = Prepared(conn, c.Sql, batchId);
+            // PostgreSQL's spelling: named parameters, and ILIKE, as the console searches there.
+            var sql = postgres ? c.Sql.Replace("$b", "@b", StringComparison.Ordinal).Replace(" LIKE ", " ILIKE ", StringComparison.Ordinal) : c.Sql;
+            await using var cmd = Prepared(conn, sql, batchId);
             for (var i = 0; i < iterations + 2; i++)
             {
                 var sw = Stopwatch.StartNew();
@@ -79,7 +83,7 @@ internal static class ConsoleScenarios
         // The status counters: the console reads the batch row (its own columns); so does the reference.
         var counters = new List<double>();
         var rawCounters = new List<double>();
-        await using (var cmd = Prepared(conn, "SELECT * FROM \"Batches\" WHERE \"Id\"=$b", batchId))
+        await using (var cmd = Prepared(conn, postgres ? "SELECT * FROM \"Batches\" WHERE \"Id\"=@b" : "SELECT * FROM \"Batches\" WHERE \"Id\"=$b", batchId))
         {
             for (var i = 0; i < iterations; i++)
             {
@@ -101,6 +105,7 @@ internal static class ConsoleScenarios
         return new
         {
             scenario = "device-list",
+            db = w.Db.ToString(),
             tasks = Tasks,
             page_size = PageSize,
             samples = all.Count,
@@ -115,23 +120,27 @@ internal static class ConsoleScenarios
                 raw_sql_p95_ms = Math.Round(P95(raw[kv.Key]), 2),
                 ratio_p95 = Math.Round(P95(kv.Value) / P95(raw[kv.Key]), 2),
             }),
-            reference = "each page as hand-written SQL prepared once on one open connection with the console's pragmas, reading the same 14 columns, " +
+            reference = (postgres ? "PostgreSQL (plain Npgsql, the same durable server): " : "") +
+                        "each page as hand-written SQL prepared once on one open connection with the console's pragmas, reading the same 14 columns, " +
                         "and counting by the console's rule: the batch row's counters without a search, nothing for a short first page of a search; " +
                         "the status counters read the batch row, as the console does. The console opens a pooled connection and a DbContext per query",
             target = "p95_ms <= 50 and ratio <= 5",
         };
     }
 
-    private static SqliteCommand Prepared(SqliteConnection conn, string sql, string batchId)
+    private static DbCommand Prepared(DbConnection conn, string sql, string batchId)
     {
         var cmd = conn.CreateCommand();
         cmd.CommandText = sql;
-        cmd.Parameters.AddWithValue("$b", batchId);
+        var b = cmd.CreateParameter();
+        b.ParameterName = conn is SqliteConnection ? "$b" : "b";
+        b.Value = batchId;
+        cmd.Parameters.Add(b);
         cmd.Prepare();
         return cmd;
     }
 
-    private static async Task<int> ReadAllAsync(SqliteCommand cmd)
+    private static async Task<int> ReadAllAsync(DbCommand cmd)
     {
         var rows = 0;
         await using var r = await cmd.ExecuteReaderAsync();
@@ -151,21 +160,22 @@ internal static class ConsoleScenarios
     /// <summary>Mixes the batch's tasks over the statuses a real rollout shows (setup, not measured), and recounts.</summary>
     internal static async Task MixStatesAsync(BenchWorld w, string batchId)
     {
-        await using var c = new SqliteConnection(OtaDatabase.ConnectionString(w.Path));
-        await c.OpenAsync();
-        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync();
+        await using DbConnection c = w.Db == BenchDb.Postgres ? await w.OpenPostgresAsync() : new SqliteConnection(OtaDatabase.ConnectionString(w.Path));
+        if (c.State != System.Data.ConnectionState.Open)
+            await c.OpenAsync();
+        await using var tx = await c.BeginTransactionAsync();
         var start = w.Time.GetUtcNow().ToUnixTimeMilliseconds();
-        var cmd = BenchWorld.Command(c, tx, "UPDATE \"Tasks\" SET \"Status\"=@s,\"QueueReason\"=@q,\"Progress\"=@p,\"FailureCode\"=@fc,\"ModifiedAt\"=@m WHERE \"Id\"=@id", "@s", "@q", "@p", "@fc", "@m", "@id");
         var random = new Random(11);
         var ids = new List<long>();
         await using (var q = c.CreateCommand())
         {
             q.Transaction = tx;
-            q.CommandText = "SELECT \"Id\" FROM \"Tasks\"";
+            q.CommandText = "SELECT \"Id\" FROM \"Tasks\" ORDER BY \"Id\"";
             await using var r = await q.ExecuteReaderAsync();
             while (await r.ReadAsync())
                 ids.Add(r.GetInt64(0));
         }
+        var rows = new List<(long Id, string Status, string Reason, int Progress, string? Code, long Modified)>(ids.Count);
         foreach (var id in ids)
         {
             var roll = random.Next(100);
@@ -178,13 +188,33 @@ internal static class ConsoleScenarios
                 < 90 => ("Queued", "Offline", 0, null),
                 _ => ("Queued", "WaitingForSlot", 0, null),
             };
-            cmd.Parameters[0].Value = status;
-            cmd.Parameters[1].Value = reason;
-            cmd.Parameters[2].Value = progress;
-            cmd.Parameters[3].Value = (object?)code ?? DBNull.Value;
-            cmd.Parameters[4].Value = start + random.Next(0, 3_600_000);
-            cmd.Parameters[5].Value = id;
-            await cmd.ExecuteNonQueryAsync();
+            rows.Add((id, status, reason, progress, code, start + random.Next(0, 3_600_000)));
+        }
+        if (c is Npgsql.NpgsqlConnection pg)
+        {
+            await using var u = new Npgsql.NpgsqlCommand("UPDATE \"Tasks\" AS t SET \"Status\"=u.s,\"QueueReason\"=u.q,\"Progress\"=u.p,\"FailureCode\"=u.fc,\"ModifiedAt\"=u.m " +
+                                                      "FROM unnest(@id,@s,@q,@p,@fc,@m) AS u(id,s,q,p,fc,m) WHERE t.\"Id\" = u.id", pg, (Npgsql.NpgsqlTransaction)tx);
+            u.Parameters.AddWithValue("id", rows.Select(r => r.Id).ToArray());
+            u.Parameters.AddWithValue("s", rows.Select(r => r.Status).ToArray());
+            u.Parameters.AddWithValue("q", rows.Select(r => r.Reason).ToArray());
+            u.Parameters.AddWithValue("p", rows.Select(r => r.Progress).ToArray());
+            u.Parameters.AddWithValue("fc", rows.Select(r => r.Code).ToArray());
+            u.Parameters.AddWithValue("m", rows.Select(r => r.Modified).ToArray());
+            await u.ExecuteNonQueryAsync();
+        }
+        else
+        {
+            var cmd = BenchWorld.Command(c, tx, "UPDATE \"Tasks\" SET \"Status\"=@s,\"QueueReason\"=@q,\"Progress\"=@p,\"FailureCode\"=@fc,\"ModifiedAt\"=@m WHERE \"Id\"=@id", "@s", "@q", "@p", "@fc", "@m", "@id");
+            foreach (var (id, status, reason, progress, code, modified) in rows)
+            {
+                cmd.Parameters[0].Value = status;
+                cmd.Parameters[1].Value = reason;
+                cmd.Parameters[2].Value = progress;
+                cmd.Parameters[3].Value = (object?)code ?? DBNull.Value;
+                cmd.Parameters[4].Value = modified;
+                cmd.Parameters[5].Value = id;
+                await cmd.ExecuteNonQueryAsync();
+            }
         }
         var counts = new TaskCounts();
         await using (var q = c.CreateCommand())
@@ -193,23 +223,28 @@ internal static class ConsoleScenarios
             q.CommandText = "SELECT \"Status\", COUNT(*) FROM \"Tasks\" GROUP BY \"Status\"";
             await using var r = await q.ExecuteReaderAsync();
             while (await r.ReadAsync())
-                counts[Enum.Parse<OtaTaskStatus>(r.GetString(0))] = r.GetInt32(1);
+                counts[Enum.Parse<OtaTaskStatus>(r.GetString(0))] = Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
         }
         await using (var u = c.CreateCommand())
         {
             u.Transaction = tx;
             u.CommandText = "UPDATE \"Batches\" SET \"Counts_Confirm\"=@c,\"Counts_Queued\"=@q,\"Counts_Notified\"=@n,\"Counts_InProgress\"=@i,\"Counts_Succeeded\"=@s,\"Counts_Failed\"=@f,\"Counts_Canceled\"=@x WHERE \"Id\"=@b";
-            u.Parameters.AddWithValue("@c", counts.Confirm);
-            u.Parameters.AddWithValue("@q", counts.Queued);
-            u.Parameters.AddWithValue("@n", counts.Notified);
-            u.Parameters.AddWithValue("@i", counts.InProgress);
-            u.Parameters.AddWithValue("@s", counts.Succeeded);
-            u.Parameters.AddWithValue("@f", counts.Failed);
-            u.Parameters.AddWithValue("@x", counts.Canceled);
-            u.Parameters.AddWithValue("@b", batchId);
+            foreach (var (name, value) in new (string, object)[] { ("c", counts.Confirm), ("q", counts.Queued), ("n", counts.Notified), ("i", counts.InProgress),
+                         ("s", counts.Succeeded), ("f", counts.Failed), ("x", counts.Canceled), ("b", batchId) })
+            {
+                var p = u.CreateParameter();
+                p.ParameterName = "@" + name;
+                p.Value = value;
+                u.Parameters.Add(p);
+            }
             await u.ExecuteNonQueryAsync();
         }
         await tx.CommitAsync();
+        if (c is Npgsql.NpgsqlConnection analyzed)
+        {
+            await using var a = new Npgsql.NpgsqlCommand("ANALYZE", analyzed);
+            await a.ExecuteNonQueryAsync();
+        }
     }
 
     internal static double P95(List<double> xs)

@@ -38,9 +38,10 @@ internal static class CoreScenarios
     public static async Task<object> BatchCreateAsync(int runs)
     {
         const int devices = 100_000;
-        using var template = await BenchWorld.CreateAsync();
+        using var template = await BenchWorld.CreateAsync(db: BenchArgs.Db);
         await template.SeedDevicesAsync(devices, "1.0.0");
         var package = await template.PackageAsync("2.0.0");
+        var postgres = template.Db == BenchDb.Postgres;
 
         var engine = new List<double>();
         var raw = new List<double>();
@@ -55,7 +56,7 @@ internal static class CoreScenarios
                     throw new InvalidOperationException($"batch has {created.Preview.Tasks} tasks");
             }
             using (var w = template.CopyTo())
-                raw.Add(await RawInsertTasksAsync(w, package.Id, devices));
+                raw.Add(postgres ? await PostgresReferences.InsertTasksAsync(w, package.Id, devices) : await RawInsertTasksAsync(w, package.Id, devices));
         }
         var seconds = Median(engine);
         var tasksPerS = devices / seconds;
@@ -63,16 +64,18 @@ internal static class CoreScenarios
         return new
         {
             scenario = "batch-create",
+            db = template.Db.ToString(),
             devices,
             runs,
-            synchronous = template.Synchronous.ToString(),
+            synchronous = postgres ? "PostgreSQL defaults (fsync, synchronous_commit on)" : template.Synchronous.ToString(),
             seconds = Round(seconds, 3),
             tasks_per_s = Round(tasksPerS, 0),
             raw_insert_per_s = Round(rawPerS, 0),
             ratio = Round(tasksPerS / rawPerS, 3),
-            reference = "reads the product's devices with their version (the engine's join), then inserts the same 100,000 task rows with all 25 columns " +
-                        "through one SQLite statement prepared once and bound by position (as NativeStatement), ids handed out in memory, one transaction, " +
-                        "on a connection with the console's pragmas (same synchronous); it does not write the batch row",
+            reference = postgres ? PostgresReferences.InsertTasksReference
+                : "reads the product's devices with their version (the engine's join), then inserts the same 100,000 task rows with all 25 columns " +
+                  "through one SQLite statement prepared once and bound by position (as NativeStatement), ids handed out in memory, one transaction, " +
+                  "on a connection with the console's pragmas (same synchronous); it does not write the batch row",
             target = "ratio >= 0.5 and seconds < 2",
         };
     }
@@ -146,7 +149,8 @@ internal static class CoreScenarios
     public static async Task<object> EventApplyAsync(int runs)
     {
         const int devices = 20_000;
-        using var template = await BenchWorld.CreateAsync();
+        using var template = await BenchWorld.CreateAsync(db: BenchArgs.Db);
+        var postgres = template.Db == BenchDb.Postgres;
         await template.SeedDevicesAsync(devices, "1.0.0");
         var package = await template.PackageAsync("2.0.0");
         var batchId = (await template.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(PushRate.Max) })).BatchId;
@@ -160,7 +164,8 @@ internal static class CoreScenarios
         for (var i = 0; i < devices; i++)
             events.Add(new VersionReported(new(BenchWorld.ProductKey, BenchWorld.DeviceName(i)), OtaModule.Default, "2.0.0"));
 
-        var settings = new[] { DatabaseSynchronous.Full, DatabaseSynchronous.Normal };
+        // SQLite's two settings of Ota:Database:Synchronous; PostgreSQL runs with its own defaults.
+        var settings = postgres ? new[] { DatabaseSynchronous.Full } : new[] { DatabaseSynchronous.Full, DatabaseSynchronous.Normal };
         var engine = settings.ToDictionary(s => s, _ => new List<double>());
         var raw = settings.ToDictionary(s => s, _ => new List<double>());
         for (var run = 0; run < runs; run++)
@@ -179,7 +184,7 @@ internal static class CoreScenarios
                         throw new InvalidOperationException($"{succeeded} of {devices} succeeded");
                 }
                 using (var w = template.CopyTo(setting))
-                    raw[setting].Add(await RawApplyAsync(w, batchId, events));
+                    raw[setting].Add(postgres ? await PostgresReferences.ApplyAsync(w, batchId, events) : await RawApplyAsync(w, batchId, events));
             }
         }
         // A safety policy's cost: the same reports with 1 % of the devices failing (−1) first, so every later step
@@ -220,21 +225,22 @@ internal static class CoreScenarios
             ratio = Round(Median(raw[s]) / Median(engine[s]), 3),
         };
         var full = events.Count / Median(engine[DatabaseSynchronous.Full]);
-        var normal = events.Count / Median(engine[DatabaseSynchronous.Normal]);
+        var normal = postgres ? double.NaN : events.Count / Median(engine[DatabaseSynchronous.Normal]);
         return new
         {
             scenario = "event-apply",
+            db = template.Db.ToString(),
             events = events.Count,
             devices,
             runs,
-            // The console's default, Full; the same measured under Normal for the choice of default.
-            synchronous = "Full",
+            // The console's default, Full; the same measured under Normal for the choice of default (SQLite only).
+            synchronous = postgres ? "PostgreSQL defaults (fsync, synchronous_commit on)" : "Full",
             seconds = Round(Median(engine[DatabaseSynchronous.Full]), 3),
             events_per_s = Round(full, 0),
             raw_update_per_s = Round(events.Count / Median(raw[DatabaseSynchronous.Full]), 0),
             ratio = Round(Median(raw[DatabaseSynchronous.Full]) / Median(engine[DatabaseSynchronous.Full]), 3),
-            normal = Result(DatabaseSynchronous.Normal),
-            full_cost_pct = Round((1 - full / normal) * 100, 1),
+            normal = postgres ? null : Result(DatabaseSynchronous.Normal),
+            full_cost_pct = postgres ? (double?)null : Round((1 - full / normal) * 100, 1),
             // With a safety rule (1 % failing, the rule at 5 % judged on every step that ends updates) against the same reports without one.
             policy = new
             {
@@ -244,7 +250,7 @@ internal static class CoreScenarios
                 cost_pct = Round((Median(withPolicy) / Median(withoutPolicy) - 1) * 100, 1),
                 target = "cost_pct <= 10",
             },
-            reference = "per step of the pump's size, one transaction that finds the step's devices' unfinished tasks (the engine's json_each probe; " +
+            reference = postgres ? PostgresReferences.ApplyReference : "per step of the pump's size, one transaction that finds the step's devices' unfinished tasks (the engine's json_each probe; " +
                         "device ids from memory, as the engine's directory), then for each report updates the task's 13 state columns, " +
                         "inserts its timeline line, and for a version report upserts the device's version, all through statements prepared once and bound by position " +
                         "(as NativeStatement), then updates the batch's counters; on a connection with the console's pragmas and the same synchronous as the engine run it is compared with",

@@ -26,10 +26,12 @@ internal static class FleetChild
             var a = line.Split(' ');
             switch (a[0])
             {
-                case "connect": // connect host port specsFile failure downloadMs parallelism
+                case "connect": // connect host port specsFile failure downloadMs parallelism [sdkStyle]
                 {
                     var specs = JsonSerializer.Deserialize<List<FleetDevice>>(await File.ReadAllTextAsync(a[3]))!;
                     var failure = Enum.Parse<SimFailure>(a[4]);
+                    // On a broker that subscribes nobody (mosquitto), devices that subscribe themselves: C SDK 3.x.
+                    var style = a.Length > 7 ? Enum.Parse<SimSdkStyle>(a[7]) : SimSdkStyle.LinkSdk4;
                     var downloadTime = TimeSpan.FromMilliseconds(int.Parse(a[5]));
                     foreach (var d in devices)
                         await d.DisposeAsync();
@@ -37,6 +39,7 @@ internal static class FleetChild
                         {
                             Versions = new() { [OtaModule.Default] = s.Version },
                             Failure = failure,
+                            Style = style,
                         })
                         .Select(s => new SimulatedDevice(s, SimulatedDevice.MqttLink(s, a[1], int.Parse(a[2])), http, downloadTime))
                         .ToList();
@@ -70,6 +73,13 @@ internal static class FleetChild
                         }
                     });
                     Answer($"burst-done {sent} {sw.Elapsed.TotalSeconds:F3}");
+                    break;
+                }
+                case "notices": // the devices that received more than one upgrade notice: name:count,...
+                {
+                    var twice = devices.Select(d => (d.Key.DeviceName, Count: d.Received.Count(p => p.Contains("\"code\":\"1000\"", StringComparison.Ordinal))))
+                        .Where(x => x.Count > 1).Select(x => $"{x.DeviceName}:{x.Count}");
+                    Answer("notices " + string.Join(',', twice));
                     break;
                 }
                 case "status":

@@ -9,11 +9,13 @@ namespace OtaConsole.Tests.Support;
 /// A private PostgreSQL server for this test process: Debian's binaries (test.sh installs them), its own data
 /// directory and socket under a temporary folder, a free port, run as the postgres user when the tests run as
 /// root (PostgreSQL refuses root). Started on first use, stopped when the process exits. The schema is migrated
-/// once into a template database that each test's database is copied from.
+/// once into a template database that each test's database is copied from. The benchmarks use one too
+/// (<see cref="Durable"/>: fsync and synchronous commit on, as a real server runs).
 /// </summary>
 public sealed class PostgresServer
 {
-    private static readonly Lazy<PostgresServer> Shared = new(Start);
+    private static readonly Lazy<PostgresServer> Shared = new(() => Start(durable: false));
+    private static readonly Lazy<PostgresServer> SharedDurable = new(() => Start(durable: true));
     private const string Template = "ota_template";
     private readonly string _bin;
     private readonly string _data;
@@ -31,6 +33,9 @@ public sealed class PostgresServer
 
     public static PostgresServer Instance => Shared.Value;
 
+    /// <summary>A server with PostgreSQL's own durability settings, for measurements.</summary>
+    public static PostgresServer Durable => SharedDurable.Value;
+
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1",
@@ -44,6 +49,16 @@ public sealed class PostgresServer
     {
         var name = "ota_" + Guid.NewGuid().ToString("N");
         Admin($"CREATE DATABASE \"{name}\" TEMPLATE {Template}");
+        return name;
+    }
+
+    /// <summary>A copy of a database (nobody may be connected to it meanwhile), for runs that start from one state.</summary>
+    public string CopyDatabase(string from)
+    {
+        using (var c = new NpgsqlConnection(ConnectionString(from)))
+            NpgsqlConnection.ClearPool(c);
+        var name = "ota_" + Guid.NewGuid().ToString("N");
+        Admin($"CREATE DATABASE \"{name}\" TEMPLATE \"{from}\"");
         return name;
     }
 
@@ -63,7 +78,7 @@ public sealed class PostgresServer
         cmd.ExecuteNonQuery();
     }
 
-    private static PostgresServer Start()
+    private static PostgresServer Start(bool durable)
     {
         var bin = Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb")))
@@ -79,8 +94,10 @@ public sealed class PostgresServer
         var port = FreePorts.Next();
         var server = new PostgresServer(bin, data, asPostgresUser, port);
         server.Pg("initdb", $"-D {data} -U postgres -A trust -E UTF8 --no-locale --no-sync");
-        // Durability settings off: these databases are thrown away, and the tests check behaviour, not fsync.
-        server.Pg("pg_ctl", $"-D {data} -l {folder}/server.log -w -t 60 -o \"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300\" start");
+        // Durability settings off for tests: their databases are thrown away, and they check behaviour, not fsync.
+        // Measurements run as a production server on SSD storage would: random_page_cost 1.1 rather than the 4 of spinning disks (README).
+        var durability = durable ? "-c shared_buffers=512MB -c random_page_cost=1.1" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        server.Pg("pg_ctl", $"-D {data} -l {folder}/server.log -w -t 60 -o \"-p {port} -k {folder} -c listen_addresses=127.0.0.1 {durability} -c max_connections=300\" start");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
 
         server.Admin($"CREATE DATABASE {Template}");
