@@ -72,21 +72,8 @@ internal static class ClusterScenario
         var database = server.CreateDatabase();
         var folder = Directory.CreateTempSubdirectory("ota-bench-nodes-").FullName;
         var portA = FreePorts.Next();
-        Dictionary<string, string> Settings(string nodeId) => new()
-        {
-            ["Ota:DataDirectory"] = folder,
-            ["Ota:Database:Provider"] = "Postgres",
-            ["Ota:Database:ConnectionString"] = server.ConnectionString(database),
-            ["Ota:Mqtt:Mode"] = "External",
-            ["Ota:Mqtt:Host"] = "127.0.0.1",
-            ["Ota:Mqtt:Port"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Ota:Rollout:NodeId"] = nodeId,
-            ["Ota:Rollout:RenoticeAfter"] = RenoticeAfter,
-            ["Ota:Downloads:PublicBaseUrl"] = $"http://127.0.0.1:{portA}",
-            ["Ota:Auth:InitialAdmin:Email"] = PageBrowser.AdminEmail,
-            ["Ota:Auth:InitialAdmin:Password"] = PageBrowser.AdminPassword,
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
+        Dictionary<string, string> Settings(string nodeId) => new(ClusterNodes.Settings(nodeId, folder, server.ConnectionString(database), broker.Port, portA,
+            RenoticeAfter, PageBrowser.AdminEmail, PageBrowser.AdminPassword)) { ["Logging:LogLevel:Default"] = "Warning" };
 
         // The other nodes start first: the first of them takes the scheduler lease and is the one killed.
         var others = new List<ConsoleProcess>();
@@ -130,10 +117,7 @@ internal static class ClusterScenario
 
             // A device's notices beyond its first count only where its task's timeline records the re-send.
             var received = (await fleet.AskAsync("notices", TimeSpan.FromMinutes(1))).Skip(1).FirstOrDefault() ?? "";
-            var resends = await CountAsync(a.Services, async db => (await db.TaskEvents.AsNoTracking()
-                    .Where(e => e.Kind == TaskEventKind.NoticeResent && (e.Detail!.Contains("re-sent") || e.Detail.Contains("repeated")))
-                    .Join(db.Tasks, e => e.TaskId, t => t.Id, (e, t) => t.DeviceName).ToListAsync())
-                .GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count()));
+            var resends = await CountAsync(a.Services, ClusterNodes.ResendsByDeviceAsync);
             var pushedTwice = received.Split(',', StringSplitOptions.RemoveEmptyEntries)
                 .Select(x => x.Split(':')).Count(x => int.Parse(x[1], System.Globalization.CultureInfo.InvariantCulture) > 1 + resends.GetValueOrDefault(x[0]));
             return new Outcome(seconds, batch.Counts.Succeeded, pushedTwice, resends.Values.Sum(), failover, pushedAtKill);

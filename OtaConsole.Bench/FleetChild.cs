@@ -77,8 +77,7 @@ internal static class FleetChild
                 }
                 case "notices": // the devices that received more than one upgrade notice: name:count,...
                 {
-                    var twice = devices.Select(d => (d.Key.DeviceName, Count: d.Received.Count(p => p.Contains("\"code\":\"1000\"", StringComparison.Ordinal))))
-                        .Where(x => x.Count > 1).Select(x => $"{x.DeviceName}:{x.Count}");
+                    var twice = devices.Where(d => d.UpgradeNotices > 1).Select(d => $"{d.Key.DeviceName}:{d.UpgradeNotices}");
                     Answer("notices " + string.Join(',', twice));
                     break;
                 }

@@ -83,6 +83,9 @@ public sealed class SimulatedDevice : IAsyncDisposable
     public bool IsConnected => _link.IsConnected;
     /// <summary>Every downlink payload received, as text, in order.</summary>
     public IReadOnlyCollection<string> Received => _received;
+    /// <summary>Upgrade notices received (on /ota/device/upgrade; firmware/get replies are not counted).</summary>
+    public int UpgradeNotices => Volatile.Read(ref _upgradeNotices);
+    private int _upgradeNotices;
     public int UpdatesCompleted;
     public int UpdatesFailed;
     public Exception? LastError { get; private set; }
@@ -156,6 +159,8 @@ public sealed class SimulatedDevice : IAsyncDisposable
             return Task.CompletedTask;
         }
         _received.Enqueue(Encoding.UTF8.GetString(payload));
+        if (topic == _upgrade)
+            Interlocked.Increment(ref _upgradeNotices);
         if (topic != _upgrade && topic != _firmwareGetReply)
             return Task.CompletedTask;
         // Like an SDK, take one update at a time; the work happens off the receive path.

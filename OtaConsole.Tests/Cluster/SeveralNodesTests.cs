@@ -45,22 +45,8 @@ public sealed class SeveralNodesTests(BrowserFixture browser, ITestOutputHelper 
         Directory.Delete(_folder, true);
     }
 
-    private Dictionary<string, string> NodeSettings(string nodeId, int downloadPort) => new()
-    {
-        ["Ota:DataDirectory"] = _folder,
-        ["Ota:Database:Provider"] = "Postgres",
-        ["Ota:Database:ConnectionString"] = _connectionString,
-        ["Ota:Mqtt:Mode"] = "External",
-        ["Ota:Mqtt:Host"] = "127.0.0.1",
-        ["Ota:Mqtt:Port"] = _broker.Port.ToString(CultureInfo.InvariantCulture),
-        ["Ota:Rollout:NodeId"] = nodeId,
-        // A report lost with a dying node is made up for by a re-sent notice; the default waits 5 minutes.
-        ["Ota:Rollout:RenoticeAfter"] = "00:00:10",
-        ["Ota:Downloads:PublicBaseUrl"] = $"http://127.0.0.1:{downloadPort}",
-        ["Ota:Auth:InitialAdmin:Email"] = ConsoleHost.AdminEmail,
-        ["Ota:Auth:InitialAdmin:Password"] = ConsoleHost.AdminPassword,
-        ["Ota:Limits:ApiPerMinute"] = "1000000",
-    };
+    private Dictionary<string, string> NodeSettings(string nodeId, int downloadPort) =>
+        ClusterNodes.Settings(nodeId, _folder, _connectionString, _broker.Port, downloadPort, "00:00:10", ConsoleHost.AdminEmail, ConsoleHost.AdminPassword);
 
     [Fact]
     public async Task A_rollout_survives_the_death_of_the_node_that_schedules_it()
@@ -124,11 +110,8 @@ public sealed class SeveralNodesTests(BrowserFixture browser, ITestOutputHelper 
 
             // Each device got one notice per task, plus the re-sends its timeline records (a notice its node
             // committed but died before sending, a report lost with the node).
-            var resends = (await db.TaskEvents.AsNoTracking().Where(e => e.Kind == TaskEventKind.NoticeResent && (e.Detail!.Contains("re-sent") || e.Detail.Contains("repeated")))
-                    .Select(e => e.TaskId).ToListAsync())
-                .GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
-            var taskOf = tasks.ToDictionary(t => t.DeviceName, t => t.Id);
-            var pushedTwice = _devices.Count(d => Notices(d) > 1 + resends.GetValueOrDefault(taskOf[d.Key.DeviceName]));
+            var resends = await ClusterNodes.ResendsByDeviceAsync(db);
+            var pushedTwice = _devices.Count(d => d.UpgradeNotices > 1 + resends.GetValueOrDefault(d.Key.DeviceName));
             var resent = resends.Values.Sum();
             output.WriteLine($"several nodes: {Devices} devices, failover {failover.TotalSeconds:F1} s to {holder}, {pushedAtKill} pushed at the kill, " +
                              $"{resent} re-sends recorded, pushed_twice {pushedTwice}, rollout {rollout.Elapsed.TotalSeconds:F1} s, {samples.Count} page updates seen ({samples.Count(s => s.At > killedAt)} after the kill)");
@@ -149,9 +132,6 @@ public sealed class SeveralNodesTests(BrowserFixture browser, ITestOutputHelper 
                 await restarted.DisposeAsync();
         }
     }
-
-    /// <summary>Upgrade notices the device received (code "1000"; firmware/get replies carry code 200).</summary>
-    private static int Notices(SimulatedDevice d) => d.Received.Count(p => p.Contains("\"code\":\"1000\"", StringComparison.Ordinal));
 
     private static string Labels(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
