@@ -53,6 +53,10 @@ run "the engine's tests and several nodes, on PostgreSQL" "${pg[@]}" --filter-na
 run "the API end to end, on PostgreSQL" "${pg[@]}" --filter-class OtaConsole.Tests.Api.ApiEndToEndTests || rc=$?
 
 passed=0; failed=0; skipped=0
+# The names and messages of failed tests again, here at the end, where a reader of the last lines sees them.
+for log in "${logs[@]}"; do
+  grep -E -A12 "^failed " "$log" | head -200
+done
 for log in "${logs[@]}"; do
   count() { grep -E "^\s+$1:" "$log" | tail -1 | awk '{print $2}'; }
   p=$(count succeeded)
