@@ -179,8 +179,7 @@ public sealed class OperatorJourneyTests(BrowserFixture browser) : IAsyncLifetim
         await page.Locator(".waves input").CheckAsync();
         for (var (row, size) = (0, "2"); row < 2; (row, size) = (row + 1, "4"))
         {
-            await page.Locator(".wave-size-kind .mud-input-control-input-container").Nth(row).ClickAsync();
-            await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "Devices" }).First.ClickAsync();
+            await _ui.ChooseAsync(page.Locator(".wave-size-kind").Nth(row), "Devices");
             await page.Locator(".wave-size input").Nth(row).FillAsync(size);
             await page.Locator(".wave-success input").Nth(row).FillAsync("100");
             await page.Locator(".wave-soak input").Nth(row).FillAsync("0");

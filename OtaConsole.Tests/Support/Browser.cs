@@ -86,10 +86,17 @@ public sealed class ConsolePage(IPage page, string baseUrl) : IAsyncDisposable
     public Task ReadyAsync() => Page.Locator("#console-ready").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
     /// <summary>Picks an item of a MudSelect found by its class.</summary>
-    public async Task SelectAsync(string selectClass, string itemText)
+    public Task SelectAsync(string selectClass, string itemText) => ChooseAsync(Page.Locator($".{selectClass}"), itemText);
+
+    /// <summary>
+    /// Picks an item of one MudSelect and waits for its list to close: a list still closing keeps its open class for
+    /// a moment, and the next select's pick would otherwise land on this one's items.
+    /// </summary>
+    public async Task ChooseAsync(ILocator select, string itemText)
     {
-        await Page.Locator($".{selectClass} .mud-input-control-input-container").ClickAsync();
+        await select.Locator(".mud-input-control-input-container").ClickAsync();
         await Page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = itemText }).First.ClickAsync();
+        await Assertions.Expect(Page.Locator(".mud-popover-open")).ToHaveCountAsync(0);
     }
 
     /// <summary>
