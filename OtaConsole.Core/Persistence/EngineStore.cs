@@ -130,14 +130,15 @@ internal abstract class EngineStore(OtaDbContext db)
         return list;
     }
 
-    /// <summary>Reads rows of Id, IsOnline, GroupId, PresenceAt.</summary>
+    /// <summary>Reads rows of Id, IsOnline, GroupId, PresenceAt, LastSeenAt.</summary>
     protected static async Task<Dictionary<long, DevicePresence>> ReadStatesAsync(DbCommand cmd, int capacity, CancellationToken ct)
     {
         var result = new Dictionary<long, DevicePresence>(capacity);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
             result[r.GetInt64(0)] = new DevicePresence(r.GetBoolean(1), Str(r, 2),
-                r.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)));
+                r.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),
+                r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)));
         return result;
     }
 
@@ -152,4 +153,4 @@ internal abstract class EngineStore(OtaDbContext db)
 }
 
 /// <summary>What the engine needs of a device to apply its events: presence (and the broker's stamp of it) and group.</summary>
-public readonly record struct DevicePresence(bool Online, string? GroupId, DateTimeOffset? PresenceAt);
+public readonly record struct DevicePresence(bool Online, string? GroupId, DateTimeOffset? PresenceAt, DateTimeOffset? LastSeenAt);

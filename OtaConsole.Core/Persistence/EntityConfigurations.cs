@@ -48,6 +48,8 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         b.HasMany(d => d.ModuleVersions).WithOne().HasForeignKey(v => v.DeviceId);
         // The scheduler's releases: partial, as most devices are never quarantined.
         b.HasIndex(d => d.QuarantinedUntil).HasFilter("\"QuarantinedUntil\" IS NOT NULL");
+        // Ota:Rollout:OfflineAfterSilence: the online devices that have been silent longest.
+        b.HasIndex(d => d.LastSeenAt).HasFilter("\"IsOnline\"");
         b.Property(d => d.QuarantineReason).HasMaxLength(500);
     }
 }

@@ -41,7 +41,7 @@ internal sealed class SqliteEngineStore(OtaDbContext db) : EngineStore(db)
     {
         if (deviceIds.Count == 0)
             return [];
-        await using var cmd = await CommandAsync("SELECT d.\"Id\",d.\"IsOnline\",d.\"GroupId\",d.\"PresenceAt\" FROM json_each(@ids) j CROSS JOIN \"Devices\" d ON d.\"Id\" = j.value",
+        await using var cmd = await CommandAsync("SELECT d.\"Id\",d.\"IsOnline\",d.\"GroupId\",d.\"PresenceAt\",d.\"LastSeenAt\" FROM json_each(@ids) j CROSS JOIN \"Devices\" d ON d.\"Id\" = j.value",
             ct, ("@ids", JsonSerializer.Serialize(deviceIds)));
         return await ReadStatesAsync(cmd, deviceIds.Count, ct);
     }

@@ -14,12 +14,13 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
     /// <summary>A dynamic batch matches the same device at most this many times (reference §3.4).</summary>
     public const int MaxDynamicMatches = 10;
 
-    private sealed class DeviceState(long id, bool online, string? groupId, DateTimeOffset? presenceAt)
+    private sealed class DeviceState(long id, bool online, string? groupId, DateTimeOffset? presenceAt, DateTimeOffset? lastSeenAt)
     {
         public long Id { get; } = id;
         public bool Online { get; set; } = online;
         public string? GroupId { get; } = groupId;
         public DateTimeOffset? PresenceAt { get; set; } = presenceAt;
+        public DateTimeOffset? LastSeenAt { get; set; } = lastSeenAt;
         public List<UpdateTask> Tasks { get; } = [];
     }
 
@@ -31,7 +32,7 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
 
         var idList = ids.Values.Distinct().ToList();
         var devices = (await scope.Store.DeviceStatesAsync(idList, ct))
-            .ToDictionary(d => d.Key, d => new DeviceState(d.Key, d.Value.Online, d.Value.GroupId, d.Value.PresenceAt));
+            .ToDictionary(d => d.Key, d => new DeviceState(d.Key, d.Value.Online, d.Value.GroupId, d.Value.PresenceAt, d.Value.LastSeenAt));
         foreach (var t in await scope.UnfinishedTasksOfAsync(idList, ct))
             devices[t.DeviceId].Tasks.Add(t);
         var unknown = 0;
@@ -96,8 +97,19 @@ internal sealed class DeviceEventApplier(DeviceDirectory directory)
     private static async Task SetOnlineAsync(WriteScope scope, DeviceState device, bool online, bool resend, CancellationToken ct, DateTimeOffset? stamp = null)
     {
         if (device.Online == online && !resend && stamp is null)
+        {
+            // Where silence means offline (Ota:Rollout:OfflineAfterSilence), a message keeps the device's last-seen
+            // time fresh: written at most once a quarter of that time, not on every message.
+            if (online && scope.Options.OfflineAfterSilence > TimeSpan.Zero
+                && (device.LastSeenAt is not { } seen || scope.Now - seen >= scope.Options.OfflineAfterSilence / 4))
+            {
+                device.LastSeenAt = scope.Now;
+                scope.SetPresence(device.Id, true);
+            }
             return;
+        }
         device.Online = online;
+        device.LastSeenAt = scope.Now;
         scope.SetPresence(device.Id, online, stamp);
         foreach (var t in device.Tasks.Where(t => TaskStateMachine.IsUnfinished(t.Status)))
         {

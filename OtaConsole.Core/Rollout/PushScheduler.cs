@@ -25,6 +25,7 @@ internal static class PushScheduler
         await FireRetriesAsync(scope, ct);
         await FireNoticesAsync(scope, ct);
         await Quarantine.ReleaseDueAsync(scope, ct);
+        await SilentDevices.SweepAsync(scope, ct);
         await Waves.AdvanceAsync(scope, ct);
         await PushAsync(scope, ct);
     }
@@ -143,10 +144,11 @@ internal static class PushScheduler
                 .Where(t => t.BatchId == id && t.Status == OtaTaskStatus.Queued && t.QueueReason == QueueReason.WaitingForSlot && t.Wave <= wave
                     && !scope.Db.Devices.Any(d => d.Id == t.DeviceId && d.QuarantinedUntil > now))
                 .OrderBy(t => t.Wave).ThenBy(t => t.Id).Take((int)due), ct);
-            foreach (var t in tasks)
-                TaskStateMachine.Push(t, scope.Changes);
+            // A task this step already moved (its device fell silent, SilentDevices) is read back as waiting and
+            // refused by Push: only the pushes made count against the allowance.
+            var pushed = tasks.Count(t => TaskStateMachine.Push(t, scope.Changes).Applied);
             // Allowance nobody used is not banked: a crowd that comes online later is still paced.
-            batch.RateSegmentPushed = tasks.Count < due ? allowed : batch.RateSegmentPushed + tasks.Count;
+            batch.RateSegmentPushed = tasks.Count < due ? allowed : batch.RateSegmentPushed + pushed;
         }
     }
 

@@ -34,6 +34,14 @@ public sealed class RolloutOptions
     /// </summary>
     public string NodeId { get; set; } = Environment.MachineName;
 
+    /// <summary>
+    /// For an external broker that publishes no connect events (mosquitto, for one): a device that has sent nothing
+    /// for this long counts as offline, until its next message. Zero (the default) is off, because a device that is
+    /// connected but idle sends nothing the console sees (its keep-alive pings stay in the broker); set it above
+    /// the interval your devices report at.
+    /// </summary>
+    public TimeSpan OfflineAfterSilence { get; set; }
+
     /// <summary>How long the scheduler lease lasts unrenewed: a dead holder's work moves to another node after this, plus a tick.</summary>
     public TimeSpan SchedulerLease { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -50,6 +58,8 @@ public sealed class RolloutOptions
         : QuarantineWindow < TimeSpan.FromMinutes(1) || QuarantineWindow > TimeSpan.FromDays(90) ? $"{Section}:QuarantineWindow must be from 1 minute to 90 days; got {QuarantineWindow}."
         : QuarantineCooling < TimeSpan.FromMinutes(1) || QuarantineCooling > TimeSpan.FromDays(90) ? $"{Section}:QuarantineCooling must be from 1 minute to 90 days; got {QuarantineCooling}."
         : string.IsNullOrWhiteSpace(NodeId) || NodeId.Length > 256 ? $"{Section}:NodeId must be 1 to 256 characters."
+        : OfflineAfterSilence != TimeSpan.Zero && (OfflineAfterSilence < TimeSpan.FromMinutes(1) || OfflineAfterSilence > TimeSpan.FromDays(7))
+            ? $"{Section}:OfflineAfterSilence must be 0 (off) or from 1 minute to 7 days; got {OfflineAfterSilence}."
         : SchedulerLease < TimeSpan.FromSeconds(2) || SchedulerLease > TimeSpan.FromMinutes(5) ? $"{Section}:SchedulerLease must be from 2 seconds to 5 minutes; got {SchedulerLease}."
         : null;
 }

@@ -564,6 +564,9 @@ namespace OtaConsole.Core.Persistence.Migrations
                     b.HasIndex("IotId")
                         .IsUnique();
 
+                    b.HasIndex("LastSeenAt")
+                        .HasFilter("\"IsOnline\"");
+
                     b.HasIndex("QuarantinedUntil")
                         .HasFilter("\"QuarantinedUntil\" IS NOT NULL");
 

@@ -36,7 +36,7 @@ internal sealed class PostgresEngineStore(OtaDbContext db) : EngineStore(db)
     {
         if (deviceIds.Count == 0)
             return [];
-        await using var cmd = await CommandAsync("SELECT \"Id\",\"IsOnline\",\"GroupId\",\"PresenceAt\" FROM \"Devices\" WHERE \"Id\" = ANY(@ids)", ct, ("@ids", deviceIds.ToArray()));
+        await using var cmd = await CommandAsync("SELECT \"Id\",\"IsOnline\",\"GroupId\",\"PresenceAt\",\"LastSeenAt\" FROM \"Devices\" WHERE \"Id\" = ANY(@ids)", ct, ("@ids", deviceIds.ToArray()));
         return await ReadStatesAsync(cmd, deviceIds.Count, ct);
     }
 

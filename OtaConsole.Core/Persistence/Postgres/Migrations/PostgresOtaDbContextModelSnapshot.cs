@@ -581,6 +581,9 @@ namespace OtaConsole.Core.Persistence.Postgres.Migrations
                     b.HasIndex("IotId")
                         .IsUnique();
 
+                    b.HasIndex("LastSeenAt")
+                        .HasFilter("\"IsOnline\"");
+
                     b.HasIndex("QuarantinedUntil")
                         .HasFilter("\"QuarantinedUntil\" IS NOT NULL");
 
