@@ -48,8 +48,8 @@ run "every test, on SQLite" dotnet test --project OtaConsole.Tests -c Release ||
 # The engine's rules, the property and restart tests, the store round trip and the API end to end, on PostgreSQL;
 # and three console nodes on one PostgreSQL and one mosquitto, one of them killed mid-rollout.
 pg=(OTA_TEST_DATABASE=postgres dotnet test --project OtaConsole.Tests -c Release --no-build --)
-run "the engine's tests and several nodes, on PostgreSQL" "${pg[@]}" --filter-namespace OtaConsole.Tests.Rollout --filter-namespace OtaConsole.Tests.Persistence \
-  --filter-namespace OtaConsole.Tests.Cluster || rc=$?
+run "the engine's tests, several nodes and webhooks, on PostgreSQL" "${pg[@]}" --filter-namespace OtaConsole.Tests.Rollout --filter-namespace OtaConsole.Tests.Persistence \
+  --filter-namespace OtaConsole.Tests.Cluster --filter-namespace OtaConsole.Tests.Webhooks || rc=$?
 run "the API end to end, on PostgreSQL" "${pg[@]}" --filter-class OtaConsole.Tests.Api.ApiEndToEndTests || rc=$?
 
 passed=0; failed=0; skipped=0

@@ -18,6 +18,8 @@ public static class OtaCoreServices
         services.AddOptions<OtaOptions>().BindConfiguration(OtaOptions.Section);
         services.AddOptions<RolloutOptions>().BindConfiguration(RolloutOptions.Section)
             .Validate(o => o.Problem() is null, "Ota:Rollout has a value out of range (see the README's configuration table).").ValidateOnStart();
+        services.AddOptions<Webhooks.WebhookOptions>().BindConfiguration(Webhooks.WebhookOptions.Section)
+            .Validate(o => o.Problem() is null, "Ota:Webhooks has a value out of range or a subscription that is not valid (see the README's Webhooks section).").ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddDbContextFactory<OtaDbContext>((sp, o) =>
         {
@@ -44,12 +46,16 @@ public static class OtaCoreServices
         services.AddSingleton<Security.AuditedWrites>();
         services.AddSingleton<Security.OperatorDirectory>();
         services.AddSingleton<Security.AuditQueries>();
+        services.AddSingleton<Webhooks.WebhookDispatcher>();
+        services.AddSingleton<Webhooks.WebhookService>();
 
         services.AddHostedService<DatabaseInitializer>();
+        services.AddHostedService<Webhooks.WebhookConfiguration>();
         services.AddHostedService<PresenceReset>();
         services.AddHostedService<DeviceEventPump>();
         services.AddHostedService<RolloutScheduler>();
         services.AddHostedService<Persistence.Postgres.PostgresChangeRelay>();
+        services.AddHostedService<Webhooks.WebhookDispatcherService>();
         return services;
     }
 }

@@ -7,6 +7,8 @@ namespace OtaConsole.Core.Model;
 public sealed class SchedulerLease
 {
     public const string SchedulerName = "scheduler";
+    /// <summary>The webhook dispatcher's lease: one node sends every subscription's deliveries, in order.</summary>
+    public const string WebhooksName = "webhooks";
 
     public string Name { get; set; } = SchedulerName;
     /// <summary>The holder's node id (<c>Ota:Rollout:NodeId</c>); empty when nobody holds it.</summary>

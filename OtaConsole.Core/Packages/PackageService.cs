@@ -55,6 +55,7 @@ public sealed class PackageService(IDbContextFactory<OtaDbContext> dbs, PackageF
                 stored = package.Id;
                 await StoreFilesAsync(package, r, ct);
                 db.Packages.Add(package);
+                await Webhooks.Outbox.AddAsync(db, Webhooks.OtaEvents.Package(package, Webhooks.OtaEventTypes.PackageUploaded, package.CreatedAt), ct);
                 return package;
             }, p => ("package", p.Id), ct);
         }

@@ -55,6 +55,8 @@ internal abstract class EngineStore(OtaDbContext db)
     public abstract Task UpdateTasksAsync(IReadOnlyCollection<UpdateTask> tasks, CancellationToken ct);
 
     public abstract Task InsertEventsAsync(IReadOnlyList<TaskEvent> events, CancellationToken ct);
+    /// <summary>Outbox events, in the list's order (their ids are the delivery order).</summary>
+    public abstract Task InsertOutboxAsync(IReadOnlyList<Webhooks.OutboxEvent> events, CancellationToken ct);
 
     public abstract Task UpsertVersionsAsync(IReadOnlyCollection<(long DeviceId, string Module, string Version)> versions, DateTimeOffset at, CancellationToken ct);
 

@@ -220,7 +220,8 @@ internal sealed class SchedulerLeaseConfiguration : IEntityTypeConfiguration<Sch
         b.Property(l => l.Name).HasMaxLength(64);
         b.Property(l => l.Holder).HasMaxLength(256);
         // The row exists from the start, so taking the lease is one conditional UPDATE (no insert race between nodes).
-        b.HasData(new SchedulerLease { Name = SchedulerLease.SchedulerName, Holder = "", ExpiresAt = DateTimeOffset.UnixEpoch });
+        b.HasData(new SchedulerLease { Name = SchedulerLease.SchedulerName, Holder = "", ExpiresAt = DateTimeOffset.UnixEpoch },
+            new SchedulerLease { Name = SchedulerLease.WebhooksName, Holder = "", ExpiresAt = DateTimeOffset.UnixEpoch });
     }
 }
 

@@ -21,6 +21,9 @@ internal sealed class SqliteEngineStore(OtaDbContext db) : EngineStore(db)
     private const string InsertEventSql =
         "INSERT INTO \"TaskEvents\" (\"TaskId\",\"At\",\"Kind\",\"FromStatus\",\"ToStatus\",\"Detail\") VALUES (?1,?2,?3,?4,?5,?6)";
 
+    private const string InsertOutboxSql =
+        "INSERT INTO \"OutboxEvents\" (\"Type\",\"Subject\",\"ProductKey\",\"IsDeviceEvent\",\"Time\",\"Data\") VALUES (?1,?2,?3,?4,?5,?6)";
+
     private const string UpsertVersionSql =
         "INSERT INTO \"DeviceVersions\" (\"DeviceId\",\"ModuleName\",\"Version\",\"ReportedAt\") VALUES (?1,?2,?3,?4) " +
         "ON CONFLICT (\"DeviceId\",\"ModuleName\") DO UPDATE SET \"Version\"=excluded.\"Version\",\"ReportedAt\"=excluded.\"ReportedAt\"";
@@ -160,6 +163,24 @@ internal sealed class SqliteEngineStore(OtaDbContext db) : EngineStore(db)
             cmd.Bind(4, e.FromStatus?.ToString());
             cmd.Bind(5, e.ToStatus?.ToString());
             cmd.Bind(6, e.Detail);
+            cmd.Execute();
+        }
+        return Task.CompletedTask;
+    }
+
+    public override Task InsertOutboxAsync(IReadOnlyList<Webhooks.OutboxEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0)
+            return Task.CompletedTask;
+        using var cmd = Native(InsertOutboxSql);
+        foreach (var e in events)
+        {
+            cmd.Bind(1, e.Type);
+            cmd.Bind(2, e.Subject);
+            cmd.Bind(3, e.ProductKey);
+            cmd.Bind(4, e.IsDeviceEvent);
+            cmd.Bind(5, e.Time);
+            cmd.Bind(6, e.Data);
             cmd.Execute();
         }
         return Task.CompletedTask;

@@ -1,4 +1,5 @@
 using OtaConsole.Core.Model;
+using OtaConsole.Core.Webhooks;
 
 namespace OtaConsole.Core.Rollout;
 
@@ -17,6 +18,7 @@ internal static class BatchLifecycle
             first.StartedAt = scope.Now;
         Touch(scope, batch);
         PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
+        OtaEvents.Batch(scope, batch, OtaEventTypes.BatchStarted);
     }
 
     public static void Cancel(WriteScope scope, Batch batch)
@@ -26,6 +28,7 @@ internal static class BatchLifecycle
         batch.PauseReason = null; // a pause before the cancel is history; a safety cancel sets its own reason after this
         batch.EditVersion++;
         Touch(scope, batch);
+        OtaEvents.Batch(scope, batch, OtaEventTypes.BatchCancelled);
     }
 
     /// <summary>Nothing new is pushed until it is resumed; tasks already pushed or in upgrade carry on, their timeouts run.</summary>
@@ -36,6 +39,7 @@ internal static class BatchLifecycle
         batch.PauseReason = reason;
         batch.EditVersion++;
         Touch(scope, batch);
+        OtaEvents.Batch(scope, batch, OtaEventTypes.BatchPaused, reason);
     }
 
     /// <summary>Pushing again, paced from now: the time spent paused is no allowance to catch up with a burst.</summary>
@@ -46,6 +50,7 @@ internal static class BatchLifecycle
         batch.EditVersion++;
         Touch(scope, batch);
         PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
+        OtaEvents.Batch(scope, batch, OtaEventTypes.BatchResumed);
     }
 
     /// <summary>A completed batch runs again when some of its tasks are updated again.</summary>
@@ -57,6 +62,7 @@ internal static class BatchLifecycle
         batch.EndedAt = null;
         Touch(scope, batch);
         PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
+        OtaEvents.Batch(scope, batch, OtaEventTypes.BatchStarted, "reopened: some of its tasks are updated again");
     }
 
     private static void Touch(WriteScope scope, Batch batch)
@@ -95,6 +101,7 @@ internal static class BatchLifecycle
                 batch.Status = BatchStatus.Completed;
                 batch.EndedAt = scope.Now;
                 Touch(scope, batch);
+                OtaEvents.Batch(scope, batch, OtaEventTypes.BatchCompleted);
             }
             if (batch.Kind == BatchKind.Verify)
                 await SettleVerificationAsync(scope, batch, ct);
@@ -123,10 +130,13 @@ internal static class BatchLifecycle
             package.VerifyFailure = null;
         if (package.Status != status || package.VerifyProgress != progress)
         {
+            var settled = package.Status != status && status is PackageStatus.Verified or PackageStatus.VerificationFailed;
             package.Status = status;
             package.VerifyProgress = progress;
             package.ModifiedAt = scope.Now;
             scope.TouchedPackages.Add(package.Id);
+            if (settled)
+                scope.Outbox.Add(OtaEvents.Package(package, status == PackageStatus.Verified ? OtaEventTypes.PackageVerified : OtaEventTypes.PackageVerificationFailed, scope.Now));
         }
     }
 }

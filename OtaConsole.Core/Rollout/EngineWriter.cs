@@ -32,6 +32,13 @@ public sealed class EngineWriter(
 
     public TimeProvider Time => time;
 
+    /// <summary>Takes the step lock in the caller's transaction (PostgreSQL; a no-op on SQLite, which has one writer at a time).</summary>
+    internal static async Task LockStepAsync(OtaDbContext db, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql())
+            await db.Database.ExecuteSqlRawAsync(StepLockSql, ct);
+    }
+
     public async Task<T> RunAsync<T>(Func<WriteScope, CancellationToken, Task<T>> work, CancellationToken ct = default)
     {
         T result;
@@ -42,11 +49,11 @@ public sealed class EngineWriter(
         {
             await using var db = await dbs.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            if (db.Database.IsNpgsql())
-                await db.Database.ExecuteSqlRawAsync(StepLockSql, ct);
+            await LockStepAsync(db, ct);
             var scope = new WriteScope(db, time.GetUtcNow(), _options);
 
             result = await work(scope, ct);
+            var beforeSettle = scope.Outbox.Count;
             await BatchLifecycle.SettleAsync(scope, ct);
 
             var store = scope.Store;
@@ -56,6 +63,7 @@ public sealed class EngineWriter(
             await store.InsertEventsAsync(scope.Changes.Events, ct);
             await store.SetPresenceAsync(scope.Presence.Select(p => (p.Key, p.Value.Online, p.Value.Stamp)).ToList(), scope.Now, ct);
             await store.UpsertVersionsAsync(scope.Versions.Select(v => (v.Key.DeviceId, v.Key.Module, v.Value)).ToList(), scope.Now, ct);
+            await Webhooks.Outbox.WriteStepAsync(scope, beforeSettle, ct);
             await db.SaveChangesAsync(ct);
 
             var notices = new List<UpdateNotice>(scope.Changes.Notices.Count);

@@ -74,6 +74,7 @@ internal static class Waves
         batch.ModifiedAt = scope.Now;
         scope.TouchedBatches.Add(batch.Id);
         PushScheduler.RestartStretch(batch, scope.Now, batch.PushRate.RateAfter(PushScheduler.CountedForRamp(batch)));
+        Webhooks.OtaEvents.Batch(scope, batch, Webhooks.OtaEventTypes.WaveStarted, wave: number);
         Audit.Decision(scope.Db, scope.Now, "batch.wave-start", "batch", batch.Id,
             new { wave = number, of = batch.Waves.Count, tasks = wave.Counts.Total, startedBy });
     }

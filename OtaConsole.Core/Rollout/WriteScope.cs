@@ -43,6 +43,8 @@ public sealed class WriteScope
     public List<BatchUnknownDevice> UnknownDevices { get; } = [];
     public HashSet<string> TouchedPackages { get; } = [];
     public bool DevicesChanged { get; set; }
+    /// <summary>The step's rollout events, in the order they happened; written to the outbox with the step (<see cref="Webhooks.Outbox"/>).</summary>
+    internal List<Webhooks.OutboxEvent> Outbox { get; } = [];
     /// <summary>Per-step memo for lookups several events share (dynamic policies of a product, a group's sub-groups).</summary>
     internal Dictionary<string, object> Memo { get; } = [];
     internal Dictionary<long, (bool Online, DateTimeOffset? Stamp)> Presence { get; } = [];
@@ -78,6 +80,9 @@ public sealed class WriteScope
     {
         Db.Batches.Add(batch);
         _batches[batch.Id] = batch;
+        Webhooks.OtaEvents.Batch(this, batch, Webhooks.OtaEventTypes.BatchCreated);
+        if (batch.Status == BatchStatus.InProgress)
+            Webhooks.OtaEvents.Batch(this, batch, Webhooks.OtaEventTypes.BatchStarted);
         TouchedBatches.Add(batch.Id);
         TouchedPackages.Add(batch.PackageId);
     }

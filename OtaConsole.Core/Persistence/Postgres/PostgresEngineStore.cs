@@ -174,6 +174,26 @@ internal sealed class PostgresEngineStore(OtaDbContext db) : EngineStore(db)
         await copy.CompleteAsync(ct);
     }
 
+    public override async Task InsertOutboxAsync(IReadOnlyList<Webhooks.OutboxEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0)
+            return;
+        // COPY keeps the rows' order, so the identity values follow the list.
+        await using var copy = await Connection.BeginBinaryImportAsync(
+            "COPY \"OutboxEvents\" (\"Type\",\"Subject\",\"ProductKey\",\"IsDeviceEvent\",\"Time\",\"Data\") FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var e in events)
+        {
+            copy.StartRow();
+            copy.Write(e.Type, NpgsqlDbType.Text);
+            copy.Write(e.Subject, NpgsqlDbType.Text);
+            Text(copy, e.ProductKey);
+            copy.Write(e.IsDeviceEvent, NpgsqlDbType.Boolean);
+            Time(copy, e.Time);
+            copy.Write(e.Data, NpgsqlDbType.Text);
+        }
+        await copy.CompleteAsync(ct);
+    }
+
     public override async Task UpsertVersionsAsync(IReadOnlyCollection<(long DeviceId, string Module, string Version)> versions, DateTimeOffset at, CancellationToken ct)
     {
         if (versions.Count == 0)

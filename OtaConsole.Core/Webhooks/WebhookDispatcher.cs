@@ -1,0 +1,327 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using CloudNative.CloudEvents;
+using CloudNative.CloudEvents.SystemTextJson;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OtaConsole.Core.Devices;
+using OtaConsole.Core.Model;
+using OtaConsole.Core.Persistence;
+using OtaConsole.Core.Rollout;
+
+namespace OtaConsole.Core.Webhooks;
+
+/// <summary>
+/// Sends the outbox to each enabled subscription, at least once and in order: a subscription has one pending
+/// delivery at a time, made from the events after its cursor (one rollout event, or the device events of up to a
+/// group window, in one request) and written before it is sent, so a restart sends it again under the same
+/// delivery id. One node sends at a time (the "webhooks" lease); the HTTP calls hold no transaction.
+/// </summary>
+public sealed class WebhookDispatcher(
+    IDbContextFactory<OtaDbContext> dbs,
+    TimeProvider time,
+    SecretProtector secrets,
+    IOptions<WebhookOptions> options,
+    IOptions<RolloutOptions> rollout,
+    ILogger<WebhookDispatcher> log,
+    HttpMessageHandler? handler = null) : IDisposable
+{
+    private const int MaxPerRun = 20;
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromHours(1);
+    private static readonly JsonEventFormatter Formatter = new();
+
+    // Redirects are not followed: a subscription's URL is the only place its events go.
+    private readonly HttpClient _http = new(handler ?? new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+    private DateTimeOffset _leaseUntil = DateTimeOffset.MinValue;
+    private WebhookOptions O => options.Value;
+
+    /// <summary>Pending and failed deliveries over every subscription, as of the last run (for the metrics).</summary>
+    public (int Pending, int Failed) Backlog { get; private set; }
+
+    /// <summary>One round: each enabled subscription sends what is due, up to 20 deliveries. Returns the attempts made.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct = default)
+    {
+        if (!await HoldLeaseAsync(ct))
+            return 0;
+        List<WebhookSubscription> subs;
+        await using (var db = await dbs.CreateDbContextAsync(ct))
+            subs = await db.WebhookSubscriptions.AsNoTracking().Where(s => s.Enabled).ToListAsync(ct);
+        // Each subscription on its own: a slow receiver delays only its own deliveries.
+        var attempts = await Task.WhenAll(subs.Select(s => RunSubscriptionAsync(s, ct)));
+        await CountBacklogAsync(ct);
+        return attempts.Sum();
+    }
+
+    private async Task<int> RunSubscriptionAsync(WebhookSubscription sub, CancellationToken ct)
+    {
+        var attempts = 0;
+        try
+        {
+            for (var i = 0; i < MaxPerRun; i++)
+            {
+                var delivery = await NextAsync(sub, ct);
+                if (delivery is null || delivery.NextAttemptAt > time.GetUtcNow())
+                    break;
+                attempts++;
+                if (!await AttemptAsync(sub, delivery, ct))
+                    break;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // A database hiccup: the delivery is still pending and is tried on a later round.
+            log.LogWarning(e, "Webhook subscription {Name}: delivery round failed", sub.Name);
+        }
+        return attempts;
+    }
+
+    /// <summary>The subscription's pending delivery, or a new one from the events after its cursor; null when nothing is due.</summary>
+    private async Task<WebhookDelivery?> NextAsync(WebhookSubscription sub, CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var pending = await db.WebhookDeliveries.AsNoTracking()
+            .Where(d => d.SubscriptionId == sub.Id && d.Status == DeliveryStatus.Pending).OrderBy(d => d.Id).FirstOrDefaultAsync(ct);
+        if (pending is not null)
+            return pending;
+
+        const int read = 2 * WebhookRules.MaxGroup;
+        var cursor = sub.Cursor;
+        var events = await db.OutboxEvents.AsNoTracking().Where(e => e.Id > cursor).OrderBy(e => e.Id).Take(read).ToListAsync(ct);
+        if (events.Count == 0)
+            return null;
+        var wanted = events.Where(e => WebhookRules.Wants(sub, e)).ToList();
+        if (wanted.Count == 0)
+        {
+            await MoveCursorAsync(db, sub, events[^1].Id, ct);
+            return null;
+        }
+        List<OutboxEvent> group;
+        if (!wanted[0].IsDeviceEvent)
+            group = [wanted[0]];
+        else
+        {
+            group = wanted.TakeWhile(e => e.IsDeviceEvent).Take(WebhookRules.MaxGroup).ToList();
+            var closed = group.Count == WebhookRules.MaxGroup || group.Count < wanted.Count || events.Count == read;
+            // Device events wait out the group window from the first of them, so a busy batch is a request per window.
+            if (!closed && time.GetUtcNow() - group[0].Time < O.GroupWindow)
+                return null;
+        }
+        var now = time.GetUtcNow();
+        var delivery = new WebhookDelivery
+        {
+            SubscriptionId = sub.Id,
+            DeliveryId = Guid.NewGuid().ToString("N"),
+            FirstEventId = group[0].Id,
+            LastEventId = group[^1].Id,
+            EventCount = group.Count,
+            Type = group[0].Type,
+            ContentType = group.Count == 1 && !group[0].IsDeviceEvent ? "application/cloudevents+json" : "application/cloudevents-batch+json",
+            Body = Encode(group),
+            Status = DeliveryStatus.Pending,
+            NextAttemptAt = now,
+            CreatedAt = now,
+        };
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.WebhookDeliveries.Add(delivery);
+        await db.SaveChangesAsync(ct);
+        await MoveCursorAsync(db, sub, group[^1].Id, ct);
+        await tx.CommitAsync(ct);
+        return delivery;
+    }
+
+    private static async Task MoveCursorAsync(OtaDbContext db, WebhookSubscription sub, long to, CancellationToken ct)
+    {
+        await db.WebhookSubscriptions.Where(s => s.Id == sub.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.Cursor, to), ct);
+        sub.Cursor = to;
+    }
+
+    /// <summary>One rollout event as a structured CloudEvent; device events as a CloudEvents batch (a JSON array).</summary>
+    internal static string Encode(IReadOnlyList<OutboxEvent> events)
+    {
+        var cloudEvents = events.Select(ToCloudEvent).ToList();
+        var bytes = events.Count == 1 && !events[0].IsDeviceEvent
+            ? Formatter.EncodeStructuredModeMessage(cloudEvents[0], out _)
+            : Formatter.EncodeBatchModeMessage(cloudEvents, out _);
+        return Encoding.UTF8.GetString(bytes.Span);
+    }
+
+    internal static CloudEvent ToCloudEvent(OutboxEvent e) => new()
+    {
+        Id = e.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Type = e.Type,
+        Source = new Uri(e.ProductKey is null ? "/otaconsole" : "/otaconsole/products/" + Uri.EscapeDataString(e.ProductKey), UriKind.Relative),
+        Subject = e.Subject,
+        Time = e.Time,
+        DataContentType = "application/json",
+        Data = JsonDocument.Parse(e.Data).RootElement.Clone(),
+    };
+
+    /// <summary>Sends a delivery once and records the attempt. True when it was taken (2xx).</summary>
+    internal async Task<bool> AttemptAsync(WebhookSubscription sub, WebhookDelivery delivery, CancellationToken ct)
+    {
+        var (status, error, start, latency) = await SendAsync(sub, delivery, ct);
+        var now = time.GetUtcNow();
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var d = await db.WebhookDeliveries.SingleAsync(x => x.Id == delivery.Id, ct);
+        d.Attempts++;
+        d.LastStatusCode = status;
+        d.LastError = error;
+        db.WebhookAttempts.Add(new WebhookAttempt
+        {
+            DeliveryId = d.Id, SubscriptionId = sub.Id, At = now, StatusCode = status, LatencyMs = latency, Error = error, ResponseStart = start,
+        });
+        var taken = status is >= 200 and < 300;
+        if (taken)
+        {
+            d.Status = DeliveryStatus.Delivered;
+            d.DeliveredAt = now;
+        }
+        else if (status == (int)HttpStatusCode.Gone)
+        {
+            // The receiver says it is gone for good: stop sending to it, keep what is pending for an Admin to look at.
+            d.Status = DeliveryStatus.Failed;
+            var s = await db.WebhookSubscriptions.SingleAsync(x => x.Id == sub.Id, ct);
+            s.Enabled = false;
+            s.DisabledReason = $"the receiver answered 410 Gone on {now:u}";
+            log.LogWarning("Webhook subscription {Name} disabled: its receiver answered 410 Gone", sub.Name);
+        }
+        else if (now - d.CreatedAt >= O.RetryFor)
+        {
+            d.Status = DeliveryStatus.Failed;
+            log.LogWarning("Webhook subscription {Name}: delivery {Delivery} given up after {Attempts} attempts", sub.Name, d.DeliveryId, d.Attempts);
+        }
+        else
+            d.NextAttemptAt = now + Backoff(d.Attempts);
+        await db.SaveChangesAsync(ct);
+        delivery.Status = d.Status;
+        delivery.NextAttemptAt = d.NextAttemptAt;
+        return taken;
+    }
+
+    /// <summary>10 s after the first failure, doubling up to an hour.</summary>
+    public static TimeSpan Backoff(int failures) =>
+        TimeSpan.FromTicks(Math.Min(LongestRetry.Ticks, FirstRetry.Ticks << Math.Min(failures - 1, 20)));
+
+    internal async Task<(int? Status, string? Error, string? Start, int LatencyMs)> SendAsync(WebhookSubscription sub, WebhookDelivery delivery, CancellationToken ct)
+    {
+        var body = Encoding.UTF8.GetBytes(delivery.Body);
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, sub.Url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(delivery.ContentType) { CharSet = "utf-8" };
+        request.Headers.Add(WebhookRules.DeliveryHeader, delivery.DeliveryId);
+        request.Headers.Add(WebhookRules.EventHeader, delivery.FirstEventId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(WebhookRules.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(WebhookRules.SignatureHeader, WebhookRules.Sign(secrets.Reveal(sub.Secret), timestamp, body));
+        request.Headers.UserAgent.ParseAdd("OtaConsole-Webhooks/1");
+        var started = TimeProvider.System.GetTimestamp();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(O.RequestTimeout);
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var start = await ReadStartAsync(response, timeout.Token);
+            return ((int)response.StatusCode, null, start, Elapsed(started));
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            var error = e is OperationCanceledException ? $"no answer within {O.RequestTimeout.TotalSeconds:0.#} s" : e.Message;
+            return (null, Truncate(error, 1000), null, Elapsed(started));
+        }
+    }
+
+    private static int Elapsed(long started) => (int)Math.Min(int.MaxValue, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
+
+    /// <summary>The response's first bytes, as text, for the log; the rest is not read.</summary>
+    private static async Task<string?> ReadStartAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        var buffer = new byte[WebhookRules.ResponseStartLength];
+        var n = 0;
+        int r;
+        while (n < buffer.Length && (r = await stream.ReadAsync(buffer.AsMemory(n), ct)) > 0)
+            n += r;
+        if (n == 0)
+            return null;
+        var text = Encoding.UTF8.GetString(buffer, 0, n);
+        return new string(text.Select(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t') ? '?' : c).ToArray());
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+
+    private async Task<bool> HoldLeaseAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var length = rollout.Value.SchedulerLease;
+        if (_leaseUntil - now > length / 2)
+            return true;
+        var me = rollout.Value.NodeId;
+        var until = now + length;
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var held = await db.SchedulerLeases.Where(l => l.Name == SchedulerLease.WebhooksName && (l.Holder == me || l.ExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Holder, me).SetProperty(l => l.ExpiresAt, until), ct) == 1;
+        _leaseUntil = held ? until : DateTimeOffset.MinValue;
+        return held;
+    }
+
+    /// <summary>On a clean stop another node takes over at once.</summary>
+    public async Task ReleaseLeaseAsync(CancellationToken ct)
+    {
+        if (_leaseUntil == DateTimeOffset.MinValue)
+            return;
+        var me = rollout.Value.NodeId;
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        await db.SchedulerLeases.Where(l => l.Name == SchedulerLease.WebhooksName && l.Holder == me)
+            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Holder, "").SetProperty(l => l.ExpiresAt, DateTimeOffset.UnixEpoch), ct);
+        _leaseUntil = DateTimeOffset.MinValue;
+    }
+
+    private async Task CountBacklogAsync(CancellationToken ct)
+    {
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var counts = await db.WebhookDeliveries.AsNoTracking().Where(d => d.Status != DeliveryStatus.Delivered)
+            .GroupBy(d => d.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
+        Backlog = (counts.FirstOrDefault(c => c.Key == DeliveryStatus.Pending)?.Count ?? 0, counts.FirstOrDefault(c => c.Key == DeliveryStatus.Failed)?.Count ?? 0);
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>Runs the dispatcher four times a second, as the scheduler ticks.</summary>
+public sealed class WebhookDispatcherService(WebhookDispatcher dispatcher, TimeProvider time, ILogger<WebhookDispatcherService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await dispatcher.RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                log.LogWarning(e, "Webhook round failed; trying again");
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await dispatcher.ReleaseLeaseAsync(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Could not release the webhooks lease on stop");
+        }
+    }
+}
