@@ -37,10 +37,15 @@ public sealed class OtaMetrics
     }
 
     /// <summary>Adds the instruments read at scrape time. Called once, when the host is built.</summary>
-    public void Observe(BridgeStats bridge, DeviceEventQueue queue, RolloutFigures figures, IBrokerStatus broker)
+    public void Observe(BridgeStats bridge, DeviceEventQueue queue, RolloutFigures figures, IBrokerStatus broker, Webhooks.WebhookDispatcher webhooks)
     {
         if (Interlocked.Exchange(ref _observing, 1) != 0)
             return;
+        _meter.CreateObservableGauge("ota.webhooks.deliveries", () => new[]
+        {
+            Of(webhooks.Backlog.Pending, "status", "pending"),
+            Of(webhooks.Backlog.Failed, "status", "failed"),
+        }, "{delivery}", "Webhook deliveries not yet taken by their receivers (pending: being retried) or given up (failed), as of the dispatcher's last round on this node.");
         _meter.CreateObservableGauge("ota.devices.connected", () => broker.ConnectedDevices is int n ? [new Measurement<int>(n)] : Array.Empty<Measurement<int>>(),
             "{device}", "Devices connected to the embedded broker now (absent with an external broker).");
         _meter.CreateObservableGauge("ota.devices.online", () => figures.Current.OnlineDevices,
@@ -119,5 +124,5 @@ public static class OtaMetricsServices
 
     public static void ObserveOtaFigures(this IServiceProvider services) => services.GetRequiredService<OtaMetrics>().Observe(
         services.GetRequiredService<BridgeStats>(), services.GetRequiredService<DeviceEventQueue>(),
-        services.GetRequiredService<RolloutFigures>(), services.GetRequiredService<IBrokerStatus>());
+        services.GetRequiredService<RolloutFigures>(), services.GetRequiredService<IBrokerStatus>(), services.GetRequiredService<Webhooks.WebhookDispatcher>());
 }

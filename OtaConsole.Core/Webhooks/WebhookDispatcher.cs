@@ -114,20 +114,11 @@ public sealed class WebhookDispatcher(
                 return null;
         }
         var now = time.GetUtcNow();
-        var delivery = new WebhookDelivery
-        {
-            SubscriptionId = sub.Id,
-            DeliveryId = Guid.NewGuid().ToString("N"),
-            FirstEventId = group[0].Id,
-            LastEventId = group[^1].Id,
-            EventCount = group.Count,
-            Type = group[0].Type,
-            ContentType = group.Count == 1 && !group[0].IsDeviceEvent ? "application/cloudevents+json" : "application/cloudevents-batch+json",
-            Body = Encode(group),
-            Status = DeliveryStatus.Pending,
-            NextAttemptAt = now,
-            CreatedAt = now,
-        };
+        var delivery = WebhookDelivery.Pending(sub.Id, group[0].Type,
+            group.Count == 1 && !group[0].IsDeviceEvent ? "application/cloudevents+json" : "application/cloudevents-batch+json", Encode(group), now);
+        delivery.FirstEventId = group[0].Id;
+        delivery.LastEventId = group[^1].Id;
+        delivery.EventCount = group.Count;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.WebhookDeliveries.Add(delivery);
         await db.SaveChangesAsync(ct);
@@ -170,23 +161,18 @@ public sealed class WebhookDispatcher(
         var now = time.GetUtcNow();
         await using var db = await dbs.CreateDbContextAsync(ct);
         var d = await db.WebhookDeliveries.SingleAsync(x => x.Id == delivery.Id, ct);
-        d.Attempts++;
-        d.LastStatusCode = status;
-        d.LastError = error;
+        d.Attempted(status, error);
         db.WebhookAttempts.Add(new WebhookAttempt
         {
             DeliveryId = d.Id, SubscriptionId = sub.Id, At = now, StatusCode = status, LatencyMs = latency, Error = error, ResponseStart = start,
         });
         var taken = status is >= 200 and < 300;
         if (taken)
-        {
-            d.Status = DeliveryStatus.Delivered;
-            d.DeliveredAt = now;
-        }
+            d.Taken(now);
         else if (status == (int)HttpStatusCode.Gone)
         {
             // The receiver says it is gone for good: stop sending to it, keep what is pending for an Admin to look at.
-            d.Status = DeliveryStatus.Failed;
+            d.GiveUp();
             var s = await db.WebhookSubscriptions.SingleAsync(x => x.Id == sub.Id, ct);
             s.Enabled = false;
             s.DisabledReason = $"the receiver answered 410 Gone on {now:u}";
@@ -194,14 +180,12 @@ public sealed class WebhookDispatcher(
         }
         else if (now - d.CreatedAt >= O.RetryFor)
         {
-            d.Status = DeliveryStatus.Failed;
+            d.GiveUp();
             log.LogWarning("Webhook subscription {Name}: delivery {Delivery} given up after {Attempts} attempts", sub.Name, d.DeliveryId, d.Attempts);
         }
         else
-            d.NextAttemptAt = now + Backoff(d.Attempts);
+            d.RetryAt(now + Backoff(d.Attempts));
         await db.SaveChangesAsync(ct);
-        delivery.Status = d.Status;
-        delivery.NextAttemptAt = d.NextAttemptAt;
         return taken;
     }
 

@@ -65,13 +65,54 @@ public sealed class WebhookDelivery
     public required string ContentType { get; set; }
     /// <summary>The exact body, so every attempt sends, and is signed over, the same bytes.</summary>
     public required string Body { get; set; }
-    public DeliveryStatus Status { get; set; }
-    public int Attempts { get; set; }
+    /// <summary>Changed only by the transitions below: pending until taken, given up, or sent again.</summary>
+    public DeliveryStatus Status { get; private set; }
+    public int Attempts { get; private set; }
     public DateTimeOffset NextAttemptAt { get; set; }
-    public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset? DeliveredAt { get; set; }
-    public int? LastStatusCode { get; set; }
-    public string? LastError { get; set; }
+    /// <summary>When it was made (or redelivered): its retry time counts from here.</summary>
+    public DateTimeOffset CreatedAt { get; private set; }
+    public DateTimeOffset? DeliveredAt { get; private set; }
+    public int? LastStatusCode { get; private set; }
+    public string? LastError { get; private set; }
+
+    public static WebhookDelivery Pending(long subscriptionId, string type, string contentType, string body, DateTimeOffset now) => new()
+    {
+        SubscriptionId = subscriptionId, DeliveryId = Guid.NewGuid().ToString("N"), Type = type, ContentType = contentType, Body = body,
+        Status = DeliveryStatus.Pending, NextAttemptAt = now, CreatedAt = now,
+    };
+
+    /// <summary>A test ping: logged, never pending, so it takes no place in the subscription's order.</summary>
+    public static WebhookDelivery Ping(long subscriptionId, string type, string contentType, string body, DateTimeOffset now) => new()
+    {
+        SubscriptionId = subscriptionId, DeliveryId = Guid.NewGuid().ToString("N"), Type = type, ContentType = contentType, Body = body, EventCount = 1,
+        Status = DeliveryStatus.Failed, NextAttemptAt = now, CreatedAt = now,
+    };
+
+    /// <summary>An attempt's answer (null status: none came; the error says why).</summary>
+    public void Attempted(int? statusCode, string? error)
+    {
+        Attempts++;
+        LastStatusCode = statusCode;
+        LastError = error;
+    }
+
+    public void Taken(DateTimeOffset now)
+    {
+        Status = DeliveryStatus.Delivered;
+        DeliveredAt = now;
+    }
+
+    public void GiveUp() => Status = DeliveryStatus.Failed;
+
+    public void RetryAt(DateTimeOffset next) => NextAttemptAt = next;
+
+    /// <summary>An Admin's Redeliver: pending again, with a fresh retry time.</summary>
+    public void Redeliver(DateTimeOffset now)
+    {
+        Status = DeliveryStatus.Pending;
+        NextAttemptAt = now;
+        CreatedAt = now;
+    }
 }
 
 /// <summary>One try of a delivery, for the log.</summary>

@@ -102,13 +102,7 @@ public sealed class WebhookService(IDbContextFactory<OtaDbContext> dbs, TimeProv
             db => FindAsync(db, id, ct), null, ct);
         var now = time.GetUtcNow();
         var ping = new OutboxEvent { Id = 0, Type = OtaEventTypes.Ping, Subject = sub.Name, Time = now, Data = $$"""{"subscription":{{System.Text.Json.JsonSerializer.Serialize(sub.Name)}}}""" };
-        var delivery = new WebhookDelivery
-        {
-            SubscriptionId = id, DeliveryId = Guid.NewGuid().ToString("N"), Type = OtaEventTypes.Ping, EventCount = 1,
-            ContentType = "application/cloudevents+json", Body = WebhookDispatcher.Encode([ping]),
-            // Never pending: a ping does not take a place in the subscription's order.
-            Status = DeliveryStatus.Failed, NextAttemptAt = now, CreatedAt = now,
-        };
+        var delivery = WebhookDelivery.Ping(id, OtaEventTypes.Ping, "application/cloudevents+json", WebhookDispatcher.Encode([ping]), now);
         await using (var db = await dbs.CreateDbContextAsync(ct))
         {
             db.WebhookDeliveries.Add(delivery);
@@ -118,14 +112,9 @@ public sealed class WebhookService(IDbContextFactory<OtaDbContext> dbs, TimeProv
         await using (var db = await dbs.CreateDbContextAsync(ct))
         {
             var d = await db.WebhookDeliveries.SingleAsync(x => x.Id == delivery.Id, ct);
-            d.Attempts = 1;
-            d.LastStatusCode = status;
-            d.LastError = error;
+            d.Attempted(status, error);
             if (status is >= 200 and < 300)
-            {
-                d.Status = DeliveryStatus.Delivered;
-                d.DeliveredAt = time.GetUtcNow();
-            }
+                d.Taken(time.GetUtcNow());
             db.WebhookAttempts.Add(new WebhookAttempt { DeliveryId = d.Id, SubscriptionId = id, At = now, StatusCode = status, LatencyMs = latency, Error = error, ResponseStart = start });
             await db.SaveChangesAsync(ct);
         }
@@ -157,10 +146,7 @@ public sealed class WebhookService(IDbContextFactory<OtaDbContext> dbs, TimeProv
             var d = await db.WebhookDeliveries.SingleOrDefaultAsync(x => x.Id == deliveryId, ct) ?? throw OtaException.NotFound("Delivery", deliveryId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             if (d.Status != DeliveryStatus.Failed || d.Type == OtaEventTypes.Ping)
                 throw OtaException.Conflict("DeliveryNotFailed", d.Type == OtaEventTypes.Ping ? "A test event is not redelivered; press Test again." : $"Delivery {d.DeliveryId} is {d.Status}; only a failed one is sent again.");
-            d.Status = DeliveryStatus.Pending;
-            d.NextAttemptAt = time.GetUtcNow();
-            // Its retry time counts from now again.
-            d.CreatedAt = time.GetUtcNow();
+            d.Redeliver(time.GetUtcNow());
             return true;
         }, null, ct);
 

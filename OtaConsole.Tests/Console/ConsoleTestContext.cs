@@ -65,10 +65,14 @@ public abstract class ConsoleTestContext : BunitContext
         Services.AddSingleton(new AuditQueries(H.Database));
         SignIn.As(OperatorRole.Operator);
         Services.AddSingleton(new ApiAccess(ApiOptions, H.Time));
+        Dispatcher = new OtaConsole.Core.Webhooks.WebhookDispatcher(H.Database, H.Time, H.Secrets, Options.Create(new OtaConsole.Core.Webhooks.WebhookOptions()),
+            Options.Create(new RolloutOptions()), Microsoft.Extensions.Logging.Abstractions.NullLogger<OtaConsole.Core.Webhooks.WebhookDispatcher>.Instance);
+        Services.AddSingleton(new OtaConsole.Core.Webhooks.WebhookService(H.Database, H.Time, H.Secrets, H.Audited, Dispatcher));
         SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     protected EngineHarness H { get; }
+    protected OtaConsole.Core.Webhooks.WebhookDispatcher Dispatcher { get; }
     protected TestSignIn SignIn { get; }
 
     /// <summary>The API's access keys as the API page sees them; a test sets them before it renders.</summary>
@@ -85,7 +89,10 @@ public abstract class ConsoleTestContext : BunitContext
     {
         base.Dispose(disposing);
         if (disposing)
+        {
+            Dispatcher.Dispose();
             H.Dispose();
+        }
     }
 }
 
