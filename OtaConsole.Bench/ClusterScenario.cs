@@ -152,7 +152,7 @@ internal static class ClusterScenario
 
     private static async Task<string> HolderAsync(IServiceProvider services)
     {
-        var lease = await CountAsync(services, db => db.SchedulerLeases.AsNoTracking().SingleAsync());
+        var lease = await CountAsync(services, db => db.SchedulerLeases.AsNoTracking().SingleAsync(l => l.Name == Core.Model.SchedulerLease.SchedulerName));
         return lease.ExpiresAt > DateTimeOffset.UtcNow ? lease.Holder : "";
     }
 

@@ -217,6 +217,9 @@ internal static class CoreScenarios
             }
         }
 
+        // A subscription to every event, its receiver slow, the dispatcher sending while the engine applies.
+        var webhooks = await WebhookBench.EventApplyCostAsync(template, events, runs);
+
         object Result(DatabaseSynchronous s) => new
         {
             seconds = Round(Median(engine[s]), 3),
@@ -250,6 +253,7 @@ internal static class CoreScenarios
                 cost_pct = Round((Median(withPolicy) / Median(withoutPolicy) - 1) * 100, 1),
                 target = "cost_pct <= 10",
             },
+            webhooks,
             reference = postgres ? PostgresReferences.ApplyReference : "per step of the pump's size, one transaction that finds the step's devices' unfinished tasks (the engine's json_each probe; " +
                         "device ids from memory, as the engine's directory), then for each report updates the task's 13 state columns, " +
                         "inserts its timeline line, and for a version report upserts the device's version, all through statements prepared once and bound by position " +

@@ -159,7 +159,7 @@ public sealed class SeveralNodesTests(BrowserFixture browser, ITestOutputHelper 
     private static async Task<string> LeaseHolderAsync(ConsoleHost a)
     {
         await using var db = a.Db();
-        var lease = await db.SchedulerLeases.AsNoTracking().SingleAsync();
+        var lease = await db.SchedulerLeases.AsNoTracking().SingleAsync(l => l.Name == Core.Model.SchedulerLease.SchedulerName);
         return lease.ExpiresAt > DateTimeOffset.UtcNow ? lease.Holder : "";
     }
 
