@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using OtaConsole.Core;
 using OtaConsole.Core.Devices;
 using OtaConsole.Core.Rollout;
 using OtaConsole.Core.Webhooks;
