@@ -95,23 +95,17 @@ internal static class WebhookBench
         return new
         {
             events = events.Count,
-            events_per_s = Math.Round(events.Count / Median(with)),
-            without_webhooks_events_per_s = Math.Round(events.Count / Median(without)),
-            cost_pct = Math.Round((Median(with) / Median(without) - 1) * 100, 1),
+            events_per_s = Math.Round(events.Count / CoreScenarios.Median(with)),
+            without_webhooks_events_per_s = Math.Round(events.Count / CoreScenarios.Median(without)),
+            cost_pct = Math.Round((CoreScenarios.Median(with) / CoreScenarios.Median(without) - 1) * 100, 1),
             outbox_events = outbox,
             delivered,
             lost = outbox - delivered,
             // From the last report applied until the receiver had every event (at 200 ms a request of up to 1,000).
-            drain_s = Math.Round(Median(drains), 2),
+            drain_s = Math.Round(CoreScenarios.Median(drains), 2),
             receiver_ms_per_request = ReceiverDelayMs,
             target = "cost_pct <= 10",
         };
-    }
-
-    private static double Median(List<double> xs)
-    {
-        var s = xs.Order().ToList();
-        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
     }
 
     /// <summary>A receiver on a port of its own that answers every request after a delay.</summary>

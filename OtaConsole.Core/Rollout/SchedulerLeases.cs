@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OtaConsole.Core.Model;
+using OtaConsole.Core.Persistence;
 
 namespace OtaConsole.Core.Rollout;
 
@@ -22,18 +23,18 @@ internal static class SchedulerLeases
         var lease = await scope.Db.SchedulerLeases.AsNoTracking().SingleAsync(l => l.Name == SchedulerLease.SchedulerName, ct);
         if (lease.Holder == me && lease.ExpiresAt - now > scope.Options.SchedulerLease / 2)
             return true;
-        var until = now + scope.Options.SchedulerLease;
-        var updated = await scope.Db.SchedulerLeases
-            .Where(l => l.Name == SchedulerLease.SchedulerName && (l.Holder == me || l.ExpiresAt < now))
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Holder, me).SetProperty(l => l.ExpiresAt, until), ct);
-        return updated == 1;
+        return await TakeAsync(scope.Db, SchedulerLease.SchedulerName, me, now, now + scope.Options.SchedulerLease, ct);
     }
 
     /// <summary>On a clean stop: another node need not wait for the lease to expire.</summary>
-    public static Task ReleaseAsync(WriteScope scope, CancellationToken ct)
-    {
-        var me = scope.Options.NodeId;
-        return scope.Db.SchedulerLeases.Where(l => l.Name == SchedulerLease.SchedulerName && l.Holder == me)
+    public static Task ReleaseAsync(WriteScope scope, CancellationToken ct) => ReleaseAsync(scope.Db, SchedulerLease.SchedulerName, scope.Options.NodeId, ct);
+
+    /// <summary>Takes or renews a lease row until then, if this node holds it or it has expired: one conditional UPDATE.</summary>
+    internal static async Task<bool> TakeAsync(OtaDbContext db, string name, string me, DateTimeOffset now, DateTimeOffset until, CancellationToken ct) =>
+        await db.SchedulerLeases.Where(l => l.Name == name && (l.Holder == me || l.ExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Holder, me).SetProperty(l => l.ExpiresAt, until), ct) == 1;
+
+    internal static Task ReleaseAsync(OtaDbContext db, string name, string me, CancellationToken ct) =>
+        db.SchedulerLeases.Where(l => l.Name == name && l.Holder == me)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.Holder, "").SetProperty(l => l.ExpiresAt, DateTimeOffset.UnixEpoch), ct);
-    }
 }

@@ -40,6 +40,9 @@ public sealed class WebhookDispatcher(
         Timeout = Timeout.InfiniteTimeSpan,
     };
     private DateTimeOffset _leaseUntil = DateTimeOffset.MinValue;
+    private DateTimeOffset _backlogAt = DateTimeOffset.MinValue;
+    /// <summary>An idle round re-counts the backlog for the metrics at most this often; a round that sent something, at once.</summary>
+    private static readonly TimeSpan BacklogEvery = TimeSpan.FromSeconds(5);
     private WebhookOptions O => options.Value;
 
     /// <summary>Pending and failed deliveries over every subscription, as of the last run (for the metrics).</summary>
@@ -55,7 +58,8 @@ public sealed class WebhookDispatcher(
             subs = await db.WebhookSubscriptions.AsNoTracking().Where(s => s.Enabled).ToListAsync(ct);
         // Each subscription on its own: a slow receiver delays only its own deliveries.
         var attempts = await Task.WhenAll(subs.Select(s => RunSubscriptionAsync(s, ct)));
-        await CountBacklogAsync(ct);
+        if (attempts.Sum() > 0 || time.GetUtcNow() - _backlogAt >= BacklogEvery)
+            await CountBacklogAsync(ct);
         return attempts.Sum();
     }
 
@@ -245,11 +249,9 @@ public sealed class WebhookDispatcher(
         var length = rollout.Value.SchedulerLease;
         if (_leaseUntil - now > length / 2)
             return true;
-        var me = rollout.Value.NodeId;
         var until = now + length;
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var held = await db.SchedulerLeases.Where(l => l.Name == SchedulerLease.WebhooksName && (l.Holder == me || l.ExpiresAt < now))
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Holder, me).SetProperty(l => l.ExpiresAt, until), ct) == 1;
+        var held = await SchedulerLeases.TakeAsync(db, SchedulerLease.WebhooksName, rollout.Value.NodeId, now, until, ct);
         _leaseUntil = held ? until : DateTimeOffset.MinValue;
         return held;
     }
@@ -259,10 +261,8 @@ public sealed class WebhookDispatcher(
     {
         if (_leaseUntil == DateTimeOffset.MinValue)
             return;
-        var me = rollout.Value.NodeId;
         await using var db = await dbs.CreateDbContextAsync(ct);
-        await db.SchedulerLeases.Where(l => l.Name == SchedulerLease.WebhooksName && l.Holder == me)
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Holder, "").SetProperty(l => l.ExpiresAt, DateTimeOffset.UnixEpoch), ct);
+        await SchedulerLeases.ReleaseAsync(db, SchedulerLease.WebhooksName, rollout.Value.NodeId, ct);
         _leaseUntil = DateTimeOffset.MinValue;
     }
 
@@ -271,6 +271,7 @@ public sealed class WebhookDispatcher(
         await using var db = await dbs.CreateDbContextAsync(ct);
         var counts = await db.WebhookDeliveries.AsNoTracking().Where(d => d.Status != DeliveryStatus.Delivered)
             .GroupBy(d => d.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
+        _backlogAt = time.GetUtcNow();
         Backlog = (counts.FirstOrDefault(c => c.Key == DeliveryStatus.Pending)?.Count ?? 0, counts.FirstOrDefault(c => c.Key == DeliveryStatus.Failed)?.Count ?? 0);
     }
 
