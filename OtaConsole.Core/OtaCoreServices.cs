@@ -20,6 +20,8 @@ public static class OtaCoreServices
             .Validate(o => o.Problem() is null, "Ota:Rollout has a value out of range (see the README's configuration table).").ValidateOnStart();
         services.AddOptions<Webhooks.WebhookOptions>().BindConfiguration(Webhooks.WebhookOptions.Section)
             .Validate(o => o.Problem() is null, "Ota:Webhooks has a value out of range or a subscription that is not valid (see the README's Webhooks section).").ValidateOnStart();
+        services.AddOptions<Webhooks.AlibabaMessageOptions>().BindConfiguration(Webhooks.AlibabaMessageOptions.Section)
+            .Validate(o => o.Problem() is null, "Ota:AlibabaMessages is not valid (see the README's Alibaba OTA messages section).").ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddDbContextFactory<OtaDbContext>((sp, o) =>
         {

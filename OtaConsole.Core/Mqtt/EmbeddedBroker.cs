@@ -28,10 +28,13 @@ public sealed class EmbeddedBroker(
     MqttDeviceGateway gateway,
     BridgeStats stats,
     LogThrottle throttle,
-    ILogger<EmbeddedBroker> log) : IHostedService, IMqttTransport, IBrokerStatus, IDisposable
+    ILogger<EmbeddedBroker> log,
+    IOptions<Webhooks.AlibabaMessageOptions>? alibaba = null) : IHostedService, IMqttTransport, IBrokerStatus, IDisposable
 {
     private const string DeviceItem = "ota.device";
     private const string SignInOrderItem = "ota.order";
+    /// <summary>A consumer of Alibaba's OTA messages (Ota:AlibabaMessages:Username): reads under the prefix, sends nothing.</summary>
+    private const string ConsumerItem = "ota.consumer";
     /// <summary>The client id the console's own messages carry.</summary>
     public const string ServerClientId = "otaconsole";
     /// <summary>The largest MQTT packet a device may send: Alibaba's largest message and room for its topic and properties.</summary>
@@ -137,6 +140,11 @@ public sealed class EmbeddedBroker(
     {
         try
         {
+            if (alibaba?.Value is { } consumers && consumers.IsConsumer(e.UserName, e.Password))
+            {
+                e.SessionItems[ConsumerItem] = true;
+                return;
+            }
             var key = AlibabaSignIn.ParseUsername(e.UserName);
             var secret = key is DeviceKey k ? await secrets.FindAsync(k, e.CancellationToken) : null;
             var failure = AlibabaSignIn.Check(e.ClientId, e.UserName, e.Password, e.KeepAlivePeriod ?? 0, _ => secret, out var device, out _);
@@ -219,6 +227,13 @@ public sealed class EmbeddedBroker(
 
     private async Task PublishAsync(InterceptingPublishEventArgs e)
     {
+        if (e.SessionItems?[ConsumerItem] is true)
+        {
+            // A consumer only reads.
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            return;
+        }
         if (!TryDevice(e.SessionItems, out var device))
             return; // the console's own notices
         // A device's messages are for the console: nothing is routed on to other clients.
@@ -245,6 +260,12 @@ public sealed class EmbeddedBroker(
 
     private Task SubscribeAsync(InterceptingSubscriptionEventArgs e)
     {
+        if (e.SessionItems?[ConsumerItem] is true && alibaba?.Value.MayConsume(e.TopicFilter.Topic) != true)
+        {
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            return Task.CompletedTask;
+        }
         if (TryDevice(e.SessionItems, out var device) && !AlinkTopics.MaySubscribe(device, e.TopicFilter.Topic))
         {
             e.ProcessSubscription = false;

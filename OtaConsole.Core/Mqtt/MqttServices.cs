@@ -40,6 +40,8 @@ public static class MqttServices
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         }
         services.AddHostedService<DownlinkPublisher>();
+        services.AddSingleton<Webhooks.AlibabaMessagePublisher>();
+        services.AddHostedService<Webhooks.AlibabaMessageService>();
         services.AddSingleton<MqttDownloads>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttDownloads>());
         return services;

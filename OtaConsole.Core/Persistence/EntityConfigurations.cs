@@ -221,7 +221,8 @@ internal sealed class SchedulerLeaseConfiguration : IEntityTypeConfiguration<Sch
         b.Property(l => l.Holder).HasMaxLength(256);
         // The row exists from the start, so taking the lease is one conditional UPDATE (no insert race between nodes).
         b.HasData(new SchedulerLease { Name = SchedulerLease.SchedulerName, Holder = "", ExpiresAt = DateTimeOffset.UnixEpoch },
-            new SchedulerLease { Name = SchedulerLease.WebhooksName, Holder = "", ExpiresAt = DateTimeOffset.UnixEpoch });
+            new SchedulerLease { Name = SchedulerLease.WebhooksName, Holder = "", ExpiresAt = DateTimeOffset.UnixEpoch },
+            new SchedulerLease { Name = SchedulerLease.AlibabaMessagesName, Holder = "", ExpiresAt = DateTimeOffset.UnixEpoch });
     }
 }
 

@@ -76,12 +76,15 @@ public sealed class TaskChangeSet(DateTimeOffset now, Rollout.NoticeTiming? timi
     private readonly HashSet<UpdateTask> _updated = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, BatchDelta> _batches = [];
     private readonly HashSet<string> _taskBatches = [];
+    private readonly HashSet<UpdateTask> _moved = new(ReferenceEqualityComparer.Instance);
 
     public DateTimeOffset Now { get; } = now;
     /// <summary>When notices go out again by themselves (reconnect grace, re-send interval, re-notice of silent tasks).</summary>
     public Rollout.NoticeTiming Timing { get; } = timing ?? Rollout.NoticeTiming.Default;
     public List<UpdateTask> Created { get; } = [];
     public IReadOnlyCollection<UpdateTask> Updated => _updated;
+    /// <summary>Tasks whose status changed in this step (created ones too, when they moved on at once).</summary>
+    public IReadOnlyCollection<UpdateTask> Moved => _moved;
     public List<TaskEvent> Events { get; } = [];
     public List<NoticeRequest> Notices { get; } = [];
     public IReadOnlyDictionary<string, BatchDelta> Batches => _batches;
@@ -115,6 +118,7 @@ public sealed class TaskChangeSet(DateTimeOffset now, Rollout.NoticeTiming? timi
 
     internal void MarkMoved(UpdateTask task, OtaTaskStatus from, OtaTaskStatus to)
     {
+        _moved.Add(task);
         var d = Delta(task.BatchId);
         d.Add(from, -1, task.Wave);
         d.Add(to, 1, task.Wave);

@@ -23,6 +23,11 @@ public static class OtaEventTypes
     public const string TaskFailed = Prefix + "task.failed";
     public const string TaskCancelled = Prefix + "task.cancelled";
     public const string Ping = Prefix + "ping";
+    /// <summary>
+    /// A task's status changed without ending (pushed, in progress, waiting for confirmation): written only for
+    /// Alibaba's OTA update status messages, which report every status; not a webhook event.
+    /// </summary>
+    public const string TaskStatusChanged = Prefix + "task.status_changed";
 
     public static IReadOnlyList<string> Rollout { get; } =
         [BatchCreated, BatchStarted, BatchPaused, BatchResumed, WaveStarted, BatchCompleted, BatchCancelled, PackageUploaded, PackageVerified, PackageVerificationFailed];
@@ -37,7 +42,7 @@ public static class OtaEventTypes
 /// </summary>
 internal static class OtaEvents
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     public static void Batch(WriteScope scope, Batch batch, string type, string? reason = null, int? wave = null) =>
         scope.Outbox.Add(new OutboxEvent
@@ -70,19 +75,30 @@ internal static class OtaEvents
 
     /// <summary>The tasks this step ended, as device events.</summary>
     public static IEnumerable<OutboxEvent> EndedTasks(TaskChangeSet changes) =>
-        changes.Created.Concat(changes.Updated)
-            .Where(t => t.EndedAt == changes.Now && !TaskStateMachine.IsUnfinished(t.Status))
-            .Select(t => new OutboxEvent
-            {
-                Type = t.Status switch { OtaTaskStatus.Succeeded => OtaEventTypes.TaskSucceeded, OtaTaskStatus.Failed => OtaEventTypes.TaskFailed, _ => OtaEventTypes.TaskCancelled },
-                Subject = t.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ProductKey = t.ProductKey,
-                IsDeviceEvent = true,
-                Time = changes.Now,
-                Data = JsonSerializer.Serialize(new TaskData(t.Id, t.BatchId, t.ProductKey, t.DeviceName, t.ModuleName, t.SrcVersion, t.DestVersion,
-                    t.Status.ToString(), t.FailureCode, t.FailureReason), Json),
-            });
+        changes.Created.Concat(changes.Updated).Where(t => Ended(t, changes)).Select(t => TaskEvent(t, t.Status switch
+        {
+            OtaTaskStatus.Succeeded => OtaEventTypes.TaskSucceeded,
+            OtaTaskStatus.Failed => OtaEventTypes.TaskFailed,
+            _ => OtaEventTypes.TaskCancelled,
+        }, changes.Now));
 
-    private sealed record TaskData(long TaskId, string BatchId, string ProductKey, string DeviceName, string ModuleName, string? SrcVersion,
+    /// <summary>The tasks whose status this step changed without ending them (for Alibaba's messages).</summary>
+    public static IEnumerable<OutboxEvent> StatusChanges(TaskChangeSet changes) =>
+        changes.Moved.Where(t => !Ended(t, changes)).Select(t => TaskEvent(t, OtaEventTypes.TaskStatusChanged, changes.Now));
+
+    private static bool Ended(UpdateTask t, TaskChangeSet changes) => t.EndedAt == changes.Now && !TaskStateMachine.IsUnfinished(t.Status);
+
+    private static OutboxEvent TaskEvent(UpdateTask t, string type, DateTimeOffset now) => new()
+    {
+        Type = type,
+        Subject = t.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ProductKey = t.ProductKey,
+        IsDeviceEvent = true,
+        Time = now,
+        Data = JsonSerializer.Serialize(new TaskData(t.Id, t.BatchId, t.PackageId, t.ProductKey, t.DeviceName, t.ModuleName, t.SrcVersion, t.DestVersion,
+            t.Status.ToString(), t.FailureCode, t.FailureReason), Json),
+    };
+
+    internal sealed record TaskData(long TaskId, string BatchId, string PackageId, string ProductKey, string DeviceName, string ModuleName, string? SrcVersion,
         string DestVersion, string Status, string? FailureCode, string? FailureReason);
 }

@@ -70,6 +70,7 @@ public static class WebhookRules
         if (e.IsDeviceEvent && !s.DeviceEvents)
             return false;
         var types = ParseTypes(s.EventTypes);
-        return types.Contains("*") || types.Contains(e.Type);
+        // "*" is every webhook event type, not every outbox row (status changes are only for Alibaba's messages).
+        return types.Contains(e.Type) || types.Contains("*") && OtaEventTypes.All.Contains(e.Type);
     }
 }

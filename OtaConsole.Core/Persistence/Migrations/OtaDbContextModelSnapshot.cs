@@ -746,6 +746,9 @@ namespace OtaConsole.Core.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("Cursor")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("ExpiresAt")
                         .HasColumnType("INTEGER");
 
@@ -768,6 +771,12 @@ namespace OtaConsole.Core.Persistence.Migrations
                         new
                         {
                             Name = "webhooks",
+                            ExpiresAt = 0L,
+                            Holder = ""
+                        },
+                        new
+                        {
+                            Name = "alibaba-messages",
                             ExpiresAt = 0L,
                             Holder = ""
                         });

@@ -771,6 +771,9 @@ namespace OtaConsole.Core.Persistence.Postgres.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<long?>("Cursor")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("ExpiresAt")
                         .HasColumnType("bigint");
 
@@ -793,6 +796,12 @@ namespace OtaConsole.Core.Persistence.Postgres.Migrations
                         new
                         {
                             Name = "webhooks",
+                            ExpiresAt = 0L,
+                            Holder = ""
+                        },
+                        new
+                        {
+                            Name = "alibaba-messages",
                             ExpiresAt = 0L,
                             Holder = ""
                         });
