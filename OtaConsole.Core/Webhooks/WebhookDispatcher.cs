@@ -41,6 +41,8 @@ public sealed class WebhookDispatcher(
     };
     private DateTimeOffset _leaseUntil = DateTimeOffset.MinValue;
     private DateTimeOffset _backlogAt = DateTimeOffset.MinValue;
+    private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
     /// <summary>An idle round re-counts the backlog for the metrics at most this often; a round that sent something, at once.</summary>
     private static readonly TimeSpan BacklogEvery = TimeSpan.FromSeconds(5);
     private WebhookOptions O => options.Value;
@@ -60,6 +62,8 @@ public sealed class WebhookDispatcher(
         var attempts = await Task.WhenAll(subs.Select(s => RunSubscriptionAsync(s, ct)));
         if (attempts.Sum() > 0 || time.GetUtcNow() - _backlogAt >= BacklogEvery)
             await CountBacklogAsync(ct);
+        if (time.GetUtcNow() - _prunedAt >= PruneEvery)
+            await PruneAsync(ct);
         return attempts.Sum();
     }
 
@@ -264,6 +268,17 @@ public sealed class WebhookDispatcher(
         await using var db = await dbs.CreateDbContextAsync(ct);
         await SchedulerLeases.ReleaseAsync(db, SchedulerLease.WebhooksName, rollout.Value.NodeId, ct);
         _leaseUntil = DateTimeOffset.MinValue;
+    }
+
+    /// <summary>The lease holder prunes the outbox and the delivery log every ten minutes (<see cref="OutboxPruning"/>).</summary>
+    public async Task<(int Events, int Deliveries)> PruneAsync(CancellationToken ct = default)
+    {
+        _prunedAt = time.GetUtcNow();
+        await using var db = await dbs.CreateDbContextAsync(ct);
+        var pruned = await OutboxPruning.PruneAsync(db, _prunedAt, ct);
+        if (pruned != (0, 0))
+            log.LogInformation("Pruned {Events} outbox events and {Deliveries} deliveries older than {Days} days", pruned.Events, pruned.Deliveries, OutboxPruning.KeepFor.TotalDays);
+        return pruned;
     }
 
     private async Task CountBacklogAsync(CancellationToken ct)

@@ -37,8 +37,8 @@ public sealed class WebhookTests : IAsyncLifetime
         _h.Dispose();
     }
 
-    private WebhookDispatcher NewDispatcher() =>
-        new(_h.Database, _h.Time, _h.Secrets, Options.Create(_options), Options.Create(new RolloutOptions()), NullLogger<WebhookDispatcher>.Instance);
+    private WebhookDispatcher NewDispatcher(string node = "node-1") =>
+        new(_h.Database, _h.Time, _h.Secrets, Options.Create(_options), Options.Create(new RolloutOptions { NodeId = node }), NullLogger<WebhookDispatcher>.Instance);
 
     private Task<long> SubscribeAsync(bool deviceEvents = true, params string[] types) =>
         _service.CreateAsync(Admin, new WebhookRequest("ops", _receiver.Url, _receiver.Secret, types.Length == 0 ? ["*"] : types, DeviceEvents: deviceEvents));
@@ -266,6 +266,76 @@ public sealed class WebhookTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<OtaValidationException>(() => _service.CreateAsync(Admin, new WebhookRequest("x", url, secret, [type])));
         Assert.Contains(e.Errors, x => x.Field == field);
         Assert.Empty(await _service.ListAsync(Admin));
+    }
+
+    [Fact]
+    public async Task With_two_nodes_one_sends_and_the_other_takes_over_when_its_lease_runs_out()
+    {
+        await SubscribeAsync(deviceEvents: false);
+        using var other = NewDispatcher("node-2");
+        await _h.PackageAsync("2.0.0");
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await _dispatcher.RunOnceAsync());
+        await _h.PackageAsync("2.0.1");
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await other.RunOnceAsync()); // node-1 holds the lease
+        // node-1 stops without a word (a crash): once its lease has run out, node-2 goes on from the cursor.
+        _h.Time.Advance(new RolloutOptions().SchedulerLease + TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await other.RunOnceAsync());
+        Assert.Equal(0, await _dispatcher.RunOnceAsync());
+
+        Assert.Equal(["2.0.0", "2.0.1"], _receiver.Acknowledged.Select(r => r.Events.Single().GetProperty("data").GetProperty("destVersion").GetString()));
+        Assert.Equal(2, _receiver.Requests.Select(r => r.DeliveryId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Week_old_events_every_reader_has_passed_are_pruned_and_the_rest_kept()
+    {
+        await SubscribeAsync(deviceEvents: false);
+        for (var i = 0; i < 3; i++)
+            await _h.PackageAsync($"2.0.{i}");
+        await DeliverAsync(3);
+        _receiver.Answer = _ => 503;
+        await _h.PackageAsync("2.0.3");
+        await _h.PackageAsync("2.0.4");
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        await _dispatcher.RunOnceAsync(); // 2.0.3 taken into a delivery the receiver refuses; 2.0.4 waits behind it
+        _h.Time.Advance(TimeSpan.FromDays(8));
+
+        var (events, deliveries) = await _dispatcher.PruneAsync();
+
+        Assert.Equal((4, 3), (events, deliveries));
+        await using (var db = _h.Database.CreateDbContext())
+        {
+            Assert.Equal(1, await db.OutboxEvents.CountAsync());
+            Assert.Equal(1, await db.WebhookDeliveries.CountAsync(d => d.Status == DeliveryStatus.Pending));
+            Assert.Equal(1, await db.WebhookDeliveries.CountAsync());
+        }
+        // What was not passed yet still goes out, in order.
+        _receiver.Answer = _ => 200;
+        await DeliverAsync(5, step: TimeSpan.FromHours(1));
+        Assert.Equal(["2.0.0", "2.0.1", "2.0.2", "2.0.3", "2.0.4"],
+            _receiver.Acknowledged.Select(r => r.Events.Single().GetProperty("data").GetProperty("destVersion").GetString()));
+        Assert.Equal((0, 0), await _dispatcher.PruneAsync());
+    }
+
+    [Fact]
+    public async Task Status_changes_written_for_Alibabas_messages_are_not_sent_as_webhooks()
+    {
+        await using (var db = _h.Database.CreateDbContext())
+            await db.SchedulerLeases.Where(l => l.Name == SchedulerLease.AlibabaMessagesName).ExecuteUpdateAsync(x => x.SetProperty(l => l.Cursor, 0L));
+        await SubscribeAsync(deviceEvents: true);
+        var devices = await _h.DevicesAsync(1);
+        var p = await _h.PackageAsync("2.0.0");
+        await _h.BatchAsync(p.Id);
+        await _h.AdvanceAsync(TimeSpan.FromSeconds(2));
+        await _h.ProgressAsync(devices[0], 50);
+        await _h.VersionAsync(devices[0], "2.0.0");
+        await using (var db = _h.Database.CreateDbContext())
+            Assert.Equal(2, await db.OutboxEvents.CountAsync(e => e.Type == OtaEventTypes.TaskStatusChanged));
+        await DeliverAsync(5, rounds: 20);
+
+        Assert.Equal([OtaEventTypes.PackageUploaded, OtaEventTypes.BatchCreated, OtaEventTypes.BatchStarted, OtaEventTypes.TaskSucceeded, OtaEventTypes.BatchCompleted], AcknowledgedTypes());
     }
 
     [Fact]
