@@ -99,7 +99,8 @@ internal static class BridgeScenarios
     private const int BatchRulesMax = OtaConsole.Core.Validation.BatchRules.MaxWindowMinutes;
 
     /// <summary>A fresh console and fleet, connected, then one rollout: seconds from creation to every task ended, successes, memory per device.</summary>
-    private static async Task<(double Seconds, int Succeeded, double HeapKb, double RssKb)> FleetRunAsync(Func<CreateBatchRequest, CreateBatchRequest> policy)
+    internal static async Task<(double Seconds, int Succeeded, double HeapKb, double RssKb)> FleetRunAsync(Func<CreateBatchRequest, CreateBatchRequest> policy,
+        Func<RunningConsole, Task>? before = null, Func<RunningConsole, Task>? after = null)
     {
         await using var console = await RunningConsole.StartAsync();
         var (specs, package) = await console.SeedAsync();
@@ -110,11 +111,16 @@ internal static class BridgeScenarios
         await console.DrainAsync();
         var (heapAfter, rssAfter) = Memory();
 
+        if (before is not null)
+            await before(console);
         var sw = Stopwatch.StartNew();
         var batchId = (await console.Engine.CreateBatchAsync(Actor.System, policy(new CreateBatchRequest { PackageId = package.Id, PushRate = PushRate.Constant(10_000) }))).BatchId;
         Batch batch = null!;
         await console.WaitAsync(async db => (batch = await db.Batches.AsNoTracking().SingleAsync(b => b.Id == batchId)).Counts.Unfinished == 0, TimeSpan.FromMinutes(10));
-        return (sw.Elapsed.TotalSeconds, batch.Counts.Succeeded, (heapAfter - heapBefore) / 1024.0 / Devices, (rssAfter - rssBefore) / 1024.0 / Devices);
+        var seconds = sw.Elapsed.TotalSeconds;
+        if (after is not null)
+            await after(console);
+        return (seconds, batch.Counts.Succeeded, (heapAfter - heapBefore) / 1024.0 / Devices, (rssAfter - rssBefore) / 1024.0 / Devices);
     }
 
     /// <summary>
@@ -488,7 +494,7 @@ internal static class BridgeScenarios
     }
 
     /// <summary>The console itself, as `dotnet run --project OtaConsole` starts it, on a temp folder and free ports.</summary>
-    private sealed class RunningConsole : IAsyncDisposable
+    internal sealed class RunningConsole : IAsyncDisposable
     {
         private readonly WebApplication _app;
 

@@ -62,6 +62,7 @@ var scenarios = new Dictionary<string, Func<int, Task<object>>>
     ["blast-radius"] = BridgeScenarios.BlastRadiusAsync,
     ["api-list"] = ApiScenarios.ApiListAsync,
     ["explain"] = ExplainScenario.ExplainAsync,
+    ["webhooks"] = WebhookBench.FleetAsync,
 };
 
 var runs = 3;
@@ -86,7 +87,7 @@ var explicitRuns = args.Contains("--runs");
 foreach (var name in names)
 {
     var sw = Stopwatch.StartNew();
-    var result = await scenarios[name](name is "fleet-e2e" or "ingest-burst" or "click-latency" or "blast-radius" && !explicitRuns ? 1 : runs);
+    var result = await scenarios[name](name is "fleet-e2e" or "webhooks" or "ingest-burst" or "click-latency" or "blast-radius" && !explicitRuns ? 1 : runs);
     var json = JsonSerializer.Serialize(result, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     Console.WriteLine(json);
     Console.Error.WriteLine($"# {name} took {sw.Elapsed.TotalSeconds:F1} s");

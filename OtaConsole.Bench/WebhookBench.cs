@@ -10,7 +10,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OtaConsole.Core;
 using OtaConsole.Core.Devices;
+using OtaConsole.Core.Model;
 using OtaConsole.Core.Rollout;
+using OtaConsole.Core.Security;
 using OtaConsole.Core.Webhooks;
 
 namespace OtaConsole.Bench;
@@ -108,11 +110,138 @@ internal static class WebhookBench
         };
     }
 
-    /// <summary>A receiver on a port of its own that answers every request after a delay.</summary>
+    /// <summary>
+    /// webhooks: the 10,000-device fleet-e2e rollout with one subscription to every event (device events too) and
+    /// a local receiver that answers at once, against the same rollout with no subscription, each on a fresh console
+    /// and fleet, taking turns to go first. Each event's delivery time is from its commit to the receiver reading it:
+    /// the bench reads the outbox's new ids every 20 ms and stamps each with the time it first saw it (so a commit is
+    /// known at most 20 ms late, which counts against us); the receiver counts each event id once.
+    /// </summary>
+    public static async Task<object> FleetAsync(int runs)
+    {
+        await using var receiver = await SlowReceiver.StartAsync(0);
+        var with = new List<double>();
+        var without = new List<double>();
+        long events = 0, delivered = 0, lost = 0;
+        var latencies = new List<double>();
+        Func<CreateBatchRequest, CreateBatchRequest> plain = r => r;
+        for (var run = 0; run < Math.Max(1, runs); run++)
+        {
+            foreach (var hooks in run % 2 == 0 ? new[] { false, true } : [true, false])
+            {
+                if (!hooks)
+                {
+                    without.Add((await BridgeScenarios.FleetRunAsync(plain)).Seconds);
+                    continue;
+                }
+                receiver.Clear();
+                var admin = new Actor(ActorKind.Operator, "bench@console.test", "bench@console.test", OperatorRole.Admin);
+                var committed = new System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset>();
+                using var watching = new CancellationTokenSource();
+                Task watch = Task.CompletedTask;
+                var (seconds, _, _, _) = await BridgeScenarios.FleetRunAsync(plain,
+                    before: async c =>
+                    {
+                        await c.Services.GetRequiredService<WebhookService>()
+                            .CreateAsync(admin, new WebhookRequest("bench", receiver.Url, "bench-secret-0123456789", ["*"], DeviceEvents: true));
+                        watch = WatchCommitsAsync(c, committed, watching.Token);
+                    },
+                    after: async c =>
+                    {
+                        // Until the receiver has every event of the outbox (or two minutes have passed).
+                        var drain = Stopwatch.StartNew();
+                        long outbox = 0;
+                        while (drain.Elapsed < TimeSpan.FromMinutes(2))
+                        {
+                            await using (var db = c.Db())
+                                outbox = await db.OutboxEvents.LongCountAsync();
+                            if (receiver.EventCount >= outbox)
+                                break;
+                            await Task.Delay(100);
+                        }
+                        await watching.CancelAsync();
+                        await watch;
+                        events = outbox;
+                        delivered = receiver.EventCount;
+                        lost = Math.Max(lost, outbox - receiver.EventCount);
+                        latencies.AddRange(receiver.Arrivals.Select(a => (a.At - committed.GetValueOrDefault(a.Id, a.At)).TotalMilliseconds));
+                    });
+                with.Add(seconds);
+            }
+        }
+        latencies.Sort();
+        return new
+        {
+            scenario = "webhooks",
+            devices = 10_000,
+            runs = with.Count,
+            events,
+            delivered,
+            lost,
+            p50_delivery_ms = Math.Round(latencies[latencies.Count / 2]),
+            p95_delivery_ms = Math.Round(latencies[(int)(latencies.Count * 0.95)]),
+            max_delivery_ms = Math.Round(latencies[^1]),
+            seconds = Math.Round(CoreScenarios.Median(with), 2),
+            without_webhooks_seconds = Math.Round(CoreScenarios.Median(without), 2),
+            time_ratio = Math.Round(CoreScenarios.Median(with) / CoreScenarios.Median(without), 3),
+            target = "lost == 0, p95_delivery_ms <= 2000, time_ratio <= 1.05",
+        };
+    }
+
+    /// <summary>Stamps each outbox id with when it was first seen committed, reading new ids every 20 ms.</summary>
+    private static async Task WatchCommitsAsync(BridgeScenarios.RunningConsole c, System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> seen, CancellationToken ct)
+    {
+        long last = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            await using (var db = c.Db())
+            {
+                var ids = await db.OutboxEvents.AsNoTracking().Where(e => e.Id > last).OrderBy(e => e.Id).Select(e => e.Id).ToListAsync(CancellationToken.None);
+                var now = DateTimeOffset.UtcNow;
+                foreach (var id in ids)
+                    seen.TryAdd(id.ToString(System.Globalization.CultureInfo.InvariantCulture), now);
+                if (ids.Count > 0)
+                    last = ids[^1];
+            }
+            try
+            {
+                await Task.Delay(20, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// A receiver on a port of its own that answers every request after a delay; it counts the distinct event ids it
+    /// was sent and when each one first arrived.
+    /// </summary>
     private sealed class SlowReceiver : IAsyncDisposable
     {
         private readonly WebApplication _app;
         public string Url { get; private set; } = "";
+        private readonly HashSet<string> _seen = [];
+        private readonly List<(string Id, DateTimeOffset At)> _arrivals = [];
+
+        public long EventCount
+        {
+            get { lock (_seen) return _seen.Count; }
+        }
+
+        public List<(string Id, DateTimeOffset At)> Arrivals
+        {
+            get { lock (_seen) return [.. _arrivals]; }
+        }
+
+        public void Clear()
+        {
+            lock (_seen)
+            {
+                _seen.Clear();
+                _arrivals.Clear();
+            }
+        }
 
         private SlowReceiver(int delayMs)
         {
@@ -122,8 +251,20 @@ internal static class WebhookBench
             _app = builder.Build();
             _app.MapPost("/hook", async (HttpContext c) =>
             {
-                await c.Request.Body.CopyToAsync(Stream.Null);
-                await Task.Delay(delayMs);
+                using var body = await System.Text.Json.JsonDocument.ParseAsync(c.Request.Body);
+                var at = DateTimeOffset.UtcNow;
+                var events = body.RootElement.ValueKind == System.Text.Json.JsonValueKind.Array ? body.RootElement.EnumerateArray().ToList() : [body.RootElement];
+                lock (_seen)
+                {
+                    foreach (var e in events)
+                    {
+                        var id = e.GetProperty("id").GetString()!;
+                        if (_seen.Add(id))
+                            _arrivals.Add((id, at));
+                    }
+                }
+                if (delayMs > 0)
+                    await Task.Delay(delayMs);
                 return Results.Ok();
             });
         }

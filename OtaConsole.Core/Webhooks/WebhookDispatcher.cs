@@ -42,6 +42,9 @@ public sealed class WebhookDispatcher(
     private DateTimeOffset _leaseUntil = DateTimeOffset.MinValue;
     private DateTimeOffset _backlogAt = DateTimeOffset.MinValue;
     private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
+    // When each subscription's last group of device events was made (in memory: after a restart or a take-over the
+    // first group may go a little early, which costs nothing).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, DateTimeOffset> _lastGroupAt = new();
     private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
     /// <summary>An idle round re-counts the backlog for the metrics at most this often; a round that sent something, at once.</summary>
     private static readonly TimeSpan BacklogEvery = TimeSpan.FromSeconds(5);
@@ -99,28 +102,36 @@ public sealed class WebhookDispatcher(
         if (pending is not null)
             return pending;
 
+        // Heads first, without the data: while device events wait out their group window this read is all a round does.
         const int read = 2 * WebhookRules.MaxGroup;
         var cursor = sub.Cursor;
-        var events = await db.OutboxEvents.AsNoTracking().Where(e => e.Id > cursor).OrderBy(e => e.Id).Take(read).ToListAsync(ct);
-        if (events.Count == 0)
+        var heads = await db.OutboxEvents.AsNoTracking().Where(e => e.Id > cursor).OrderBy(e => e.Id).Take(read)
+            .Select(e => new OutboxEventHead(e.Id, e.Type, e.ProductKey, e.IsDeviceEvent, e.Time)).ToListAsync(ct);
+        if (heads.Count == 0)
             return null;
-        var wanted = events.Where(e => WebhookRules.Wants(sub, e)).ToList();
+        var wanted = heads.Where(WebhookRules.Wants(sub)).ToList();
         if (wanted.Count == 0)
         {
-            await MoveCursorAsync(db, sub, events[^1].Id, ct);
+            await MoveCursorAsync(db, sub, heads[^1].Id, ct);
             return null;
         }
-        List<OutboxEvent> group;
+        List<OutboxEventHead> chosen;
         if (!wanted[0].IsDeviceEvent)
-            group = [wanted[0]];
+            chosen = [wanted[0]];
         else
         {
-            group = wanted.TakeWhile(e => e.IsDeviceEvent).Take(WebhookRules.MaxGroup).ToList();
-            var closed = group.Count == WebhookRules.MaxGroup || group.Count < wanted.Count || events.Count == read;
-            // Device events wait out the group window from the first of them, so a busy batch is a request per window.
-            if (!closed && time.GetUtcNow() - group[0].Time < O.GroupWindow)
+            chosen = wanted.TakeWhile(e => e.IsDeviceEvent).Take(WebhookRules.MaxGroup).ToList();
+            var closed = chosen.Count == WebhookRules.MaxGroup || chosen.Count < wanted.Count || heads.Count == read;
+            // At most one group per window: device events go at once when the last group went out a window ago or
+            // more, else they wait for that and go together. A busy batch is a request a second, a quiet one waits not.
+            if (!closed && _lastGroupAt.TryGetValue(sub.Id, out var last) && time.GetUtcNow() - last < O.GroupWindow)
                 return null;
+            _lastGroupAt[sub.Id] = time.GetUtcNow();
         }
+        var (firstId, lastId) = (chosen[0].Id, chosen[^1].Id);
+        var ids = chosen.Select(e => e.Id).ToHashSet();
+        var group = (await db.OutboxEvents.AsNoTracking().Where(e => e.Id >= firstId && e.Id <= lastId).OrderBy(e => e.Id).ToListAsync(ct))
+            .Where(e => ids.Contains(e.Id)).ToList();
         var now = time.GetUtcNow();
         var delivery = WebhookDelivery.Pending(sub.Id, group[0].Type,
             group.Count == 1 && !group[0].IsDeviceEvent ? "application/cloudevents+json" : "application/cloudevents-batch+json", Encode(group), now);

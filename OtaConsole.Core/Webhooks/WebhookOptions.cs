@@ -9,7 +9,7 @@ public sealed class WebhookOptions
     public TimeSpan RetryFor { get; set; } = TimeSpan.FromHours(25);
     /// <summary>One request waits this long for an answer.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
-    /// <summary>Device events are collected this long into one request, per subscription.</summary>
+    /// <summary>Device events go at most one request this often, per subscription; what happens meanwhile goes together.</summary>
     public TimeSpan GroupWindow { get; set; } = TimeSpan.FromSeconds(1);
     public List<ConfiguredSubscription> Subscriptions { get; set; } = [];
 

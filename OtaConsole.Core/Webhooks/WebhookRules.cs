@@ -63,14 +63,16 @@ public static class WebhookRules
 
     public static IReadOnlyList<string> ParseTypes(string stored) => stored.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
-    public static bool Wants(WebhookSubscription s, OutboxEvent e)
+    /// <summary>Which outbox events a subscription wants: its product, device events if asked for, its types.</summary>
+    public static Func<OutboxEventHead, bool> Wants(WebhookSubscription s)
     {
-        if (s.ProductKey is not null && e.ProductKey != s.ProductKey)
-            return false;
-        if (e.IsDeviceEvent && !s.DeviceEvents)
-            return false;
-        var types = ParseTypes(s.EventTypes);
+        var types = ParseTypes(s.EventTypes).ToHashSet();
         // "*" is every webhook event type, not every outbox row (status changes are only for Alibaba's messages).
-        return types.Contains(e.Type) || types.Contains("*") && OtaEventTypes.All.Contains(e.Type);
+        if (types.Remove("*"))
+            types.UnionWith(OtaEventTypes.All);
+        return e => (s.ProductKey is null || e.ProductKey == s.ProductKey) && (!e.IsDeviceEvent || s.DeviceEvents) && types.Contains(e.Type);
     }
 }
+
+/// <summary>An outbox event without its data: what the dispatcher needs to choose a delivery's events.</summary>
+public sealed record OutboxEventHead(long Id, string Type, string? ProductKey, bool IsDeviceEvent, DateTimeOffset Time);
