@@ -50,7 +50,8 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
         Options = b.Options;
         Time = new FakeTimeProvider(start);
         Clock = clock ?? Time;
-        Engine = new RolloutEngine(new EngineWriter(this, Clock, Gateway, new OtaChangeFeed(), NullLogger<EngineWriter>.Instance), this, new DeviceDirectory());
+        Writer = new EngineWriter(this, Clock, Gateway, new OtaChangeFeed(), NullLogger<EngineWriter>.Instance);
+        Engine = new RolloutEngine(Writer, this, new DeviceDirectory());
         var options = Microsoft.Extensions.Options.Options.Create(new OtaOptions { DataDirectory = folder });
         var audited = new AuditedWrites(this, Clock);
         Catalog = new CatalogService(this, Clock, new OtaChangeFeed(), audited, new SecretProtector(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider()));
@@ -69,6 +70,7 @@ internal sealed class BenchWorld : IDbContextFactory<OtaDbContext>, IDisposable
     public TimeProvider Clock { get; }
     public CountingGateway Gateway { get; } = new();
     public RolloutEngine Engine { get; }
+    public EngineWriter Writer { get; }
     public CatalogService Catalog { get; }
     public PackageService Packages { get; }
 

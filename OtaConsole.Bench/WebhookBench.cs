@@ -41,7 +41,7 @@ internal static class WebhookBench
                 using var w = template.CopyTo(DatabaseSynchronous.Full);
                 var protector = new SecretProtector(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
                 using var dispatcher = new WebhookDispatcher(w, w.Clock, protector, Options.Create(new WebhookOptions()),
-                    Options.Create(new RolloutOptions { NodeId = "bench" }), Log.CreateLogger<WebhookDispatcher>());
+                    Options.Create(new RolloutOptions { NodeId = "bench" }), Log.CreateLogger<WebhookDispatcher>(), writer: w.Writer);
                 using var stop = new CancellationTokenSource();
                 Task sending = Task.CompletedTask;
                 if (hooks)

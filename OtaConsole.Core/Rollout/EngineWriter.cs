@@ -39,6 +39,24 @@ public sealed class EngineWriter(
             await db.Database.ExecuteSqlRawAsync(StepLockSql, ct);
     }
 
+    /// <summary>
+    /// Runs another writer's short transaction between two steps. On SQLite a writer that finds the database locked
+    /// polls it every 150 ms (Microsoft.Data.Sqlite's busy loop) and can starve behind a busy engine, whose steps
+    /// follow each other at once; this process's other frequent writers (the webhook dispatcher) queue here instead.
+    /// </summary>
+    public async Task<T> BetweenStepsAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            return await work(ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public async Task<T> RunAsync<T>(Func<WriteScope, CancellationToken, Task<T>> work, CancellationToken ct = default)
     {
         T result;

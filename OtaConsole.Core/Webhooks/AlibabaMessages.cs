@@ -116,7 +116,8 @@ public sealed class AlibabaMessagePublisher(
     TimeProvider time,
     IOptions<AlibabaMessageOptions> options,
     IOptions<RolloutOptions> rollout,
-    ILogger<AlibabaMessagePublisher> log)
+    ILogger<AlibabaMessagePublisher> log,
+    EngineWriter? writer = null)
 {
     private const int MaxPerRun = 1000;
     private DateTimeOffset _leaseUntil = DateTimeOffset.MinValue;
@@ -173,8 +174,12 @@ public sealed class AlibabaMessagePublisher(
             log.LogWarning("Publishing Alibaba OTA messages stopped at outbox event {Id}: {Message}", done, e.Message);
         }
         if (done > after)
-            await db.SchedulerLeases.Where(l => l.Name == SchedulerLease.AlibabaMessagesName && l.Holder == rollout.Value.NodeId)
-                .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, done), ct);
+        {
+            // Between the engine's steps, as the webhook dispatcher's writes (see EngineWriter.BetweenStepsAsync).
+            Task<int> Move(CancellationToken c) => db.SchedulerLeases.Where(l => l.Name == SchedulerLease.AlibabaMessagesName && l.Holder == rollout.Value.NodeId)
+                .ExecuteUpdateAsync(s => s.SetProperty(l => l.Cursor, done), c);
+            await (writer is null ? Move(ct) : writer.BetweenStepsAsync(Move, ct));
+        }
         Published += published;
         return published;
     }

@@ -27,7 +27,8 @@ public sealed class WebhookDispatcher(
     IOptions<WebhookOptions> options,
     IOptions<RolloutOptions> rollout,
     ILogger<WebhookDispatcher> log,
-    HttpMessageHandler? handler = null) : IDisposable
+    HttpMessageHandler? handler = null,
+    EngineWriter? writer = null) : IDisposable
 {
     private const int MaxPerRun = 20;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(10);
@@ -112,7 +113,11 @@ public sealed class WebhookDispatcher(
         var wanted = heads.Where(WebhookRules.Wants(sub)).ToList();
         if (wanted.Count == 0)
         {
-            await MoveCursorAsync(db, sub, heads[^1].Id, ct);
+            await WriteAsync(async c =>
+            {
+                await MoveCursorAsync(db, sub, heads[^1].Id, c);
+                return true;
+            }, ct);
             return null;
         }
         List<OutboxEventHead> chosen;
@@ -138,11 +143,15 @@ public sealed class WebhookDispatcher(
         delivery.FirstEventId = group[0].Id;
         delivery.LastEventId = group[^1].Id;
         delivery.EventCount = group.Count;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        db.WebhookDeliveries.Add(delivery);
-        await db.SaveChangesAsync(ct);
-        await MoveCursorAsync(db, sub, group[^1].Id, ct);
-        await tx.CommitAsync(ct);
+        await WriteAsync(async c =>
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(c);
+            db.WebhookDeliveries.Add(delivery);
+            await db.SaveChangesAsync(c);
+            await MoveCursorAsync(db, sub, group[^1].Id, c);
+            await tx.CommitAsync(c);
+            return true;
+        }, ct);
         return delivery;
     }
 
@@ -177,6 +186,15 @@ public sealed class WebhookDispatcher(
     internal async Task<bool> AttemptAsync(WebhookSubscription sub, WebhookDelivery delivery, CancellationToken ct)
     {
         var (status, error, start, latency) = await SendAsync(sub, delivery, ct);
+        return await WriteAsync(c => RecordAsync(sub, delivery, status, error, start, latency, c), ct);
+    }
+
+    /// <summary>The dispatcher's writes, between the engine's steps when it runs in the console (see <see cref="EngineWriter.BetweenStepsAsync"/>).</summary>
+    private Task<T> WriteAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken ct) =>
+        writer is null ? work(ct) : writer.BetweenStepsAsync(work, ct);
+
+    private async Task<bool> RecordAsync(WebhookSubscription sub, WebhookDelivery delivery, int? status, string? error, string? start, int latency, CancellationToken ct)
+    {
         var now = time.GetUtcNow();
         await using var db = await dbs.CreateDbContextAsync(ct);
         var d = await db.WebhookDeliveries.SingleAsync(x => x.Id == delivery.Id, ct);
