@@ -82,7 +82,7 @@ public static class AlibabaMessages
         var at = e.Time.ToUnixTimeMilliseconds();
         if (e.IsDeviceEvent)
         {
-            var t = JsonSerializer.Deserialize<OtaEvents.TaskData>(e.Data, OtaEvents.Json)!;
+            var t = JsonSerializer.Deserialize<OtaEvents.TaskData>(e.Data, OtaEvents.Json) ?? throw new JsonException("The event has no task data.");
             var status = ApiNames.Task(Enum.Parse<OtaTaskStatus>(t.Status));
             return (TaskTopic(prefix, t.ProductKey, t.DeviceName), JsonSerializer.SerializeToUtf8Bytes(new
             {
@@ -95,8 +95,9 @@ public static class AlibabaMessages
             return null;
         var b = JsonDocument.Parse(e.Data).RootElement;
         string? Text(string name) => b.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        var batchStatus = Enum.Parse<BatchStatus>(Text("status")!);
-        var (jobId, productKey, packageId) = (Text("batchId")!, Text("productKey")!, Text("packageId")!);
+        string Required(string name) => Text(name) ?? throw new JsonException($"The event has no {name}.");
+        var batchStatus = Enum.Parse<BatchStatus>(Required("status"));
+        var (jobId, productKey, packageId) = (Required("batchId"), Required("productKey"), Required("packageId"));
         return (BatchTopic(prefix, productKey, packageId, jobId), JsonSerializer.SerializeToUtf8Bytes(new
         {
             jobId, productKey, packageId, moduleName = Text("moduleName"), status = ApiNames.Job(batchStatus),
@@ -190,7 +191,7 @@ public sealed class AlibabaMessagePublisher(
         {
             return AlibabaMessages.For(prefix, e, (pk, dn) => iotIds.GetValueOrDefault((pk, dn)));
         }
-        catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException or NullReferenceException)
+        catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException or KeyNotFoundException)
         {
             // An event this version cannot read (written by a newer one): skipped, not retried forever.
             log.LogWarning("Outbox event {Id} ({Type}) has no Alibaba message: {Message}", e.Id, e.Type, ex.Message);

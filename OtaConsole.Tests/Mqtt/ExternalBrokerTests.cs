@@ -22,13 +22,14 @@ public sealed class ExternalBrokerTests : IAsyncLifetime
         await _c.ProductAsync();
     }
 
-    private async Task<ConsoleHost> StartConsoleAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider? time = null)
+    private async Task<ConsoleHost> StartConsoleAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider? time = null, string? alibabaPrefix = null)
     {
         var c = await ConsoleHost.StartAsync(new Dictionary<string, string?>
         {
             ["Ota:Mqtt:Mode"] = "External",
             ["Ota:Mqtt:Host"] = "127.0.0.1",
             ["Ota:Mqtt:Port"] = _broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Ota:AlibabaMessages:TopicPrefix"] = alibabaPrefix,
         }, folder: _folder, time: time);
         var external = c.Services.GetRequiredService<ExternalBroker>();
         await c.UntilAsync(() => Task.FromResult(external.IsConnected), connected => connected, "the console to connect to mosquitto", advanceClock: true);
@@ -61,6 +62,37 @@ public sealed class ExternalBrokerTests : IAsyncLifetime
         var package = await _c.PackageAsync();
         var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
         await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+    }
+
+    [Fact]
+    public async Task Alibabas_OTA_messages_reach_a_reader_of_mosquitto()
+    {
+        await _c.DisposeAsync();
+        _c = await StartConsoleAsync(alibabaPrefix: "fleet/alibaba-ota");
+        var received = new System.Collections.Concurrent.ConcurrentQueue<(string Topic, string Payload)>();
+        using var reader = new MQTTnet.MqttClientFactory().CreateMqttClient();
+        reader.ApplicationMessageReceivedAsync += e =>
+        {
+            received.Enqueue((e.ApplicationMessage.Topic, System.Text.Encoding.UTF8.GetString(e.ApplicationMessage.Payload)));
+            return Task.CompletedTask;
+        };
+        await reader.ConnectAsync(new MQTTnet.MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", _broker.Port).WithClientId("fleet-tool").Build());
+        await reader.SubscribeAsync("fleet/alibaba-ota/#", MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
+        var spec = (await _c.RegisterAsync(1, style: SimSdkStyle.CSdk3))[0];
+        var device = new SimulatedDevice(spec, SimulatedDevice.MqttLink(spec, "127.0.0.1", _broker.Port), _c.Http, TimeSpan.Zero);
+        await using var _ = device;
+        Assert.True(await device.ConnectAsync());
+        await _c.UntilAsync(async () => await _c.Catalog.FindDeviceAsync(Actor.System, ConsoleHost.ProductKey, "dev-000"),
+            d => d!.IsOnline && d.ModuleVersions.Any(v => v.Version == "1.0.0"), "the version report to arrive through mosquitto");
+        var package = await _c.PackageAsync();
+        var batchId = (await _c.Engine.CreateBatchAsync(Actor.System, new CreateBatchRequest { PackageId = package.Id })).BatchId;
+        await _c.TaskReachesAsync(batchId, "dev-000", OtaTaskStatus.Succeeded);
+
+        var topic = $"fleet/alibaba-ota/{ConsoleHost.ProductKey}/dev-000/ota/upgrade";
+        await _c.UntilAsync(() => Task.FromResult(received.Count(m => m.Topic == topic && m.Payload.Contains("\"SUCCEEDED\"", StringComparison.Ordinal))),
+            n => n == 1, "the SUCCEEDED message on mosquitto");
+        await _c.UntilAsync(() => Task.FromResult(received.Any(m => m.Topic == $"fleet/alibaba-ota/{ConsoleHost.ProductKey}/{package.Id}/{batchId}/ota/job/status"
+            && m.Payload.Contains("\"COMPLETED\"", StringComparison.Ordinal))), seen => seen, "the batch's COMPLETED message on mosquitto");
     }
 
     [Fact]
