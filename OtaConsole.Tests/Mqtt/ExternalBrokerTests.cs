@@ -73,11 +73,11 @@ public sealed class ExternalBrokerTests : IAsyncLifetime
         using var reader = new MQTTnet.MqttClientFactory().CreateMqttClient();
         reader.ApplicationMessageReceivedAsync += e =>
         {
-            received.Enqueue((e.ApplicationMessage.Topic, System.Text.Encoding.UTF8.GetString(e.ApplicationMessage.Payload)));
+            received.Enqueue((e.ApplicationMessage.Topic, System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, e.ApplicationMessage.Payload)));
             return Task.CompletedTask;
         };
         await reader.ConnectAsync(new MQTTnet.MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", _broker.Port).WithClientId("fleet-tool").Build());
-        await reader.SubscribeAsync("fleet/alibaba-ota/#", MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
+        await reader.SubscribeAsync(new MQTTnet.MqttClientSubscribeOptionsBuilder().WithTopicFilter("fleet/alibaba-ota/#", MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
         var spec = (await _c.RegisterAsync(1, style: SimSdkStyle.CSdk3))[0];
         var device = new SimulatedDevice(spec, SimulatedDevice.MqttLink(spec, "127.0.0.1", _broker.Port), _c.Http, TimeSpan.Zero);
         await using var _ = device;
