@@ -142,6 +142,13 @@ public sealed class EmbeddedBroker(
         {
             if (alibaba?.Value is { } consumers && consumers.IsConsumer(e.UserName, e.Password))
             {
+                // Never a device's session: a device's client id holds '|' (Alibaba's format), and a kept session
+                // could carry a device's items over to this connection.
+                if (e.ClientId.Contains('|', StringComparison.Ordinal) || e.ClientId == ServerClientId || e.CleanSession != true || e.SessionExpiryInterval != 0)
+                {
+                    e.ReasonCode = MqttConnectReasonCode.ClientIdentifierNotValid;
+                    return;
+                }
                 e.SessionItems[ConsumerItem] = true;
                 return;
             }
@@ -255,6 +262,10 @@ public sealed class EmbeddedBroker(
     {
         if (e.IsDropped && AlinkTopics.TryParseUpgrade(e.ApplicationMessage.Topic, out var device))
             gateway.Undelivered(device, 0, "the device's queue of pending messages was full");
+        else if (e.IsDropped && alibaba?.Value is { Enabled: true } a && e.ApplicationMessage.Topic.StartsWith(a.TopicPrefix + "/", StringComparison.Ordinal)
+                 && throttle.ShouldLog("alibaba-drop", e.ReceiverClientId, out var more))
+            // A reader 100 messages behind loses what overflows (MQTT at-most-once to a slow subscriber): said, not hidden.
+            log.LogWarning("Dropped an Alibaba OTA message for reader {ClientId}: its queue of 100 pending messages is full ({More} more since the previous line)", e.ReceiverClientId, more);
         return Task.CompletedTask;
     }
 

@@ -149,7 +149,12 @@ public sealed class AlibabaMessagePublisher(
         await using var db = await dbs.CreateDbContextAsync(ct);
         var cursor = await db.SchedulerLeases.AsNoTracking().Where(l => l.Name == SchedulerLease.AlibabaMessagesName).Select(l => l.Cursor).SingleAsync(ct);
         if (cursor is not { } after)
+        {
+            // Another node started without the prefix and turned the messages off: on again from now, and said.
+            log.LogWarning("Alibaba OTA messages were turned off by a node without {Section}:TopicPrefix; turning them on again from now. Set it alike on every node.", AlibabaMessageOptions.Section);
+            await ApplyConfigurationAsync(ct);
             return 0;
+        }
         var events = await db.OutboxEvents.AsNoTracking().Where(e => e.Id > after).OrderBy(e => e.Id).Take(MaxPerRun).ToListAsync(ct);
         if (events.Count == 0)
             return 0;
@@ -160,6 +165,9 @@ public sealed class AlibabaMessagePublisher(
         {
             foreach (var e in events)
             {
+                // Stop while the lease still has half its time: another node never publishes from the same cursor.
+                if (time.GetUtcNow() >= _leaseUntil - rollout.Value.SchedulerLease / 2)
+                    break;
                 var message = Message(prefix, e, iotIds);
                 if (message is { } m)
                 {
@@ -203,8 +211,7 @@ public sealed class AlibabaMessagePublisher(
     private static async Task<Dictionary<(string, string), string>> IotIdsAsync(OtaDbContext db, List<OutboxEvent> events, CancellationToken ct)
     {
         var found = new Dictionary<(string, string), string>();
-        var subjects = events.Where(e => e.IsDeviceEvent).Select(e => JsonSerializer.Deserialize<OtaEvents.TaskData>(e.Data, OtaEvents.Json))
-            .Where(t => t is not null).Select(t => (t!.ProductKey, t.DeviceName)).Distinct();
+        var subjects = events.Where(e => e.IsDeviceEvent).Select(TryTaskData).OfType<OtaEvents.TaskData>().Select(t => (t.ProductKey, t.DeviceName)).Distinct();
         foreach (var product in subjects.GroupBy(s => s.ProductKey))
         {
             var names = product.Select(s => s.DeviceName).ToList();
@@ -214,6 +221,19 @@ public sealed class AlibabaMessagePublisher(
                 found[(product.Key, r.DeviceName)] = r.IotId;
         }
         return found;
+    }
+
+    /// <summary>An event this version cannot read has no device to look up (<see cref="Message"/> skips it).</summary>
+    private static OtaEvents.TaskData? TryTaskData(OutboxEvent e)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<OtaEvents.TaskData>(e.Data, OtaEvents.Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private async Task<bool> HoldLeaseAsync(CancellationToken ct)

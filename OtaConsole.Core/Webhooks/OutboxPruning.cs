@@ -12,11 +12,13 @@ namespace OtaConsole.Core.Webhooks;
 internal static class OutboxPruning
 {
     public static readonly TimeSpan KeepFor = TimeSpan.FromDays(7);
-    private const int Slice = 10_000;
+    private const int Slice = 2_000;
     private const int MaxSlices = 10;
 
     /// <summary>Returns the events and deliveries removed.</summary>
-    public static async Task<(int Events, int Deliveries)> PruneAsync(OtaDbContext db, DateTimeOffset now, CancellationToken ct)
+    /// <param name="write">Runs each slice's deletes (between the engine's steps, in the console).</param>
+    public static async Task<(int Events, int Deliveries)> PruneAsync(OtaDbContext db, DateTimeOffset now,
+        Func<Func<CancellationToken, Task<int>>, CancellationToken, Task<int>> write, CancellationToken ct)
     {
         var cutoff = now - KeepFor;
         var cursors = await db.WebhookSubscriptions.Where(s => s.Enabled).Select(s => (long?)s.Cursor)
@@ -31,7 +33,7 @@ internal static class OutboxPruning
             if (first is null)
                 break;
             var upTo = Math.Min(passed, first.Value + Slice - 1);
-            var n = await db.OutboxEvents.Where(e => e.Id <= upTo && e.Time < cutoff).ExecuteDeleteAsync(ct);
+            var n = await write(c => db.OutboxEvents.Where(e => e.Id <= upTo && e.Time < cutoff).ExecuteDeleteAsync(c), ct);
             events += n;
             if (n < Slice || upTo == passed)
                 break;
@@ -43,8 +45,11 @@ internal static class OutboxPruning
                 .OrderBy(d => d.Id).Select(d => d.Id).Take(Slice).ToListAsync(ct);
             if (old.Count == 0)
                 break;
-            await db.WebhookAttempts.Where(a => old.Contains(a.DeliveryId)).ExecuteDeleteAsync(ct);
-            deliveries += await db.WebhookDeliveries.Where(d => old.Contains(d.Id)).ExecuteDeleteAsync(ct);
+            deliveries += await write(async c =>
+            {
+                await db.WebhookAttempts.Where(a => old.Contains(a.DeliveryId)).ExecuteDeleteAsync(c);
+                return await db.WebhookDeliveries.Where(d => old.Contains(d.Id)).ExecuteDeleteAsync(c);
+            }, ct);
             if (old.Count < Slice)
                 break;
         }

@@ -105,20 +105,27 @@ public sealed class WebhookDispatcher(
 
         // Heads first, without the data: while device events wait out their group window this read is all a round does.
         const int read = 2 * WebhookRules.MaxGroup;
-        var cursor = sub.Cursor;
-        var heads = await db.OutboxEvents.AsNoTracking().Where(e => e.Id > cursor).OrderBy(e => e.Id).Take(read)
-            .Select(e => new OutboxEventHead(e.Id, e.Type, e.ProductKey, e.IsDeviceEvent, e.Time)).ToListAsync(ct);
-        if (heads.Count == 0)
-            return null;
-        var wanted = heads.Where(WebhookRules.Wants(sub)).ToList();
-        if (wanted.Count == 0)
+        var wants = WebhookRules.Wants(sub);
+        List<OutboxEventHead> heads, wanted;
+        // Past what it does not want (other products' events, status changes for Alibaba's messages) in one round.
+        for (var skips = 0; ; skips++)
         {
+            var cursor = sub.Cursor;
+            heads = await db.OutboxEvents.AsNoTracking().Where(e => e.Id > cursor).OrderBy(e => e.Id).Take(read)
+                .Select(e => new OutboxEventHead(e.Id, e.Type, e.ProductKey, e.IsDeviceEvent, e.Time)).ToListAsync(ct);
+            if (heads.Count == 0)
+                return null;
+            wanted = heads.Where(wants).ToList();
+            if (wanted.Count > 0)
+                break;
+            var past = heads[^1].Id;
             await WriteAsync(async c =>
             {
-                await MoveCursorAsync(db, sub, heads[^1].Id, c);
+                await MoveCursorAsync(db, sub, past, c);
                 return true;
             }, ct);
-            return null;
+            if (heads.Count < read || skips == 50)
+                return null;
         }
         List<OutboxEventHead> chosen;
         if (!wanted[0].IsDeviceEvent)
@@ -304,7 +311,7 @@ public sealed class WebhookDispatcher(
     {
         _prunedAt = time.GetUtcNow();
         await using var db = await dbs.CreateDbContextAsync(ct);
-        var pruned = await OutboxPruning.PruneAsync(db, _prunedAt, ct);
+        var pruned = await OutboxPruning.PruneAsync(db, _prunedAt, WriteAsync, ct);
         if (pruned != (0, 0))
             log.LogInformation("Pruned {Events} outbox events and {Deliveries} deliveries older than {Days} days", pruned.Events, pruned.Deliveries, OutboxPruning.KeepFor.TotalDays);
         return pruned;

@@ -47,12 +47,12 @@ public sealed class AlibabaMessageTests : IAsyncLifetime
         Directory.Delete(_folder, recursive: true);
     }
 
-    private async Task<(MqttClientConnectResultCode Code, IMqttClient Client)> ConnectAsync(string username, string password)
+    private async Task<(MqttClientConnectResultCode Code, IMqttClient Client)> ConnectAsync(string username, string password, string? clientId = null, bool clean = true)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         _clients.Add(client);
-        var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", _c.MqttPort).WithClientId("reader-" + _clients.Count)
-            .WithCredentials(username, password).WithProtocolVersion(MqttProtocolVersion.V500).Build();
+        var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", _c.MqttPort).WithClientId(clientId ?? "reader-" + _clients.Count)
+            .WithCredentials(username, password).WithProtocolVersion(MqttProtocolVersion.V500).WithCleanStart(clean).Build();
         return ((await client.ConnectAsync(options)).ResultCode, client);
     }
 
@@ -154,6 +154,13 @@ public sealed class AlibabaMessageTests : IAsyncLifetime
             .WithCredentials(s.Username, s.Password).WithProtocolVersion(MqttProtocolVersion.V500).WithKeepAlivePeriod(s.KeepAlive).Build());
         var sneak = await device.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Prefix + "/#").Build());
         Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, sneak.Items.Single().ResultCode);
+
+        // The reader's sign-in never takes over a device's session (its client id, or a kept session).
+        var (takeover, _) = await ConnectAsync(ReaderName, ReaderPassword, clientId: s.ClientId);
+        Assert.Equal(MqttClientConnectResultCode.ClientIdentifierNotValid, takeover);
+        var (kept, _) = await ConnectAsync(ReaderName, ReaderPassword, clean: false);
+        Assert.Equal(MqttClientConnectResultCode.ClientIdentifierNotValid, kept);
+        Assert.True(device.IsConnected);
     }
 
     [Fact]
