@@ -121,7 +121,7 @@ public sealed class AlibabaMessagePublisher(
     EngineWriter? writer = null)
 {
     private const int MaxPerRun = 1000;
-    private DateTimeOffset _leaseUntil = DateTimeOffset.MinValue;
+    private readonly HeldLease _lease = new(dbs, time, SchedulerLease.AlibabaMessagesName, () => rollout.Value);
 
     /// <summary>Messages published, since start (for tests and the log).</summary>
     public long Published { get; private set; }
@@ -144,7 +144,7 @@ public sealed class AlibabaMessagePublisher(
     public async Task<int> RunOnceAsync(CancellationToken ct = default)
     {
         var prefix = options.Value.TopicPrefix;
-        if (string.IsNullOrEmpty(prefix) || !await HoldLeaseAsync(ct))
+        if (string.IsNullOrEmpty(prefix) || !await _lease.HoldAsync(ct))
             return 0;
         await using var db = await dbs.CreateDbContextAsync(ct);
         var cursor = await db.SchedulerLeases.AsNoTracking().Where(l => l.Name == SchedulerLease.AlibabaMessagesName).Select(l => l.Cursor).SingleAsync(ct);
@@ -166,7 +166,7 @@ public sealed class AlibabaMessagePublisher(
             foreach (var e in events)
             {
                 // Stop while the lease still has half its time: another node never publishes from the same cursor.
-                if (time.GetUtcNow() >= _leaseUntil - rollout.Value.SchedulerLease / 2)
+                if (time.GetUtcNow() >= _lease.Until - rollout.Value.SchedulerLease / 2)
                     break;
                 var message = Message(prefix, e, iotIds);
                 if (message is { } m)
@@ -236,27 +236,8 @@ public sealed class AlibabaMessagePublisher(
         }
     }
 
-    private async Task<bool> HoldLeaseAsync(CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        var length = rollout.Value.SchedulerLease;
-        if (_leaseUntil - now > length / 2)
-            return true;
-        var until = now + length;
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        var held = await SchedulerLeases.TakeAsync(db, SchedulerLease.AlibabaMessagesName, rollout.Value.NodeId, now, until, ct);
-        _leaseUntil = held ? until : DateTimeOffset.MinValue;
-        return held;
-    }
-
-    public async Task ReleaseLeaseAsync(CancellationToken ct)
-    {
-        if (_leaseUntil == DateTimeOffset.MinValue)
-            return;
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        await SchedulerLeases.ReleaseAsync(db, SchedulerLease.AlibabaMessagesName, rollout.Value.NodeId, ct);
-        _leaseUntil = DateTimeOffset.MinValue;
-    }
+    /// <summary>On a clean stop another node takes over at once.</summary>
+    public Task ReleaseLeaseAsync(CancellationToken ct) => _lease.ReleaseAsync(ct);
 }
 
 /// <summary>Applies the configuration at start, then publishes four times a second.</summary>

@@ -40,7 +40,7 @@ public sealed class WebhookDispatcher(
     {
         Timeout = Timeout.InfiniteTimeSpan,
     };
-    private DateTimeOffset _leaseUntil = DateTimeOffset.MinValue;
+    private readonly HeldLease _lease = new(dbs, time, SchedulerLease.WebhooksName, () => rollout.Value);
     private DateTimeOffset _backlogAt = DateTimeOffset.MinValue;
     private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
     // When each subscription's last group of device events was made (in memory: after a restart or a take-over the
@@ -57,7 +57,7 @@ public sealed class WebhookDispatcher(
     /// <summary>One round: each enabled subscription sends what is due, up to 20 deliveries. Returns the attempts made.</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct = default)
     {
-        if (!await HoldLeaseAsync(ct))
+        if (!await _lease.HoldAsync(ct))
             return 0;
         List<WebhookSubscription> subs;
         await using (var db = await dbs.CreateDbContextAsync(ct))
@@ -283,28 +283,8 @@ public sealed class WebhookDispatcher(
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 
-    private async Task<bool> HoldLeaseAsync(CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        var length = rollout.Value.SchedulerLease;
-        if (_leaseUntil - now > length / 2)
-            return true;
-        var until = now + length;
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        var held = await SchedulerLeases.TakeAsync(db, SchedulerLease.WebhooksName, rollout.Value.NodeId, now, until, ct);
-        _leaseUntil = held ? until : DateTimeOffset.MinValue;
-        return held;
-    }
-
     /// <summary>On a clean stop another node takes over at once.</summary>
-    public async Task ReleaseLeaseAsync(CancellationToken ct)
-    {
-        if (_leaseUntil == DateTimeOffset.MinValue)
-            return;
-        await using var db = await dbs.CreateDbContextAsync(ct);
-        await SchedulerLeases.ReleaseAsync(db, SchedulerLease.WebhooksName, rollout.Value.NodeId, ct);
-        _leaseUntil = DateTimeOffset.MinValue;
-    }
+    public Task ReleaseLeaseAsync(CancellationToken ct) => _lease.ReleaseAsync(ct);
 
     /// <summary>The lease holder prunes the outbox and the delivery log every ten minutes (<see cref="OutboxPruning"/>).</summary>
     public async Task<(int Events, int Deliveries)> PruneAsync(CancellationToken ct = default)
